@@ -1,0 +1,53 @@
+/**
+ * soad — data-driven data assimilation with diffusion models (State-Observation Augmented
+ * Diffusion, SOAD, and the SDA baseline) on a two-layer quasi-geostrophic model, in Deno.
+ *
+ * This entry point exports the typed public API: the pyqg-exact QG solver, the real 2-D FFT
+ * (SIMD WASM with a TypeScript fallback), and the I/O helpers (NumPy `.npy`, PNG figures,
+ * progress, atomic writes).
+ *
+ * @example
+ * ```ts
+ * import { icNoise, QGModel } from "./mod.ts";
+ * const model = new QGModel({ nx: 64, dt: 900 });
+ * model.setQ(icNoise(64, 64, 0));
+ * model.step(96); // one day
+ * const d = model.diagnostics();
+ * console.log(d.ke > 0, d.cfl < 1); // true true
+ * ```
+ * @module
+ */
+
+export { BlowUpError, InvalidArgumentError, SoadError } from "./src/errors.ts";
+export { Rng } from "./src/rng.ts";
+
+// QG solver
+export { QGModel, type QGModelOptions } from "./src/qg/model.ts";
+export {
+  derivedConstants,
+  QG_DEFAULTS,
+  type QGDerived,
+  type QGParams,
+  resolveParams,
+} from "./src/qg/params.ts";
+export { hashUniform, icModes, icNoise } from "./src/qg/initial.ts";
+export {
+  type InversionCoefficients,
+  inversionCoefficients,
+  invertPV,
+  spectralFilter,
+  type SpectralGrid,
+  spectralGrid,
+} from "./src/qg/spectral.ts";
+export {
+  isotropicSpectrum,
+  type QGDiagnostics,
+  qgDiagnostics,
+  type QGStateView,
+  spectralMeanSquare,
+  type SpectrumResult,
+} from "./src/qg/diagnostics.ts";
+
+// FFT
+export { createRealFFT2, type RealFFT2Options, simdSupported } from "./src/fft/create.ts";
+export type { FFTBackend, RealFFT2 } from "./src/fft/types.ts";
