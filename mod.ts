@@ -51,3 +51,26 @@ export {
 // FFT
 export { createRealFFT2, type RealFFT2Options, simdSupported } from "./src/fft/create.ts";
 export type { FFTBackend, RealFFT2 } from "./src/fft/types.ts";
+export { FFT_MAX_SIZE, FFT_MIN_SIZE } from "./src/fft/create.ts";
+
+// I/O: NumPy .npy, atomic writes, PNG figures, progress
+export {
+  encodeNpy,
+  type NpyArray,
+  type NpyData,
+  parseNpy,
+  readNpy,
+  writeNpy,
+} from "./src/io/npy.ts";
+export { writeFileAtomic, writeJsonAtomic, writeTextAtomic } from "./src/io/atomic.ts";
+export { createImage, encodePng, type Image, writePng } from "./src/io/image.ts";
+export {
+  type FieldPanel,
+  fieldPanels,
+  type FieldPanelsOptions,
+  lineChart,
+  type LineChartOptions,
+  type LineSeries,
+} from "./src/io/plot.ts";
+export { Progress, type ProgressOptions, type ProgressStream } from "./src/io/progress.ts";
+export { symmetricRange } from "./src/io/colormap.ts";

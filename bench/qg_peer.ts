@@ -30,8 +30,10 @@ async function peer(nx: number): Promise<number> {
   const text = new TextDecoder().decode(out.stdout);
   const match = text.match(/([\d.]+) ms\/step/);
   if (!out.success || !match) {
-    throw new Error(`the NumPy peer failed (apt-get install python3-numpy?):\n${text}` +
-      new TextDecoder().decode(out.stderr));
+    throw new Error(
+      `the NumPy peer failed (apt-get install python3-numpy?):\n${text}` +
+        new TextDecoder().decode(out.stderr),
+    );
   }
   return Number(match[1]);
 }
@@ -44,8 +46,8 @@ for (const nx of sizes) {
   const t = ours(nx, "ts");
   const f = (ms: number) => (1000 / ms).toFixed(0).padStart(8);
   console.log(
-    `${String(nx).padEnd(4)} | ${f(p)}           | ${f(w)} (${(p / w).toFixed(2)}x)       | ${f(t)} (${
-      (p / t).toFixed(2)
-    }x)`,
+    `${String(nx).padEnd(4)} | ${f(p)}           | ${f(w)} (${(p / w).toFixed(2)}x)       | ${
+      f(t)
+    } (${(p / t).toFixed(2)}x)`,
   );
 }

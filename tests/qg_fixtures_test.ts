@@ -6,7 +6,17 @@ import { parseNpy } from "../src/io/npy.ts";
 import { spectralFilter, spectralGrid } from "../src/qg/spectral.ts";
 
 const FIX = new URL("../../shared/fixtures/qg/", import.meta.url);
-const manifest = JSON.parse(await Deno.readTextFile(new URL("manifest.json", FIX)));
+interface FixtureCase {
+  nx: number;
+  ny: number;
+  dt: number;
+  files: { q: string; q_steps: number[]; step0: string };
+  diagnostics: Record<string, Record<string, number | number[]>>;
+  ke_isotropic_spectrum: Record<string, { kr: number[]; ke_layer1: number[]; ke_layer2: number[] }>;
+}
+const manifest: { cases: Record<string, FixtureCase>; filtr64: { n_below_1: number } } = JSON.parse(
+  await Deno.readTextFile(new URL("manifest.json", FIX)),
+);
 
 async function npy(name: string): Promise<{ shape: number[]; data: Float64Array }> {
   const r = parseNpy(await Deno.readFile(new URL(name, FIX)));
@@ -27,7 +37,7 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const TOL: Record<number, number> = { 1: 1e-12, 10: 1e-12, 100: 1e-10 };
 
 for (const backend of ["wasm", "ts"] as const) {
-  for (const [name, c] of Object.entries(manifest.cases) as [string, Record<string, any>][]) {
+  for (const [name, c] of Object.entries(manifest.cases)) {
     Deno.test(`qg fixture ${name} (${backend} FFT): q after 1, 10, 100 steps`, async () => {
       const { shape, data } = await npy(c.files.q);
       const n = c.nx, len = 2 * n * n;
@@ -46,7 +56,7 @@ for (const backend of ["wasm", "ts"] as const) {
   }
 }
 
-for (const [name, c] of Object.entries(manifest.cases) as [string, Record<string, any>][]) {
+for (const [name, c] of Object.entries(manifest.cases)) {
   Deno.test(`qg fixture ${name}: ψ, u, v and ∂q/∂t of the initial condition`, async () => {
     const q = await npy(c.files.q);
     const s0 = await npy(c.files.step0);
@@ -77,7 +87,10 @@ for (const [name, c] of Object.entries(manifest.cases) as [string, Record<string
           // tiny values (e.g. G at rest ~1e-27) are compared against the field's scale
           const scale = key === "ape_generation" ? Math.max(Math.abs(b[i]), 1e-16) : Math.abs(b[i]);
           const tol = scale === 0 ? 1e-30 : 1e-9 * scale;
-          assert.ok(Math.abs(a[i] - b[i]) <= tol, `${name} step ${steps} ${key}[${i}]: ${a[i]} vs ${b[i]}`);
+          assert.ok(
+            Math.abs(a[i] - b[i]) <= tol,
+            `${name} step ${steps} ${key}[${i}]: ${a[i]} vs ${b[i]}`,
+          );
         }
       }
       const spec = c.ke_isotropic_spectrum[String(steps)];

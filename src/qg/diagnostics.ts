@@ -150,7 +150,11 @@ export function qgDiagnostics(s: QGStateView): QGDiagnostics {
   for (let layer = 0; layer < 2; layer++) {
     const U = layer === 0 ? U1 : U2;
     for (let i = 0; i < R; i++) {
-      maxVel = Math.max(maxVel, Math.abs(real[layer * R + i] + U), Math.abs(real[(2 + layer) * R + i]));
+      maxVel = Math.max(
+        maxVel,
+        Math.abs(real[layer * R + i] + U),
+        Math.abs(real[(2 + layer) * R + i]),
+      );
     }
   }
   const ens = spectralMeanSquare(s.qh, ny, nx, 2);

@@ -10,16 +10,22 @@
 import { BlowUpError, InvalidArgumentError } from "../errors.ts";
 import { createRealFFT2 } from "../fft/create.ts";
 import type { FFTBackend, RealFFT2 } from "../fft/types.ts";
-import { type QGDerived, type QGParams, derivedConstants, resolveParams } from "./params.ts";
+import { derivedConstants, type QGDerived, type QGParams, resolveParams } from "./params.ts";
 import {
-  type InversionCoefficients,
   inversionCoefficients,
-  invertPV,
   spectralFilter,
   type SpectralGrid,
   spectralGrid,
 } from "./spectral.ts";
-import { type QGDiagnostics, qgDiagnostics, type SpectrumResult, keSpectrum } from "./diagnostics.ts";
+import { type QGBuffers, type QGKernels, TsQGKernels } from "./kernels.ts";
+import { wasmQGKernels } from "./kernels_wasm.ts";
+import {
+  keSpectrum,
+  type QGDiagnostics,
+  qgDiagnostics,
+  type QGStateView,
+  type SpectrumResult,
+} from "./diagnostics.ts";
 
 /** Options that are not physics. */
 export interface QGModelOptions {
@@ -61,18 +67,13 @@ export class QGModel {
   readonly grid: SpectralGrid;
   /** The FFT engine in use. */
   readonly fft: RealFFT2;
-  readonly #inv: InversionCoefficients;
-  readonly #filtr: Float64Array;
+  /** Which engine runs the pointwise kernels ("wasm" with the WASM FFT, else "ts"). */
+  readonly kernels: "wasm" | "ts";
+  readonly #b: QGBuffers;
+  readonly #kern: QGKernels;
   readonly #check: boolean;
   readonly #maxCfl: number;
-  // spectral buffers: S = ny*nk*2 doubles per field, R = ny*nx per real field
-  readonly #qh: Float64Array; // [2 layers]
-  readonly #ph: Float64Array; // [2]
-  readonly #uvqh: Float64Array; // [u1, u2, v1, v2, q1, q2]
-  readonly #uvq: Float64Array; // real [u1, u2, v1, v2, q1, q2]
-  readonly #flux: Float64Array; // real [Fx1, Fx2, Fy1, Fy2]
-  readonly #fluxh: Float64Array; // spectral [Fx1, Fx2, Fy1, Fy2]
-  #tend: Float64Array[]; // [T^n, T^{n-1}, T^{n-2}], each [2]
+  #tend: Float64Array[]; // [T^n, T^{n-1}, T^{n-2}], each [2 layers][ny][nk][2]
   #ablevel = 0;
   #steps = 0;
   #qReal: Float64Array | null = null;
@@ -88,23 +89,49 @@ export class QGModel {
     const p = this.params;
     this.derived = Object.freeze(derivedConstants(p));
     this.grid = spectralGrid(p.ny, p.nx, p.L, p.W);
-    this.#inv = inversionCoefficients(this.grid.kappa2, this.derived.F1, this.derived.F2);
-    this.#filtr = spectralFilter(this.grid, this.derived.dx, this.derived.dy, p.filterfac);
     this.#check = options.checkStability ?? true;
     this.#maxCfl = options.maxCfl ?? 1;
     if (!(this.#maxCfl > 0)) {
       throw new InvalidArgumentError(`maxCfl must be > 0, got ${options.maxCfl}`);
     }
-    this.fft = createRealFFT2(p.ny, p.nx, { backend: options.fft ?? "auto" });
-    const S = p.ny * this.grid.nk * 2;
-    const R = p.ny * p.nx;
-    this.#qh = this.fft.alloc(2 * S);
-    this.#ph = this.fft.alloc(2 * S);
-    this.#uvqh = this.fft.alloc(6 * S);
-    this.#uvq = this.fft.alloc(6 * R);
-    this.#flux = this.fft.alloc(4 * R);
-    this.#fluxh = this.fft.alloc(4 * S);
-    this.#tend = [this.fft.alloc(2 * S), this.fft.alloc(2 * S), this.fft.alloc(2 * S)];
+    const { ny, nx } = p;
+    const nk = this.grid.nk;
+    const S = ny * nk * 2, R = ny * nx;
+    const fft = createRealFFT2(ny, nx, {
+      backend: options.fft ?? "auto",
+      arenaDoubles: 21 * S + 10 * R + 7 * ny * nk + ny + nk + 64,
+    });
+    this.fft = fft;
+    // every buffer and constant lives in the FFT's memory, so the WASM kernels work in place
+    const copy = (a: Float64Array) => {
+      const out = fft.alloc(a.length);
+      out.set(a);
+      return out;
+    };
+    const inv = inversionCoefficients(this.grid.kappa2, this.derived.F1, this.derived.F2);
+    this.#b = {
+      ny,
+      nx,
+      nk,
+      k: copy(this.grid.k),
+      l: copy(this.grid.l),
+      a11: copy(inv.a11),
+      a12: copy(inv.a12),
+      a21: copy(inv.a21),
+      a22: copy(inv.a22),
+      kappa2: copy(this.grid.kappa2),
+      filtr: copy(spectralFilter(this.grid, this.derived.dx, this.derived.dy, p.filterfac)),
+      qh: fft.alloc(2 * S),
+      ph: fft.alloc(2 * S),
+      uvqh: fft.alloc(6 * S),
+      uvq: fft.alloc(6 * R),
+      flux: fft.alloc(4 * R),
+      fluxh: fft.alloc(4 * S),
+    };
+    this.#tend = [fft.alloc(2 * S), fft.alloc(2 * S), fft.alloc(2 * S)];
+    const wasm = wasmQGKernels(fft, this.#b, this.#tend);
+    this.#kern = wasm ?? new TsQGKernels(this.#b);
+    this.kernels = wasm ? "wasm" : "ts";
   }
 
   /** Number of steps taken since the last {@link QGModel.setQ}. */
@@ -130,10 +157,12 @@ export class QGModel {
     const { nx, ny } = this.params;
     if (q.length !== 2 * ny * nx) {
       throw new InvalidArgumentError(
-        `q must hold 2 layers of ${ny}x${nx} = ${2 * ny * nx} values ([layer][y][x]), got ${q.length}`,
+        `q must hold 2 layers of ${ny}x${nx} = ${
+          2 * ny * nx
+        } values ([layer][y][x]), got ${q.length}`,
       );
     }
-    const buf = this.#uvq.subarray(0, 2 * ny * nx);
+    const buf = this.#b.uvq.subarray(0, 2 * ny * nx);
     for (let i = 0; i < q.length; i++) {
       const v = q[i];
       if (!Number.isFinite(v)) {
@@ -145,7 +174,8 @@ export class QGModel {
       }
       buf[i] = v;
     }
-    this.fft.rfft2(buf, this.#qh, 2);
+    this.fft.rfft2(buf, this.#b.qh, 2);
+    for (const T of this.#tend) T.fill(0);
     this.#ablevel = 0;
     this.#steps = 0;
     this.#qReal = null;
@@ -157,7 +187,7 @@ export class QGModel {
   get q(): Float64Array {
     if (this.#qReal === null) {
       const out = new Float64Array(2 * this.params.ny * this.params.nx);
-      this.#inverse(this.#qh, out, 2);
+      this.fft.irfft2(this.#b.qh, out, 2);
       this.#qReal = out;
     }
     return this.#qReal.slice();
@@ -165,37 +195,39 @@ export class QGModel {
 
   /** PV spectrum `[2][ny][nk]` interleaved complex (a copy). */
   get qh(): Float64Array {
-    return this.#qh.slice();
+    return this.#b.qh.slice();
   }
 
   /** Streamfunction ψ `[2][ny][nx]` [m²/s]. */
   get psi(): Float64Array {
-    const out = new Float64Array(2 * this.params.ny * this.params.nx);
-    invertPV(this.#inv, this.#qh, this.#ph);
-    this.#inverse(this.#ph, out, 2);
-    return out;
+    this.#kern.invert();
+    return this.#real(this.#b.ph, 0);
   }
 
   /** Zonal velocity anomaly u = −∂ψ/∂y `[2][ny][nx]` [m/s] (without the background U). */
   get u(): Float64Array {
-    return this.#velocity("u");
+    this.#kern.invert();
+    this.#kern.velocitySpectra();
+    return this.#real(this.#b.uvqh, 0);
   }
 
   /** Meridional velocity v = ∂ψ/∂x `[2][ny][nx]` [m/s]. */
   get v(): Float64Array {
-    return this.#velocity("v");
+    this.#kern.invert();
+    this.#kern.velocitySpectra();
+    return this.#real(this.#b.uvqh, 2);
   }
 
   /** Energy, enstrophy, budget terms and CFL of the current state (spec §10). */
   diagnostics(): QGDiagnostics {
     this.#assertUsable();
-    return qgDiagnostics(this.#context());
+    return qgDiagnostics(this.#view());
   }
 
   /** The isotropic KE spectrum per layer, pyqg's `calc_ispec` convention (spec §10). */
   keSpectrum(): SpectrumResult {
     this.#assertUsable();
-    return keSpectrum(this.#context());
+    return keSpectrum(this.#view());
   }
 
   /**
@@ -204,14 +236,9 @@ export class QGModel {
    */
   tendency(): Float64Array {
     this.#assertUsable();
-    const { ny, nx } = this.params;
-    const T = new Float64Array(2 * ny * this.grid.nk * 2);
-    invertPV(this.#inv, this.#qh, this.#ph);
-    this.#advection(T);
-    this.#friction(T);
-    const out = new Float64Array(2 * ny * nx);
-    this.#inverse(T, out, 2);
-    return out;
+    const T = this.#tend[0]; // the free slot: the next step overwrites it anyway
+    this.#tendencyInto(T);
+    return this.#real(T, 0);
   }
 
   /** Advances `n` steps. Throws {@link BlowUpError} if q goes non-finite or CFL > maxCfl. */
@@ -223,53 +250,41 @@ export class QGModel {
     for (let s = 0; s < n; s++) this.#stepForward();
   }
 
-  /** One step, in pyqg's order: invert, advect, friction, time step (with filter). */
+  /** One step, as pyqg's `_step_forward` reads: invert, advect, friction, time step + filter. */
   #stepForward(): void {
-    invertPV(this.#inv, this.#qh, this.#ph);
-    this.#advection(this.#tend[0]);
-    this.#friction(this.#tend[0]);
+    this.#tendencyInto(this.#tend[0]);
     this.#timeStep();
   }
 
-  /** T = −(ik F̂x + il F̂y) − ik Qy ψ̂ with Fx = (u + U) q, Fy = v q on the grid. */
-  #advection(T: Float64Array): void {
-    const { nk, k, l } = this.grid;
-    const { ny, nx, U1, U2, dt } = this.params;
-    const S = ny * nk * 2;
-    const ph = this.#ph, qh = this.#qh, uvqh = this.#uvqh;
-    // û = −i l ψ̂, v̂ = i k ψ̂, and q̂, for both layers
-    for (let layer = 0; layer < 2; layer++) {
-      const o = layer * S;
-      for (let j = 0; j < ny; j++) {
-        const lj = l[j];
-        for (let m = 0; m < nk; m++) {
-          const idx = o + 2 * (j * nk + m);
-          const re = ph[idx], im = ph[idx + 1];
-          uvqh[idx] = lj * im;
-          uvqh[idx + 1] = -lj * re;
-          uvqh[2 * S + idx] = -k[m] * im;
-          uvqh[2 * S + idx + 1] = k[m] * re;
-        }
-      }
+  #tendencyInto(T: Float64Array): void {
+    const k = this.#kern, p = this.params, { Qy } = this.derived;
+    k.invert(); // ψ̂ = A q̂
+    k.velocitySpectra(); // û = −i l ψ̂, v̂ = i k ψ̂ (and q̂)
+    this.fft.irfft2(this.#b.uvqh, this.#b.uvq, 6); // u, v, q on the grid
+    this.#checkCfl(k.fluxes(p.U1, p.U2)); // Fx = (u + U) q, Fy = v q
+    this.fft.rfft2(this.#b.flux, this.#b.fluxh, 4);
+    k.advectionTendency(T, Qy[0], Qy[1]); // −ik F̂x − il F̂y − ik Qy ψ̂
+    if (p.rek !== 0) k.friction(T, p.rek); // + r_ek κ² ψ̂2 on the lower layer
+  }
+
+  /** q̂ ← filtr · (q̂ + Δt (a T + b T₁ + c T₂)), then shift the tendency history. */
+  #timeStep(): void {
+    const [a, b, c] = AB_COEFFS[this.#ablevel];
+    const dt = this.params.dt;
+    const [T0, T1, T2] = this.#tend;
+    const sum = this.#kern.abStep(T0, T1, T2, dt * a, dt * b, dt * c);
+    this.#tend = [T2, T0, T1];
+    if (this.#ablevel < 2) this.#ablevel++;
+    this.#steps++;
+    this.#qReal = null;
+    if (this.#check && !Number.isFinite(sum)) {
+      this.#steps--;
+      this.#fail("the state became non-finite", this.#lastCfl);
     }
-    uvqh.set(qh, 4 * S);
-    this.fft.irfft2(uvqh, this.#uvq, 6);
-    // fluxes on the grid, and the CFL number on the way
-    const R = ny * nx, uvq = this.#uvq, flux = this.#flux;
-    let maxU = 0, maxV = 0;
-    for (let layer = 0; layer < 2; layer++) {
-      const U = layer === 0 ? U1 : U2;
-      const ou = layer * R, ov = (2 + layer) * R, oq = (4 + layer) * R;
-      for (let i = 0; i < R; i++) {
-        const uu = uvq[ou + i] + U, vv = uvq[ov + i], qq = uvq[oq + i];
-        flux[ou + i] = uu * qq;
-        flux[ov + i] = vv * qq;
-        const au = uu < 0 ? -uu : uu, av = vv < 0 ? -vv : vv;
-        if (!(au <= maxU)) maxU = au;
-        if (!(av <= maxV)) maxV = av;
-      }
-    }
-    const cfl = Math.max(maxU, maxV) * dt / this.derived.dx;
+  }
+
+  #checkCfl(maxVelocity: number): void {
+    const cfl = (maxVelocity * this.params.dt) / this.derived.dx;
     this.#lastCfl = cfl;
     if (this.#check && !(cfl <= this.#maxCfl)) {
       this.#fail(
@@ -278,66 +293,6 @@ export class QGModel {
           : `the state became non-finite (CFL ${cfl})`,
         cfl,
       );
-    }
-    this.fft.rfft2(flux, this.#fluxh, 4);
-    const fh = this.#fluxh;
-    const Qy = this.derived.Qy;
-    for (let layer = 0; layer < 2; layer++) {
-      const o = layer * S, oy = (2 + layer) * S, q = Qy[layer];
-      for (let j = 0; j < ny; j++) {
-        const lj = l[j];
-        for (let m = 0; m < nk; m++) {
-          const km = k[m];
-          const idx = 2 * (j * nk + m);
-          const a = o + idx, b = oy + idx;
-          // −i k (Fx) − i l (Fy) − i k Qy ψ
-          T[a] = km * fh[a + 1] + lj * fh[b + 1] + km * q * ph[a + 1];
-          T[a + 1] = -km * fh[a] - lj * fh[b] - km * q * ph[a];
-        }
-      }
-    }
-  }
-
-  /** Bottom drag on the lower layer: T̂2 += r_ek κ² ψ̂2. */
-  #friction(T: Float64Array): void {
-    const rek = this.params.rek;
-    if (rek === 0) return;
-    const kappa2 = this.grid.kappa2, ph = this.#ph;
-    const n = kappa2.length, o = 2 * n;
-    for (let i = 0; i < n; i++) {
-      const c = rek * kappa2[i];
-      T[o + 2 * i] += c * ph[o + 2 * i];
-      T[o + 2 * i + 1] += c * ph[o + 2 * i + 1];
-    }
-  }
-
-  /** q̂ ← filtr · (q̂ + Δt (a T + b T₁ + c T₂)), then shift the tendency history. */
-  #timeStep(): void {
-    const [a, b, c] = AB_COEFFS[this.#ablevel];
-    const dt = this.params.dt;
-    const [T0, T1, T2] = this.#tend;
-    const qh = this.#qh, filtr = this.#filtr;
-    const n = filtr.length;
-    const da = dt * a, db = dt * b, dc = dt * c;
-    let sum = 0;
-    for (let layer = 0; layer < 2; layer++) {
-      const o = layer * 2 * n;
-      for (let i = 0; i < n; i++) {
-        const f = filtr[i];
-        const r = o + 2 * i, im = r + 1;
-        const nr = f * (qh[r] + da * T0[r] + db * T1[r] + dc * T2[r]);
-        const ni = f * (qh[im] + da * T0[im] + db * T1[im] + dc * T2[im]);
-        qh[r] = nr;
-        qh[im] = ni;
-        sum += nr + ni;
-      }
-    }
-    this.#tend = [T2, T0, T1];
-    if (this.#ablevel < 2) this.#ablevel++;
-    this.#steps++;
-    this.#qReal = null;
-    if (this.#check && !Number.isFinite(sum)) {
-      this.#fail("the state became non-finite", this.#lastCfl);
     }
   }
 
@@ -357,41 +312,23 @@ export class QGModel {
     }
   }
 
-  #inverse(spec: Float64Array, out: Float64Array, count: number): void {
-    this.fft.irfft2(spec, out, count);
-  }
-
-  #velocity(which: "u" | "v"): Float64Array {
-    const { nk, k, l } = this.grid;
-    const { ny, nx } = this.params;
-    invertPV(this.#inv, this.#qh, this.#ph);
-    const ph = this.#ph, spec = this.#uvqh;
-    const S = ny * nk * 2;
-    for (let layer = 0; layer < 2; layer++) {
-      for (let j = 0; j < ny; j++) {
-        for (let m = 0; m < nk; m++) {
-          const idx = layer * S + 2 * (j * nk + m);
-          const re = ph[idx], im = ph[idx + 1];
-          const w = which === "u" ? -l[j] : k[m]; // û = −i l ψ̂, v̂ = i k ψ̂
-          spec[idx] = -w * im;
-          spec[idx + 1] = w * re;
-        }
-      }
-    }
-    const out = new Float64Array(2 * ny * nx);
-    this.#inverse(spec, out, 2);
+  /** Inverse transform of two consecutive spectra of `spec` starting at field `first`. */
+  #real(spec: Float64Array, first: number): Float64Array {
+    const S = this.params.ny * this.grid.nk * 2;
+    const out = new Float64Array(2 * this.params.ny * this.params.nx);
+    this.fft.irfft2(spec.subarray(first * S, (first + 2) * S), out, 2);
     return out;
   }
 
-  #context() {
-    invertPV(this.#inv, this.#qh, this.#ph);
+  #view(): QGStateView {
+    this.#kern.invert();
     return {
       params: this.params,
       derived: this.derived,
       grid: this.grid,
       fft: this.fft,
-      qh: this.#qh,
-      ph: this.#ph,
+      qh: this.#b.qh,
+      ph: this.#b.ph,
     };
   }
 }

@@ -6,7 +6,9 @@ import { QGModel } from "../../src/qg/model.ts";
 import { icNoise } from "../../src/qg/initial.ts";
 
 const ref = JSON.parse(
-  await Deno.readTextFile(new URL("../../../shared/fixtures/qg/spinup64_dt900.json", import.meta.url)),
+  await Deno.readTextFile(
+    new URL("../../../shared/fixtures/qg/spinup64_dt900.json", import.meta.url),
+  ),
 );
 
 Deno.test("qg spin-up at nx=64 reaches pyqg's equilibrium energy and spectrum", () => {
@@ -33,8 +35,13 @@ Deno.test("qg spin-up at nx=64 reaches pyqg's equilibrium energy and spectrum", 
   const after3 = ke.filter((_, i) => days[i] >= 3 * 365);
   const mean = after3.reduce((a, b) => a + b, 0) / after3.length;
   const refSeries = ref.series.filter((s: { day: number }) => s.day >= 3 * 365);
-  const refMean = refSeries.reduce((a: number, s: { ke: number }) => a + s.ke, 0) / refSeries.length;
-  console.log(`KE after year 3: ${mean.toExponential(3)} (pyqg ${refMean.toExponential(3)}), max CFL ${maxCfl}`);
+  const refMean = refSeries.reduce((a: number, s: { ke: number }) => a + s.ke, 0) /
+    refSeries.length;
+  console.log(
+    `KE after year 3: ${mean.toExponential(3)} (pyqg ${
+      refMean.toExponential(3)
+    }), max CFL ${maxCfl}`,
+  );
   assert.ok(Math.abs(mean - refMean) < 0.1 * refMean, `equilibrium KE ${mean} vs pyqg ${refMean}`);
   assert.ok(maxCfl < 0.03, `max CFL ${maxCfl}`);
   // spin-up time: first day at 90 % of the equilibrium mean (pyqg: day ~770)
@@ -52,6 +59,9 @@ Deno.test("qg spin-up at nx=64 reaches pyqg's equilibrium energy and spectrum", 
       const a = ours[i] / so, b = theirs[i] / st;
       if (b > 0.01) assert.ok(Math.abs(a - b) < 0.35 * b, `layer ${layer} bin ${i}: ${a} vs ${b}`);
     }
-    assert.ok(Math.abs(peakO - peakT) <= 1, `layer ${layer} spectral peak bin ${peakO} vs ${peakT}`);
+    assert.ok(
+      Math.abs(peakO - peakT) <= 1,
+      `layer ${layer} spectral peak bin ${peakO} vs ${peakT}`,
+    );
   }
 });

@@ -1,0 +1,148 @@
+// The QG run shared by `deno task qg` and `deno task demo`: simulate, sample diagnostics, and
+// write pictures, a JSON of diagnostics and the final state, each file atomically.
+import { join } from "node:path";
+import { InvalidArgumentError } from "../src/errors.ts";
+import { QGModel } from "../src/qg/model.ts";
+import type { QGParams } from "../src/qg/params.ts";
+import { icModes, icNoise } from "../src/qg/initial.ts";
+import type { QGDiagnostics } from "../src/qg/diagnostics.ts";
+import { encodeNpy, readNpy } from "../src/io/npy.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
+import { writePng } from "../src/io/image.ts";
+import { fieldPanels, lineChart } from "../src/io/plot.ts";
+import { Progress } from "../src/io/progress.ts";
+
+/** What to run and where to write it. */
+export interface QGRunOptions {
+  params: Partial<QGParams>;
+  days: number;
+  every: number;
+  ic: string;
+  seed: number;
+  fft: "auto" | "wasm" | "ts";
+  out: string;
+  label?: string;
+}
+
+/** Runs the model and writes q.png, energy.png, spectrum.png, diagnostics.json and q.npy. */
+export async function runQG(o: QGRunOptions): Promise<QGDiagnostics> {
+  if (!(o.days > 0)) throw new InvalidArgumentError(`--days must be > 0, got ${o.days}`);
+  if (!(o.every > 0)) throw new InvalidArgumentError(`--every must be > 0, got ${o.every}`);
+  const model = new QGModel(o.params, { fft: o.fft });
+  const p = model.params;
+  const q0 = await initialCondition(o.ic, o.seed, p.nx, p.ny);
+  model.setQ(q0);
+  const perSample = Math.max(1, Math.round((o.every * 86400) / p.dt));
+  const samples = Math.ceil(Math.round((o.days * 86400) / p.dt) / perSample);
+  const series: (QGDiagnostics & { day: number })[] = [{ day: 0, ...model.diagnostics() }];
+  console.error(
+    `QG nx=${p.nx} ny=${p.ny} dt=${p.dt}s, ${samples * perSample} steps (${o.days} days), ` +
+      `FFT: ${model.fft.backend}`,
+  );
+  const progress = new Progress({ total: samples, label: o.label ?? "qg" });
+  const t0 = performance.now();
+  for (let s = 0; s < samples; s++) {
+    model.step(perSample);
+    const d = model.diagnostics();
+    series.push({ day: model.time / 86400, ...d });
+    progress.tick(1, `KE ${d.ke.toExponential(2)} CFL ${d.cfl.toFixed(3)}`);
+  }
+  progress.done();
+  const wall = (performance.now() - t0) / 1000;
+  await Deno.mkdir(o.out, { recursive: true });
+  const { nx, ny } = p;
+  const q = model.q;
+  const days = series.map((d) => d.day);
+  const spec = model.keSpectrum();
+  const title = `day ${(model.time / 86400).toFixed(0)}`;
+  await writePng(
+    join(o.out, "q.png"),
+    fieldPanels([
+      { title: `q1 (upper) ${title}`, data: q.subarray(0, nx * ny), ny, nx },
+      { title: `q2 (lower) ${title}`, data: q.subarray(nx * ny), ny, nx },
+    ], { suptitle: `QG potential vorticity [1/s], nx=${nx}, dt=${p.dt}s` }),
+  );
+  await writePng(
+    join(o.out, "energy.png"),
+    lineChart([
+      { name: "KE", x: days, y: series.map((d) => d.ke) },
+      { name: "APE", x: days, y: series.map((d) => d.ape) },
+      { name: "KE + APE", x: days, y: series.map((d) => d.energy) },
+    ], { title: "energy per unit mass", xlabel: "day", ylabel: "m^2/s^2", logY: true }),
+  );
+  const kr = Array.from(spec.kr);
+  const positive = (a: Float64Array) => Array.from(a, (v) => Math.max(v, 1e-30));
+  await writePng(
+    join(o.out, "spectrum.png"),
+    lineChart([
+      { name: "upper layer", x: kr, y: positive(spec.spectrum[0]) },
+      { name: "lower layer", x: kr, y: positive(spec.spectrum[1]) },
+    ], {
+      title: `isotropic KE spectrum, ${title}`,
+      xlabel: "wavenumber [1/m]",
+      ylabel: "KE density",
+      logX: true,
+      logY: true,
+    }),
+  );
+  await writeFileAtomic(join(o.out, "q.npy"), encodeNpy(q, [2, ny, nx]));
+  const final = series[series.length - 1];
+  await writeJsonAtomic(join(o.out, "diagnostics.json"), {
+    params: p,
+    ic: o.ic === "noise" ? `noise (seed ${o.seed})` : o.ic,
+    steps: model.steps,
+    days: model.time / 86400,
+    wall_s: wall,
+    steps_per_s: model.steps / wall,
+    fft: model.fft.backend,
+    final,
+    spectrum: {
+      kr,
+      ke_layer1: Array.from(spec.spectrum[0]),
+      ke_layer2: Array.from(spec.spectrum[1]),
+    },
+    series,
+  });
+  console.error(
+    `done: ${model.steps} steps in ${wall.toFixed(1)} s (${
+      (model.steps / wall).toFixed(0)
+    } steps/s); ` +
+      `KE ${final.ke.toExponential(3)} m^2/s^2, max CFL seen ${
+        Math.max(...series.map((d) => d.cfl)).toFixed(3)
+      }; wrote ${o.out}`,
+  );
+  return final;
+}
+
+async function initialCondition(
+  ic: string,
+  seed: number,
+  nx: number,
+  ny: number,
+): Promise<Float64Array> {
+  if (ic === "noise") {
+    if (!Number.isInteger(seed)) {
+      throw new InvalidArgumentError(`--seed must be an integer, got ${seed}`);
+    }
+    return icNoise(nx, ny, seed);
+  }
+  if (ic === "modes") return icModes(nx, ny);
+  let arr;
+  try {
+    arr = await readNpy(ic);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new InvalidArgumentError(
+        `--ic expects noise, modes or an existing .npy file; "${ic}" not found`,
+      );
+    }
+    throw e;
+  }
+  const want = [2, ny, nx];
+  if (arr.shape.length !== 3 || arr.shape.some((s, i) => s !== want[i])) {
+    throw new InvalidArgumentError(
+      `--ic ${ic}: expected shape [${want}] ([layer][y][x]), got [${arr.shape}]`,
+    );
+  }
+  return Float64Array.from(arr.data as ArrayLike<number>);
+}
