@@ -71,7 +71,9 @@ export async function runQG(o: QGRunOptions): Promise<QGDiagnostics> {
     ], { title: "energy per unit mass", xlabel: "day", ylabel: "m^2/s^2", logY: true }),
   );
   const kr = Array.from(spec.kr);
-  const positive = (a: Float64Array) => Array.from(a, (v) => Math.max(v, 1e-30));
+  // the filter's tail falls to ~1e-30; show 8 decades below the peak
+  const peak = Math.max(...spec.spectrum[0], ...spec.spectrum[1]);
+  const positive = (a: Float64Array) => Array.from(a, (v) => Math.max(v, peak * 1e-8));
   await writePng(
     join(o.out, "spectrum.png"),
     lineChart([

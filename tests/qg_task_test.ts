@@ -1,0 +1,55 @@
+// `deno task qg` end to end: a short run writes its pictures, diagnostics and state; bad flags
+// exit non-zero with a message that says what is expected.
+import assert from "node:assert/strict";
+import { parseNpy } from "../src/io/npy.ts";
+
+const TASK = new URL("../tasks/qg.ts", import.meta.url).pathname;
+
+async function qg(...args: string[]): Promise<{ code: number; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", TASK, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test("qg task: a short run writes q.png, energy.png, spectrum.png, diagnostics.json, q.npy", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const r = await qg("--nx", "32", "--dt", "3600", "--days", "4", "--out", dir, "--seed", "3");
+    assert.equal(r.code, 0, r.stderr);
+    for (const f of ["q.png", "energy.png", "spectrum.png", "diagnostics.json", "q.npy"]) {
+      const st = await Deno.stat(`${dir}/${f}`);
+      assert.ok(st.size > 0, f);
+    }
+    const d = JSON.parse(await Deno.readTextFile(`${dir}/diagnostics.json`));
+    assert.equal(d.steps, 96);
+    assert.equal(d.params.nx, 32);
+    assert.equal(d.params.dt, 3600);
+    assert.equal(d.series.length, 5); // day 0 and 4 daily samples
+    assert.equal(d.series[4].day, 4);
+    const q = parseNpy(await Deno.readFile(`${dir}/q.npy`));
+    assert.deepEqual(q.shape, [2, 32, 32]);
+    const png = await Deno.readFile(`${dir}/q.png`);
+    assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("qg task: bad flags exit 1 with a clear message", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--nx", "100"], /nx must be a power of two in 16\.\.1024, got 100/],
+    [["--days=-3"], /--days must be > 0/],
+    [["--dt", "abc"], /--dt expects a number, got "abc"/],
+    [["--fft", "gpu"], /--fft expects auto, wasm or ts/],
+    [["--ic", "/nonexistent/q.npy"], /--ic expects noise, modes or an existing \.npy file/],
+    [["--bogus"], /Unknown option '--bogus'/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await qg(...args, "--out", "/tmp/soad-qg-never-written");
+    assert.equal(r.code, 1, `${args.join(" ")}: exit ${r.code}`);
+    assert.match(r.stderr, pattern);
+  }
+});
