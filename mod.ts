@@ -74,3 +74,37 @@ export {
 } from "./src/io/plot.ts";
 export { Progress, type ProgressOptions, type ProgressStream } from "./src/io/progress.ts";
 export { symmetricRange } from "./src/io/colormap.ts";
+
+// Tensor backend (tfjs: WebGPU on a real GPU, SIMD WASM otherwise)
+export {
+  type BackendInfo,
+  type BackendName,
+  readTensor,
+  selectBackend,
+  type SelectBackendOptions,
+} from "./src/backend/select.ts";
+export {
+  type NamedTensor,
+  readSafetensors,
+  readSafetensorsMetadata,
+  writeSafetensors,
+} from "./src/io/safetensors.ts";
+
+// Diffusion prior: the SOAD/SDA U-Net denoiser
+export type { Denoiser, DenoiseVjpResult, WindowShape } from "./src/diffusion/denoiser.ts";
+export {
+  createUNet,
+  type CreateUNetOptions,
+  type ForwardOptions,
+  type ParamVjpResult,
+  type UNet,
+} from "./src/diffusion/unet.ts";
+export {
+  initUNetWeights,
+  paperUNetConfig,
+  type ResolvedUNetConfig,
+  resolveUNetConfig,
+  type UNetConfig,
+  unetParamCount,
+  unetParamShapes,
+} from "./src/diffusion/unet_config.ts";

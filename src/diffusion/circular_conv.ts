@@ -1,0 +1,296 @@
+/**
+ * Convolutions of the U-Net with hand-written gradients that run on every tfjs backend
+ * (tfjs-wasm has no Conv2DBackpropFilter and its conv2dTranspose is slow):
+ * - the input gradient of a padded convolution is the same convolution of the (zero-inserted,
+ *   for stride 2) cotangent with the spatially flipped, in/out-transposed filter;
+ * - the filter gradient (only with `paramGrads`) is an im2col product `dyᵀ · col`, one kernel
+ *   row at a time;
+ * - dense layers (1×1 convs, linears) get `dx = dy · Wᵀ` and, with `paramGrads`, `dW = (dyᵀ x)ᵀ`.
+ * All tensors are NHWC; filters are tfjs `[kh, kw, in, out]`, dense kernels `[in, out]`.
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+
+/** How a convolution pads its input. */
+export type PadMode = "circular" | "zeros";
+
+/** Options of {@link conv2dPadded}. */
+export interface ConvOptions {
+  /** Stride on both spatial axes (1, or 2 for the downsampling convs). */
+  stride?: 1 | 2;
+  /** `circular` (wrap on both axes, the U-Net's spatial convs) or `zeros`; default circular. */
+  padding?: PadMode;
+  /** Also compute filter and bias gradients (training); default false (input gradient only). */
+  paramGrads?: boolean;
+  /** The precomputed {@link adjointFilter} of the filter (a cache; computed when absent). */
+  adjoint?: tf.Tensor4D;
+}
+
+/**
+ * Pads an NHWC tensor by `ph` rows and `pw` columns on both sides, wrapping around (circular) or
+ * with zeros. Differentiable on every backend (slice, concat, pad).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { padNHWC } from "./circular_conv.ts";
+ * const x = tf.tensor4d([1, 2, 3], [1, 1, 3, 1]);
+ * console.log(padNHWC(x, 0, 1, "circular").shape); // [1, 1, 5, 1] holding 3 1 2 3 1
+ * ```
+ */
+export function padNHWC(x: tf.Tensor4D, ph: number, pw: number, mode: PadMode): tf.Tensor4D {
+  if (ph === 0 && pw === 0) return x;
+  if (mode === "zeros") {
+    return tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]]);
+  }
+  const [, h, w] = x.shape;
+  if (ph > h || pw > w) {
+    throw new RangeError(`circular padding (${ph}, ${pw}) exceeds the ${h}×${w} grid`);
+  }
+  return tf.tidy(() => {
+    let y = x;
+    if (ph > 0) {
+      y = tf.concat([
+        tf.slice(y, [0, h - ph, 0, 0], [-1, ph, -1, -1]),
+        y,
+        tf.slice(y, [0, 0, 0, 0], [-1, ph, -1, -1]),
+      ], 1);
+    }
+    if (pw > 0) {
+      y = tf.concat([
+        tf.slice(y, [0, 0, w - pw, 0], [-1, -1, pw, -1]),
+        y,
+        tf.slice(y, [0, 0, 0, 0], [-1, -1, pw, -1]),
+      ], 2);
+    }
+    return y as tf.Tensor4D;
+  });
+}
+
+/** What the body of a {@link customOp} returns. */
+export interface CustomOpResult {
+  /** The forward value. */
+  value: tf.Tensor;
+  /** Gradients w.r.t. the inputs, in order, given the output cotangent and the saved tensors. */
+  gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
+}
+
+/**
+ * A typed wrapper of `tf.customGrad`: `body` gets the input tensors as an array and the save
+ * function, and must return the value and a gradient function (one gradient per input).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { customOp } from "./circular_conv.ts";
+ * const double = customOp(([x]) => ({ value: tf.mul(x, 2), gradFunc: (dy) => tf.mul(dy, 2) }));
+ * tf.grad((x: tf.Tensor) => double(x))(tf.scalar(3)).print(); // 2
+ * ```
+ */
+export function customOp(
+  body: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => CustomOpResult,
+): (...inputs: tf.Tensor[]) => tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    return body(args.slice(0, -1) as tf.Tensor[], save);
+  });
+  return (...inputs: tf.Tensor[]) => f(...inputs);
+}
+
+/** Inserts a zero after every row and column: `[n, h, w, c]` → `[n, 2h, 2w, c]`. */
+function zeroInsert(dy: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w, c] = dy.shape;
+  // rank <= 4 throughout (webgpu handles some rank >= 5 ops on the CPU)
+  return tf.tidy(() => {
+    const rows = tf.pad(tf.reshape(dy, [n * h, 1, w, c]), [[0, 0], [0, 1], [0, 0], [0, 0]]);
+    return tf.pad(tf.reshape(rows, [n * 2 * h * w, 1, c]), [[0, 0], [0, 1], [0, 0]])
+      .reshape([n, 2 * h, 2 * w, c]);
+  });
+}
+
+/**
+ * The adjoint filter `[kh, kw, out, in]`: flipped spatially, in/out channels swapped. The input
+ * gradient of a padded conv is the same padded conv of the cotangent with this filter.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { adjointFilter } from "./circular_conv.ts";
+ * console.log(adjointFilter(tf.zeros([5, 5, 2, 3]) as tf.Tensor4D).shape); // [5, 5, 3, 2]
+ * ```
+ */
+export function adjointFilter(f: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.transpose(tf.reverse(f, [0, 1]), [0, 1, 3, 2]));
+}
+
+/** Forward: pad, then a valid convolution plus bias. */
+function convForward(
+  x: tf.Tensor4D,
+  f: tf.Tensor4D,
+  b: tf.Tensor1D,
+  stride: 1 | 2,
+  mode: PadMode,
+): tf.Tensor4D {
+  const [kh, kw] = f.shape;
+  return tf.tidy(() => {
+    const xp = padNHWC(x, (kh - 1) / 2, (kw - 1) / 2, mode);
+    return tf.fused.conv2d({ x: xp, filter: f, bias: b, strides: stride, pad: "valid" });
+  });
+}
+
+/** Input gradient of {@link convForward}. */
+function convInputGrad(
+  dy: tf.Tensor4D,
+  f: tf.Tensor4D,
+  stride: 1 | 2,
+  mode: PadMode,
+  adjoint?: tf.Tensor4D,
+): tf.Tensor4D {
+  const [kh, kw] = f.shape;
+  return tf.tidy(() => {
+    const d = stride === 2 ? zeroInsert(dy) : dy;
+    const dp = padNHWC(d, (kh - 1) / 2, (kw - 1) / 2, mode);
+    return tf.conv2d(dp, adjoint ?? adjointFilter(f), 1, "valid");
+  });
+}
+
+/** Filter gradient of {@link convForward} by im2col, one kernel row at a time. */
+function convFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  fShape: [number, number, number, number],
+  stride: 1 | 2,
+  mode: PadMode,
+): tf.Tensor4D {
+  const [kh, kw, cin, cout] = fShape;
+  const [n, ho, wo] = dy.shape;
+  const m = n * ho * wo;
+  return tf.tidy(() => {
+    const xp = padNHWC(x, (kh - 1) / 2, (kw - 1) / 2, mode);
+    const dyT = tf.transpose(tf.reshape(dy, [m, cout])); // [cout, m]
+    const rows: tf.Tensor[] = [];
+    for (let u = 0; u < kh; u++) {
+      const cols: tf.Tensor[] = [];
+      for (let v = 0; v < kw; v++) {
+        const s = stride === 1 ? tf.slice(xp, [0, u, v, 0], [n, ho, wo, cin]) : tf.stridedSlice(
+          xp,
+          [0, u, v, 0],
+          [n, u + stride * (ho - 1) + 1, v + stride * (wo - 1) + 1, cin],
+          [1, stride, stride, 1],
+        );
+        cols.push(s.reshape([m, cin]));
+      }
+      const col = cols.length === 1 ? cols[0] : tf.concat(cols, 1); // [m, kw*cin]
+      rows.push(tf.matMul(dyT, col)); // [cout, kw*cin]
+    }
+    const g = tf.concat(rows, 1).reshape([cout, kh, kw, cin]);
+    return tf.transpose(g, [1, 2, 3, 0]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Padded 2-D convolution (cross-correlation) with bias, NHWC input, filter `[kh, kw, in, out]`
+ * (odd kh, kw; padding (k−1)/2 per side, circular or zeros), stride 1 or 2. Gradients w.r.t. the
+ * input always work; w.r.t. filter and bias only with `paramGrads: true`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { conv2dPadded } from "./circular_conv.ts";
+ * const x = tf.randomNormal([1, 8, 8, 2]) as tf.Tensor4D;
+ * const f = tf.randomNormal([5, 5, 2, 3]) as tf.Tensor4D;
+ * const y = conv2dPadded(x, f, tf.zeros([3]), { stride: 2 });
+ * console.log(y.shape); // [1, 4, 4, 3]
+ * ```
+ */
+export function conv2dPadded(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  options: ConvOptions = {},
+): tf.Tensor4D {
+  const stride = options.stride ?? 1;
+  const mode = options.padding ?? "circular";
+  if (stride === 2 && (x.shape[1] % 2 !== 0 || x.shape[2] % 2 !== 0)) {
+    throw new RangeError(`a stride-2 conv needs an even grid, got ${x.shape[1]}×${x.shape[2]}`);
+  }
+  if (!options.paramGrads) {
+    const op = customOp(([xi]) => ({
+      value: convForward(xi as tf.Tensor4D, filter, bias, stride, mode),
+      gradFunc: (dy) => convInputGrad(dy as tf.Tensor4D, filter, stride, mode, options.adjoint),
+    }));
+    return op(x) as tf.Tensor4D;
+  }
+  const op = customOp(([xi, fi, bi], save) => {
+    save([xi, fi]);
+    return {
+      value: convForward(xi as tf.Tensor4D, fi as tf.Tensor4D, bi as tf.Tensor1D, stride, mode),
+      gradFunc: (dy, saved) => {
+        const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const d = dy as tf.Tensor4D;
+        return [
+          convInputGrad(d, fs, stride, mode),
+          convFilterGrad(xs, d, fs.shape, stride, mode),
+          tf.sum(d, [0, 1, 2]),
+        ];
+      },
+    };
+  });
+  return op(x, filter, bias) as tf.Tensor4D;
+}
+
+/**
+ * Dense layer `y = x W + b` on the last axis (x `[..., in]`, W `[in, out]`): the U-Net's 1×1
+ * convs and linears. Input gradient `dy Wᵀ`; with `paramGrads`, `dW = (dyᵀ x)ᵀ`, `db = Σ dy`
+ * (no transposed-A matMul, slow on wasm).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { dense } from "./circular_conv.ts";
+ * const y = dense(tf.ones([2, 3, 4]), tf.ones([4, 5]), tf.zeros([5]));
+ * console.log(y.shape); // [2, 3, 5]
+ * ```
+ */
+export function dense(
+  x: tf.Tensor,
+  kernel: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  paramGrads = false,
+): tf.Tensor {
+  const [cin, cout] = kernel.shape;
+  const lead = x.shape.slice(0, -1);
+  const m = lead.reduce((a, b) => a * b, 1);
+  // explicit transposes: a matMul with transposeB is ~10x slower on wasm (and tfjs's own
+  // MatMul gradient uses it)
+  if (!paramGrads) {
+    const op = customOp(([xi]) => ({
+      value: tf.tidy(() =>
+        tf.add(tf.matMul(tf.reshape(xi, [m, cin]), kernel), bias).reshape([...lead, cout])
+      ),
+      gradFunc: (dy) =>
+        tf.tidy(() =>
+          tf.matMul(tf.reshape(dy, [m, cout]), tf.transpose(kernel)).reshape([...lead, cin])
+        ),
+    }));
+    return op(x);
+  }
+  const op = customOp(([xi, ki, bi], save) => {
+    save([xi, ki]);
+    const x2 = tf.reshape(xi, [m, cin]);
+    return {
+      value: tf.add(tf.matMul(x2, ki as tf.Tensor2D), bi).reshape([...lead, cout]),
+      gradFunc: (dy, saved) => {
+        const [xs, ks] = saved;
+        const d2 = tf.reshape(dy, [m, cout]);
+        return [
+          tf.matMul(d2, tf.transpose(ks)).reshape(xs.shape),
+          tf.transpose(tf.matMul(tf.transpose(d2), tf.reshape(xs, [m, cin]))),
+          tf.sum(d2, 0),
+        ];
+      },
+    };
+  });
+  return op(x, kernel, bias);
+}

@@ -1,0 +1,396 @@
+/**
+ * The SOAD/SDA denoising U-Net (spec §4.1) on tfjs: ε̂(z_t, t) for windows `[B, L, C, H, W]`, its
+ * VJP w.r.t. z for the sampler, and parameter gradients for a trainer. Weights use the PyTorch
+ * names and layouts of `shared/peers/unet_torch.py`; internally they are tf.Variables in tfjs
+ * layouts. Call `selectBackend()` first: the weights live on the backend active at creation.
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { InvalidArgumentError } from "../errors.ts";
+import type { NamedTensor } from "../io/safetensors.ts";
+import { readTensor } from "../backend/select.ts";
+import type { Denoiser, DenoiseVjpResult, WindowShape } from "./denoiser.ts";
+import {
+  initUNetWeights,
+  type ResolvedUNetConfig,
+  resolveUNetConfig,
+  type UNetConfig,
+  unetParamShapes,
+} from "./unet_config.ts";
+import { tfToTorch, torchToTf } from "./unet_weights.ts";
+import { adjointFilter } from "./circular_conv.ts";
+import {
+  channelLayerNorm,
+  circConv,
+  type Fold,
+  type ParamSource,
+  resBlock,
+  temporalBlock,
+  timeEmbedding,
+  upsample2,
+} from "./unet_layers.ts";
+
+/** Options of {@link UNet.forward}. */
+export interface ForwardOptions {
+  /** Compute parameter gradients through this pass (training); default false. */
+  paramGrads?: boolean;
+  /** Called with every stage output (`temb`, `d0`…, `u{n-1}`…`u1`), NHWC / `[B, 64]`. */
+  onStage?: (name: string, t: tf.Tensor) => void;
+}
+
+/** Result of {@link UNet.denoiseParamVjp}. */
+export interface ParamVjpResult {
+  /** ε̂(z, t), `[B, L, C, H, W]`. */
+  eps: Float32Array;
+  /** ∂/∂θ Σ w ⊙ ε̂ by PyTorch name, in PyTorch layout. */
+  grads: Map<string, NamedTensor>;
+}
+
+/** The U-Net. Create with {@link createUNet}; call `dispose()` when done. */
+export interface UNet extends Denoiser {
+  /** The validated configuration. */
+  readonly config: ResolvedUNetConfig;
+  /** Number of trainable parameters. */
+  readonly paramCount: number;
+  /** The parameters as tf.Variables in tfjs layout, by PyTorch name (for optimizers). */
+  readonly variables: Map<string, tf.Variable>;
+  /** Replaces all weights (PyTorch names and layouts); throws naming missing/unexpected/misshaped. */
+  setWeights(tensors: Map<string, NamedTensor> | Record<string, NamedTensor>): void;
+  /** The weights in PyTorch names and layouts. */
+  getWeights(): Promise<Map<string, NamedTensor>>;
+  /** Tensor-level forward: z `[B, L, C, H, W]`, t `[B]` → ε̂ `[B, L, C, H, W]` (not disposed). */
+  forward(z: tf.Tensor, t: tf.Tensor1D, options?: ForwardOptions): tf.Tensor;
+  /** Stage outputs `temb` `[B, 64]`, `d_i`, `u_i` `[B, L, c, h, w]` (debugging; fixture names). */
+  stages(z: Float32Array, shape: WindowShape, t: Float32Array): Promise<Map<string, NamedTensor>>;
+  /** ε̂ and the parameter gradients of Σ w ⊙ ε̂ (the training backward). */
+  denoiseParamVjp(
+    z: Float32Array,
+    shape: WindowShape,
+    t: Float32Array,
+    w: Float32Array,
+  ): Promise<ParamVjpResult>;
+  /** Frees the weights. */
+  dispose(): void;
+}
+
+/** Options of {@link createUNet}. */
+export interface CreateUNetOptions {
+  /** Seed of the PyTorch-like random init (default 0). */
+  seed?: number;
+  /** Initial weights (PyTorch names and layouts) instead of the random init. */
+  weights?: Map<string, NamedTensor> | Record<string, NamedTensor>;
+}
+
+class UNetImpl implements UNet {
+  readonly config: ResolvedUNetConfig;
+  readonly paramCount: number;
+  readonly variables: Map<string, tf.Variable> = new Map();
+  readonly #shapes: Map<string, number[]>;
+  /** Adjoint conv filters for the input gradient, valid while the variable's dataId is the same. */
+  readonly #adjoints = new Map<string, { dataId: unknown; filter: tf.Tensor4D }>();
+  #disposed = false;
+
+  constructor(config: ResolvedUNetConfig, weights: Map<string, NamedTensor>) {
+    this.config = config;
+    this.#shapes = unetParamShapes(config);
+    let n = 0;
+    for (const s of this.#shapes.values()) n += s.reduce((a, b) => a * b, 1);
+    this.paramCount = n;
+    this.#check(weights);
+    for (const [name, t] of weights) {
+      const v = torchToTf(name, t);
+      const init = tf.tensor(v.data, v.shape, "float32");
+      this.variables.set(name, tf.variable(init, true));
+      init.dispose();
+    }
+  }
+
+  #alive(): void {
+    if (this.#disposed) throw new InvalidArgumentError("this UNet has been disposed");
+  }
+
+  #check(weights: Map<string, NamedTensor>): void {
+    const missing = [...this.#shapes.keys()].filter((k) => !weights.has(k));
+    const unexpected = [...weights.keys()].filter((k) => !this.#shapes.has(k));
+    const bad: string[] = [];
+    for (const [name, t] of weights) {
+      const s = this.#shapes.get(name);
+      if (!s) continue;
+      const size = s.reduce((a, b) => a * b, 1);
+      if (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i])) {
+        bad.push(`${name}: shape [${t.shape}], expected [${s}]`);
+      } else if (t.data.length !== size) {
+        bad.push(`${name}: ${t.data.length} values, expected ${size}`);
+      }
+    }
+    if (missing.length || unexpected.length || bad.length) {
+      const parts = [];
+      if (missing.length) parts.push(`missing ${missing.length}: ${missing.join(", ")}`);
+      if (unexpected.length) {
+        parts.push(`unexpected ${unexpected.length}: ${unexpected.join(", ")}`);
+      }
+      if (bad.length) parts.push(`wrong shape: ${bad.join("; ")}`);
+      throw new InvalidArgumentError(`UNet weights do not match the config: ${parts.join(" | ")}`);
+    }
+  }
+
+  setWeights(tensors: Map<string, NamedTensor> | Record<string, NamedTensor>): void {
+    this.#alive();
+    const m = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
+    this.#check(m);
+    for (const [name, t] of m) {
+      const v = torchToTf(name, t);
+      tf.tidy(() => this.variables.get(name)!.assign(tf.tensor(v.data, v.shape, "float32")));
+    }
+  }
+
+  async getWeights(): Promise<Map<string, NamedTensor>> {
+    this.#alive();
+    const out = new Map<string, NamedTensor>();
+    for (const [name, s] of this.#shapes) {
+      out.set(name, tfToTorch(name, await readTensor(this.variables.get(name)!), s));
+    }
+    return out;
+  }
+
+  #adjoint(name: string): tf.Tensor4D | undefined {
+    const v = this.variables.get(name)!;
+    if (v.rank !== 4) return undefined;
+    const hit = this.#adjoints.get(name);
+    if (hit && hit.dataId === v.dataId) return hit.filter;
+    hit?.filter.dispose();
+    const filter = tf.keep(adjointFilter(v as tf.Tensor4D));
+    this.#adjoints.set(name, { dataId: v.dataId, filter });
+    return filter;
+  }
+
+  forward(z: tf.Tensor, t: tf.Tensor1D, options: ForwardOptions = {}): tf.Tensor {
+    this.#alive();
+    if (z.rank !== 5 || z.shape[2] !== this.config.channels || t.rank !== 1) {
+      throw new InvalidArgumentError(
+        `forward needs z [B, L, ${this.config.channels}, H, W] and t [B], got [${z.shape}], [${t.shape}]`,
+      );
+    }
+    const [B, L, C, H, W] = z.shape as WindowShape;
+    const { widths, blocks } = this.config;
+    const n = widths.length;
+    const vars = this.variables;
+    const paramGrads = options.paramGrads ?? false;
+    const p: ParamSource = {
+      paramGrads,
+      get: (k) => vars.get(k)!,
+      adjoint: paramGrads ? undefined : (k) => this.#adjoint(k),
+    };
+    const fold: Fold = { batch: B, frames: L };
+    const stage = options.onStage ?? (() => {});
+    return tf.tidy(() => {
+      const tb = t.shape[0] === B ? t : tf.broadcastTo(t, [B]) as tf.Tensor1D;
+      const emb = timeEmbedding(tb, p);
+      stage("temb", emb);
+      let x = tf.transpose(tf.reshape(z, [B * L, C, H, W]), [0, 2, 3, 1]) as tf.Tensor4D;
+      const skips: tf.Tensor4D[] = [];
+      for (let i = 0; i < n; i++) {
+        x = circConv(x, p, `down.${i}.conv`, i === 0 ? 1 : 2);
+        if (i > 0) x = temporalBlock(x, p, `down.${i}.tb`, fold);
+        for (let j = 0; j < blocks[i]; j++) x = resBlock(x, emb, p, `down.${i}.rb.${j}`, fold);
+        skips.push(x);
+        stage(`d${i}`, x);
+      }
+      for (let i = n - 1; i >= 0; i--) {
+        for (let j = 0; j < blocks[i]; j++) x = resBlock(x, emb, p, `up.${i}.rb.${j}`, fold);
+        if (i > 0) {
+          x = temporalBlock(x, p, `up.${i}.tb`, fold);
+          x = channelLayerNorm(x, p.get(`up.${i}.norm.weight`), p.get(`up.${i}.norm.bias`));
+          x = upsample2(x);
+        }
+        x = circConv(x, p, `up.${i}.conv`);
+        if (i > 0) {
+          x = tf.add(x, skips[i - 1]);
+          stage(`u${i}`, x);
+        }
+      }
+      return tf.transpose(x, [0, 3, 1, 2]).reshape([B, L, C, H, W]);
+    });
+  }
+
+  #inputs(z: Float32Array, shape: WindowShape, t: Float32Array, w?: Float32Array): void {
+    this.#alive();
+    if (
+      !Array.isArray(shape) || shape.length !== 5 ||
+      !shape.every((d) => Number.isInteger(d) && d > 0)
+    ) {
+      throw new InvalidArgumentError(
+        `shape must be [B, L, C, H, W] of positive integers, got [${shape}]`,
+      );
+    }
+    const [B, , C, H, W] = shape;
+    if (C !== this.config.channels) {
+      throw new InvalidArgumentError(
+        `z has ${C} channels, the network expects ${this.config.channels}`,
+      );
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (!(z instanceof Float32Array) || z.length !== size) {
+      throw new InvalidArgumentError(
+        `z must be a Float32Array of ${size} values for shape [${shape}]`,
+      );
+    }
+    if (w !== undefined && (!(w instanceof Float32Array) || w.length !== size)) {
+      throw new InvalidArgumentError(`w must be a Float32Array of ${size} values like z`);
+    }
+    const levels = this.config.widths.length;
+    const f = 2 ** (levels - 1);
+    const p = (this.config.kernel - 1) / 2;
+    if (H % f !== 0 || W % f !== 0 || H / f < p || W / f < p) {
+      throw new InvalidArgumentError(
+        `grid ${H}×${W} must be divisible by ${f} with a coarsest grid of at least ${p}×${p}`,
+      );
+    }
+    if (!(t instanceof Float32Array) || (t.length !== B && t.length !== 1)) {
+      throw new InvalidArgumentError(`t must be a Float32Array of length B = ${B} or 1`);
+    }
+    if (!t.every(Number.isFinite)) throw new InvalidArgumentError("t must be finite");
+  }
+
+  async denoise(z: Float32Array, shape: WindowShape, t: Float32Array): Promise<Float32Array> {
+    this.#inputs(z, shape, t);
+    const out = tf.tidy(() => this.forward(tf.tensor(z, shape), tf.tensor1d(t)));
+    try {
+      return await readTensor(out);
+    } finally {
+      out.dispose();
+    }
+  }
+
+  async denoiseVjp(
+    z: Float32Array,
+    shape: WindowShape,
+    t: Float32Array,
+    w: Float32Array,
+  ): Promise<DenoiseVjpResult> {
+    this.#inputs(z, shape, t, w);
+    let eps: tf.Tensor | undefined;
+    const res = tf.tidy(() => {
+      const wT = tf.tensor(w, shape);
+      const tT = tf.tensor1d(t);
+      const f = (zz: tf.Tensor): tf.Scalar => {
+        const e = this.forward(zz, tT);
+        eps = tf.keep(e);
+        return tf.sum(tf.mul(e, wT));
+      };
+      return tf.grad(f)(tf.tensor(z, shape));
+    });
+    try {
+      return { eps: await readTensor(eps!), grad: await readTensor(res) };
+    } finally {
+      res.dispose();
+      eps?.dispose();
+    }
+  }
+
+  async denoiseParamVjp(
+    z: Float32Array,
+    shape: WindowShape,
+    t: Float32Array,
+    w: Float32Array,
+  ): Promise<ParamVjpResult> {
+    this.#inputs(z, shape, t, w);
+    let eps: tf.Tensor | undefined;
+    const names = [...this.#shapes.keys()];
+    const grads = tf.tidy(() => {
+      const wT = tf.tensor(w, shape);
+      const tT = tf.tensor1d(t);
+      const zT = tf.tensor(z, shape);
+      const f = (): tf.Scalar => {
+        const e = this.forward(zT, tT, { paramGrads: true });
+        eps = tf.keep(e);
+        return tf.sum(tf.mul(e, wT));
+      };
+      const r = tf.variableGrads(f, names.map((k) => this.variables.get(k)!));
+      r.value.dispose();
+      return names.map((k) => r.grads[this.variables.get(k)!.name]);
+    });
+    try {
+      const out = new Map<string, NamedTensor>();
+      for (let i = 0; i < names.length; i++) {
+        out.set(
+          names[i],
+          tfToTorch(names[i], await readTensor(grads[i]), this.#shapes.get(names[i])!),
+        );
+      }
+      return { eps: await readTensor(eps!), grads: out };
+    } finally {
+      tf.dispose(grads);
+      eps?.dispose();
+    }
+  }
+
+  async stages(
+    z: Float32Array,
+    shape: WindowShape,
+    t: Float32Array,
+  ): Promise<Map<string, NamedTensor>> {
+    this.#inputs(z, shape, t);
+    const [B, L] = shape;
+    const kept: [string, tf.Tensor][] = [];
+    const out = tf.tidy(() =>
+      this.forward(tf.tensor(z, shape), tf.tensor1d(t), {
+        onStage: (name, x) => {
+          if (x.rank === 4) {
+            const [, h, w, c] = x.shape;
+            x = tf.transpose(x, [0, 3, 1, 2]).reshape([B, L, c, h, w]);
+          }
+          kept.push([name, tf.keep(x)]);
+        },
+      })
+    );
+    out.dispose();
+    const res = new Map<string, NamedTensor>();
+    try {
+      for (const [name, x] of kept) {
+        res.set(name, { shape: [...x.shape], data: await readTensor(x) });
+      }
+    } finally {
+      tf.dispose(kept.map(([, x]) => x));
+    }
+    return res;
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const v of this.variables.values()) v.dispose();
+    this.variables.clear();
+    for (const a of this.#adjoints.values()) a.filter.dispose();
+    this.#adjoints.clear();
+  }
+}
+
+/**
+ * Creates the U-Net on the current tfjs backend, with PyTorch-like random weights from `seed`
+ * (or the given `weights`).
+ *
+ * @example
+ * ```ts
+ * import { selectBackend } from "../backend/select.ts";
+ * import { createUNet } from "./unet.ts";
+ * await selectBackend({ prefer: "wasm", quiet: true });
+ * const net = await createUNet({ channels: 2, widths: [4, 8], blocks: 1, kernel: 5, frames: 3 });
+ * const shape: [number, number, number, number, number] = [1, 3, 2, 8, 8];
+ * const eps = await net.denoise(new Float32Array(384), shape, new Float32Array([0.5]));
+ * console.log(eps.length, net.paramCount); // 384 ...
+ * net.dispose();
+ * ```
+ */
+export async function createUNet(
+  config: UNetConfig,
+  options: CreateUNetOptions = {},
+): Promise<UNet> {
+  const cfg = resolveUNetConfig(config);
+  await tf.ready();
+  const w = options.weights
+    ? (options.weights instanceof Map ? options.weights : new Map(Object.entries(options.weights)))
+    : initUNetWeights(cfg, options.seed ?? 0);
+  return new UNetImpl(cfg, w);
+}
