@@ -108,3 +108,40 @@ export {
   unetParamCount,
   unetParamShapes,
 } from "./src/diffusion/unet_config.ts";
+
+// Dataset: QG trajectories → pooled windows in a Zarr v2 store
+export {
+  configKey,
+  DATA_PRESETS,
+  type DataConfig,
+  type DataConfigOverrides,
+  type DataPresetName,
+  type DataSplit,
+  dataSplit,
+  outputGrid,
+  resolveDataConfig,
+  validateDataConfig,
+} from "./src/data/config.ts";
+export {
+  generateDataset,
+  type GenerateOptions,
+  type GenerateResult,
+  type Shard,
+  validateShard,
+} from "./src/data/generate.ts";
+export { finalizeDataset, type LayerStats, windowStats } from "./src/data/finalize.ts";
+export {
+  type DatasetStore,
+  openDatasetStore,
+  readWindow,
+  STORE_FORMAT,
+  type StoreAttributes,
+} from "./src/data/store.ts";
+export { type WindowBatch, WindowLoader, type WindowLoaderOptions } from "./src/data/loader.ts";
+export { averagePool } from "./src/data/pool.ts";
+export {
+  type SeedCheckpoint,
+  type SimulateOptions,
+  type SimulateResult,
+  simulateSeed,
+} from "./src/data/simulate.ts";

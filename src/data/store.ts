@@ -1,0 +1,364 @@
+/**
+ * The dataset's Zarr v2 store (readable by Python `xarray.open_zarr` and `zarr`): layout,
+ * creation, opening with a configuration check, and the atomic per-window writes (the `q` chunk,
+ * then its `done` mark, then the trajectory checkpoint). Chunks are encoded and written through
+ * `zarrita`; the v2 metadata documents (`.zarray`, `.zgroup`, `.zattrs`) are written as JSON
+ * here because `zarrita.create` only emits Zarr v3.
+ *
+ * Layout of a store:
+ * - `q` float32 `(window, time, layer, y, x)`, one window per chunk, uncompressed, NaN fill;
+ * - `seed`, `start_day` int32 `(window,)`: the noise-IC seed of each window and the model day of
+ *   its first snapshot;
+ * - `done` uint8 `(window,)`, one chunk per window: 1 once the window's `q` chunk is written;
+ * - root attributes: format, code version, full config, QG parameters, split, and after
+ *   finalisation the per-layer normalisation statistics and `complete: true`;
+ * - `.soad/ckpt/` trajectory checkpoints (`checkpoint.ts`; removed by finalisation).
+ * @module
+ */
+
+import * as zarr from "zarrita";
+import denoJson from "../../deno.json" with { type: "json" };
+import { InvalidArgumentError, SoadError } from "../errors.ts";
+import { configKey, type DataConfig, type DataSplit, dataSplit, outputGrid } from "./config.ts";
+import { FsStore, writeJsonAtomicSync } from "./fs_store.ts";
+
+/**
+ * Identifier of this store layout, in the root attributes.
+ *
+ * @example
+ * ```ts
+ * import { STORE_FORMAT } from "./store.ts";
+ * console.log(STORE_FORMAT); // soad-qg-windows/1
+ * ```
+ */
+export const STORE_FORMAT = "soad-qg-windows/1";
+
+/**
+ * Version of the code that wrote a store (`soad <deno.json version>`).
+ *
+ * @example
+ * ```ts
+ * import { CODE_VERSION } from "./store.ts";
+ * console.log(CODE_VERSION.startsWith("soad ")); // true
+ * ```
+ */
+export const CODE_VERSION = `soad ${denoJson.version}`;
+
+/** Root attributes of a store. */
+export interface StoreAttributes {
+  /** {@link STORE_FORMAT}. */
+  format: string;
+  /** {@link CODE_VERSION} of the writer. */
+  code_version: string;
+  /** The full configuration. */
+  config: DataConfig;
+  /** The resolved QG parameters (same as `config.qg`, for readers that look for them). */
+  qg_params: DataConfig["qg"];
+  /** Window-index ranges of the splits. */
+  split: DataSplit;
+  /** Per-layer mean over the training split (after finalisation). */
+  norm_mean: number[] | null;
+  /** Per-layer standard deviation (population) over the training split (after finalisation). */
+  norm_std: number[] | null;
+  /** True once every window is written and the statistics computed. */
+  complete: boolean;
+  /** Free-text description of the arrays. */
+  description: string;
+}
+
+/** An open dataset store. */
+export interface DatasetStore {
+  /** Directory of the store. */
+  path: string;
+  /** The underlying zarrita store. */
+  store: FsStore;
+  /** Root attributes. */
+  attrs: StoreAttributes;
+  /** The configuration (same as `attrs.config`). */
+  config: DataConfig;
+}
+
+/**
+ * Root attributes of a fresh (not finalised) store for a configuration.
+ *
+ * @example
+ * ```ts
+ * import { DATA_PRESETS } from "./config.ts";
+ * import { initialAttributes } from "./store.ts";
+ * console.log(initialAttributes(DATA_PRESETS.tiny).complete); // false
+ * ```
+ */
+export function initialAttributes(config: DataConfig): StoreAttributes {
+  const [h, w] = outputGrid(config);
+  return {
+    format: STORE_FORMAT,
+    code_version: CODE_VERSION,
+    config,
+    qg_params: config.qg,
+    split: dataSplit(config),
+    norm_mean: null,
+    norm_std: null,
+    complete: false,
+    description:
+      `QG potential vorticity anomaly q [1/s], float32 windows (window, time, layer, y, x) ` +
+      `of ${config.window} snapshots every ${config.every} day(s), layer 0 = upper, ` +
+      `${config.qg.ny}x${config.qg.nx} simulation average-pooled by ${config.pool} to ${h}x${w}`,
+  };
+}
+
+function zarray(shape: number[], chunks: number[], dtype: string, fill: unknown): unknown {
+  return {
+    chunks,
+    compressor: null,
+    dimension_separator: ".",
+    dtype,
+    fill_value: fill,
+    filters: null,
+    order: "C",
+    shape,
+    zarr_format: 2,
+  };
+}
+
+/**
+ * Every metadata document of a store, by key (for writing and for `.zmetadata`).
+ *
+ * @example
+ * ```ts
+ * import { DATA_PRESETS } from "./config.ts";
+ * import { initialAttributes, metadataDocuments } from "./store.ts";
+ * const docs = metadataDocuments(initialAttributes(DATA_PRESETS.tiny));
+ * console.log((docs["q/.zarray"] as { shape: number[] }).shape); // [ 10, 10, 2, 16, 16 ]
+ * ```
+ */
+export function metadataDocuments(attrs: StoreAttributes): Record<string, unknown> {
+  const c = attrs.config;
+  const n = c.seeds * c.windowsPerSeed;
+  const [h, w] = outputGrid(c);
+  return {
+    ".zgroup": { zarr_format: 2 },
+    ".zattrs": attrs,
+    "q/.zarray": zarray([n, c.window, 2, h, w], [1, c.window, 2, h, w], "<f4", "NaN"),
+    "q/.zattrs": {
+      _ARRAY_DIMENSIONS: ["window", "time", "layer", "y", "x"],
+      long_name: "potential vorticity anomaly",
+      units: "1/s",
+    },
+    "seed/.zarray": zarray([n], [n], "<i4", null),
+    "seed/.zattrs": { _ARRAY_DIMENSIONS: ["window"], long_name: "noise initial condition seed" },
+    "start_day/.zarray": zarray([n], [n], "<i4", null),
+    "start_day/.zattrs": {
+      _ARRAY_DIMENSIONS: ["window"],
+      long_name: "model day of the window's first snapshot (days since the noise IC)",
+    },
+    "done/.zarray": zarray([n], [1], "|u1", null),
+    "done/.zattrs": { _ARRAY_DIMENSIONS: ["window"], long_name: "1 once the window is written" },
+  };
+}
+
+function readAttrs(path: string): StoreAttributes | null {
+  try {
+    return JSON.parse(Deno.readTextFileSync(`${path}/.zattrs`)) as StoreAttributes;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new SoadError(`cannot read ${path}/.zattrs: ${(e as Error).message}`);
+  }
+}
+
+function isNonEmpty(path: string): boolean {
+  try {
+    const st = Deno.statSync(path);
+    if (!st.isDirectory) return true;
+    for (const _ of Deno.readDirSync(path)) return true;
+    return false;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Opens an existing store, checking that it is a soad dataset store.
+ * Throws {@link InvalidArgumentError} when it is missing or is not one.
+ *
+ * @example
+ * ```ts
+ * import { openDatasetStore } from "./store.ts";
+ * try {
+ *   openDatasetStore("/nonexistent.zarr");
+ * } catch (e) {
+ *   console.log((e as Error).name); // InvalidArgumentError
+ * }
+ * ```
+ */
+export function openDatasetStore(path: string): DatasetStore {
+  const attrs = readAttrs(path);
+  if (!attrs || attrs.format !== STORE_FORMAT) {
+    throw new InvalidArgumentError(
+      `${path} is not a soad dataset store (no ${STORE_FORMAT} attributes in .zattrs)`,
+    );
+  }
+  return { path, store: new FsStore(path), attrs, config: attrs.config };
+}
+
+/** How {@link prepareDatasetStore} may treat an existing path. */
+export interface PrepareOptions {
+  /** Accept an existing store of the same configuration (resume or shard). */
+  reuse: boolean;
+}
+
+/**
+ * Creates the store for `config` at `path`, or with `reuse` opens an existing one after checking
+ * that its configuration is the same. Errors (nothing is written): the path exists and `reuse` is
+ * false; the path exists but is not a soad store; the store's configuration differs. Creation
+ * writes identical bytes whoever does it, so concurrent shards may race on it safely.
+ *
+ * @example
+ * ```ts
+ * import { DATA_PRESETS } from "./config.ts";
+ * import { prepareDatasetStore } from "./store.ts";
+ * const dir = Deno.makeTempDirSync() + "/d.zarr";
+ * const s = await prepareDatasetStore(dir, DATA_PRESETS.tiny, { reuse: false });
+ * console.log(s.attrs.split.train); // [ 0, 8 ]
+ * ```
+ */
+export async function prepareDatasetStore(
+  path: string,
+  config: DataConfig,
+  opts: PrepareOptions,
+): Promise<DatasetStore> {
+  if (isNonEmpty(path)) {
+    if (!opts.reuse) {
+      throw new InvalidArgumentError(
+        `${path} already exists; pass --resume to continue it, or choose another --out`,
+      );
+    }
+    const existing = readAttrs(path);
+    if (!existing || existing.format !== STORE_FORMAT) {
+      throw new InvalidArgumentError(`${path} exists but is not a soad dataset store`);
+    }
+    if (configKey(existing.config) !== configKey(config)) {
+      throw new InvalidArgumentError(
+        `${path} was made with another configuration (preset "${existing.config.name}"); ` +
+          `resume it with the same preset and flags, or choose another --out. ` +
+          `Stored: ${JSON.stringify(existing.config)}`,
+      );
+    }
+    return openDatasetStore(path);
+  }
+  const attrs = initialAttributes(config);
+  const docs = metadataDocuments(attrs);
+  for (const [key, doc] of Object.entries(docs)) {
+    if (key !== ".zattrs") writeJsonAtomicSync(`${path}/${key}`, doc);
+  }
+  const store = new FsStore(path);
+  const n = config.seeds * config.windowsPerSeed;
+  const seed = new Int32Array(n);
+  const startDay = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = Math.floor(i / config.windowsPerSeed);
+    seed[i] = config.seedOffset + s;
+    startDay[i] = config.warmupDays + (i % config.windowsPerSeed) * config.gap;
+  }
+  for (const [name, data] of [["seed", seed], ["start_day", startDay]] as const) {
+    const arr = await zarr.open.v2(new zarr.Location(store, `/${name}`), { kind: "array" });
+    await zarr.set(arr as zarr.Array<"int32", FsStore>, null, {
+      data,
+      shape: [n],
+      stride: [1],
+    });
+  }
+  // the root attributes last: their presence marks a complete skeleton
+  writeJsonAtomicSync(`${path}/.zattrs`, attrs);
+  return { path, store, attrs, config };
+}
+
+/**
+ * Writes window `w` (global index) atomically: its `q` chunk, then its `done` mark.
+ *
+ * @example
+ * ```ts
+ * import { DATA_PRESETS, outputGrid } from "./config.ts";
+ * import { isWindowDone, prepareDatasetStore, writeWindow } from "./store.ts";
+ * const c = DATA_PRESETS.tiny;
+ * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", c, { reuse: false });
+ * const [h, w] = outputGrid(c);
+ * await writeWindow(s, 3, new Float32Array(c.window * 2 * h * w));
+ * console.log(isWindowDone(s, 3), isWindowDone(s, 4)); // true false
+ * ```
+ */
+export async function writeWindow(s: DatasetStore, w: number, data: Float32Array): Promise<void> {
+  const c = s.config;
+  const [h, wd] = outputGrid(c);
+  const shape = [1, c.window, 2, h, wd];
+  if (data.length !== shape.reduce((a, b) => a * b, 1)) {
+    throw new InvalidArgumentError(`window data must have ${shape.join("x")} values`);
+  }
+  const q = await zarr.open.v2(new zarr.Location(s.store, "/q"), { kind: "array" });
+  const stride = [c.window * 2 * h * wd, 2 * h * wd, h * wd, wd, 1];
+  await zarr.set(q as zarr.Array<"float32", FsStore>, [
+    zarr.slice(w, w + 1),
+    null,
+    null,
+    null,
+    null,
+  ], {
+    data,
+    shape,
+    stride,
+  });
+  const done = await zarr.open.v2(new zarr.Location(s.store, "/done"), { kind: "array" });
+  await zarr.set(done as zarr.Array<"uint8", FsStore>, [w], 1);
+}
+
+/**
+ * Whether window `w` has its done mark.
+ *
+ * @example
+ * ```ts
+ * import { DATA_PRESETS } from "./config.ts";
+ * import { prepareDatasetStore, isWindowDone } from "./store.ts";
+ * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {
+ *   reuse: false,
+ * });
+ * console.log(isWindowDone(s, 0)); // false
+ * ```
+ */
+export function isWindowDone(s: DatasetStore, w: number): boolean {
+  try {
+    return Deno.readFileSync(`${s.path}/done/${w}`)[0] === 1;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads window `w` as float32 `(time, layer, y, x)` (the raw chunk bytes, little-endian).
+ * Throws {@link SoadError} when it is missing.
+ *
+ * @example
+ * ```ts
+ * import { DATA_PRESETS } from "./config.ts";
+ * import { prepareDatasetStore, readWindow, writeWindow } from "./store.ts";
+ * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {
+ *   reuse: false,
+ * });
+ * await writeWindow(s, 0, new Float32Array(10 * 2 * 16 * 16).fill(1));
+ * console.log(readWindow(s, 0)[5]); // 1
+ * ```
+ */
+export function readWindow(s: DatasetStore, w: number): Float32Array {
+  const c = s.config;
+  const [h, wd] = outputGrid(c);
+  const n = c.window * 2 * h * wd;
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(`${s.path}/q/${w}.0.0.0.0`);
+  } catch {
+    throw new SoadError(`window ${w} of ${s.path} is missing (run generate with --resume)`);
+  }
+  if (bytes.length !== 4 * n) throw new SoadError(`window ${w} of ${s.path} has a wrong size`);
+  const out = new Float32Array(n);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
