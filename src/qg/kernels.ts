@@ -7,6 +7,8 @@
  * @module
  */
 
+import { invertPV } from "./spectral.ts";
+
 /** The model's buffers and constants a kernel object is bound to (all float64). */
 export interface QGBuffers {
   /** Points in y. */
@@ -88,16 +90,7 @@ export class TsQGKernels implements QGKernels {
   }
 
   invert(): void {
-    const { a11, a12, a21, a22, qh, ph } = this.#b;
-    const n = a11.length, off = 2 * n;
-    for (let i = 0; i < n; i++) {
-      const r1 = qh[2 * i], i1 = qh[2 * i + 1];
-      const r2 = qh[off + 2 * i], i2 = qh[off + 2 * i + 1];
-      ph[2 * i] = a11[i] * r1 + a12[i] * r2;
-      ph[2 * i + 1] = a11[i] * i1 + a12[i] * i2;
-      ph[off + 2 * i] = a21[i] * r1 + a22[i] * r2;
-      ph[off + 2 * i + 1] = a21[i] * i1 + a22[i] * i2;
-    }
+    invertPV(this.#b, this.#b.qh, this.#b.ph);
   }
 
   velocitySpectra(): void {
