@@ -22,10 +22,19 @@ function ours(nx: number, fft: "wasm" | "ts", reps = 3): number {
   return best;
 }
 
+function peerEnv(): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
 async function peer(nx: number): Promise<number> {
   const out = await new Deno.Command("/usr/bin/python3", {
     args: [PEER, "bench", String(nx)],
-    env: { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
+    // one thread, and without this machine's OpenBLAS work-arounds (they slow a current NumPy)
+    clearEnv: true,
+    env: { ...peerEnv(), OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
   }).output();
   const text = new TextDecoder().decode(out.stdout);
   const match = text.match(/([\d.]+) ms\/step/);
