@@ -55,7 +55,7 @@ Deno.test("data: a killed run resumed with --resume gives a byte-identical store
   const second = await runAndKill([...flags, "--resume"], out, first + 20);
   assert.ok(countDone(out) < 80, `killed mid-run (${first}, then ${second} of 80 windows)`);
   // a temporary file as a writer killed mid-write leaves it; finalisation removes it
-  Deno.writeFileSync(`${out}/q/0.0.0.0.0.tmp-123-deadbeef`, new Uint8Array(7));
+  Deno.writeFileSync(`${out}/q/.0.0.0.0.0.k3j9x2a1b.tmp`, new Uint8Array(7));
   const r = await generateDataset({ out, config, resume: true, workers: 2, ...quiet });
   assert.equal(r.finalized, true);
   assert.ok(r.skipped >= second, `resumed, not restarted (${r.skipped} skipped)`);

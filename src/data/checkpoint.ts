@@ -5,7 +5,7 @@
  * @module
  */
 
-import { writeFileAtomicSync } from "./fs_store.ts";
+import { writeFileAtomicSync } from "../io/atomic.ts";
 import type { SeedCheckpoint } from "./simulate.ts";
 import type { DatasetStore } from "./store.ts";
 

@@ -78,12 +78,12 @@ export function windowStats(s: DatasetStore, start: number, end: number): LayerS
   };
 }
 
-/** Removes temporary files left by writers killed mid-write (`<name>.tmp-<pid>-<hex>`). */
+/** Removes temporary files left by writers killed mid-write (`.<name>.<random>.tmp`, see src/io/atomic.ts). */
 function removeStrayTemporaries(dir: string): void {
   for (const e of Deno.readDirSync(dir)) {
     const p = `${dir}/${e.name}`;
     if (e.isDirectory) removeStrayTemporaries(p);
-    else if (/\.tmp-\d+-[0-9a-f]{8}$/.test(e.name)) Deno.removeSync(p);
+    else if (/^\..+\.[0-9a-z]+\.tmp$/.test(e.name)) Deno.removeSync(p);
   }
 }
 

@@ -5,33 +5,7 @@
  * @module
  */
 
-/**
- * Writes `data` to `path` atomically: a unique temporary file next to it, then a rename.
- * Creates missing parent directories.
- *
- * @example
- * ```ts
- * import { writeFileAtomicSync } from "./fs_store.ts";
- * const dir = Deno.makeTempDirSync();
- * writeFileAtomicSync(`${dir}/a/b.txt`, new TextEncoder().encode("hi"));
- * console.log(Deno.readTextFileSync(`${dir}/a/b.txt`)); // hi
- * ```
- */
-export function writeFileAtomicSync(path: string, data: Uint8Array): void {
-  const slash = path.lastIndexOf("/");
-  const dir = slash > 0 ? path.slice(0, slash) : ".";
-  Deno.mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    Deno.writeFileSync(tmp, data);
-    Deno.renameSync(tmp, path);
-  } catch (e) {
-    try {
-      Deno.removeSync(tmp);
-    } catch { /* already gone */ }
-    throw e;
-  }
-}
+import { writeFileAtomicSync } from "../io/atomic.ts";
 
 /**
  * Writes a JSON value atomically with sorted keys and 2-space indentation (stable bytes).

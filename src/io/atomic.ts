@@ -48,8 +48,7 @@ export async function writeFileAtomic(
     throw new InvalidArgumentError(`writeFileAtomic: '${target}' does not name a file`);
   }
   if (dir !== "") await Deno.mkdir(dir, { recursive: true });
-  const rand = crypto.getRandomValues(new Uint32Array(2));
-  const tmp = `${dir}.${base}.${rand[0].toString(36)}${rand[1].toString(36)}.tmp`;
+  const tmp = tempName(dir, base);
   try {
     await Deno.writeFile(tmp, data, { createNew: true });
     await Deno.rename(tmp, target);
@@ -61,6 +60,45 @@ export async function writeFileAtomic(
     }
     throw e;
   }
+}
+
+/**
+ * The synchronous form of {@link writeFileAtomic} (for writers that must not yield, such as a
+ * Zarr store's `set`).
+ *
+ * @example
+ * ```ts
+ * import { writeFileAtomicSync } from "./atomic.ts";
+ * const dir = Deno.makeTempDirSync();
+ * writeFileAtomicSync(`${dir}/a/b.txt`, new TextEncoder().encode("hi"));
+ * console.log(Deno.readTextFileSync(`${dir}/a/b.txt`)); // hi
+ * ```
+ */
+export function writeFileAtomicSync(path: string | URL, data: Uint8Array): void {
+  const target = toPath(path);
+  const [dir, base] = splitPath(target);
+  if (base === "" || base === "." || base === "..") {
+    throw new InvalidArgumentError(`writeFileAtomicSync: '${target}' does not name a file`);
+  }
+  if (dir !== "") Deno.mkdirSync(dir, { recursive: true });
+  const tmp = tempName(dir, base);
+  try {
+    Deno.writeFileSync(tmp, data, { createNew: true });
+    Deno.renameSync(tmp, target);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // the temp file was never created or is already gone
+    }
+    throw e;
+  }
+}
+
+/** A unique hidden temp-file name next to the target (same directory, so rename is atomic). */
+function tempName(dir: string, base: string): string {
+  const rand = crypto.getRandomValues(new Uint32Array(2));
+  return `${dir}.${base}.${rand[0].toString(36)}${rand[1].toString(36)}.tmp`;
 }
 
 /**
