@@ -145,3 +145,82 @@ export {
   type SimulateResult,
   simulateSeed,
 } from "./src/data/simulate.ts";
+
+// Observations: operators, augmented layouts, masks, noise laws, backgrounds
+export {
+  checkFrames,
+  elementwiseOperator,
+  type ElementwiseSpec,
+  linearOperator,
+  type LinearSpec,
+  type NumericArray,
+  type ObservationOperator,
+} from "./src/obs/operator.ts";
+export { arctan3x, sin3x, SIN3X_AMPLITUDE } from "./src/obs/pointwise.ts";
+export { vor2vel, VOR2VEL_SCALES } from "./src/obs/vor2vel.ts";
+export {
+  type AugmentedLayout,
+  augmentedLayout,
+  augmentState,
+  customLayout,
+  type LayoutEntry,
+  layoutEntry,
+  type ModelName,
+  STATE_CHANNELS,
+} from "./src/obs/layout.ts";
+export { checkMask, randomMask, type SpatialMask, strideMask, userMask } from "./src/obs/mask.ts";
+export { observedFrames } from "./src/obs/frames.ts";
+export { type NoiseLaw, sampleNoise } from "./src/obs/noise.ts";
+export {
+  type Observation,
+  observe,
+  type ObserveOptions,
+  observeStack,
+  type ObserveStackOptions,
+  SIGMA_OBS,
+} from "./src/obs/observe.ts";
+export {
+  knownBackground,
+  Q_STD,
+  SIGMA_BACKGROUND,
+  unknownBackground,
+  type UnknownBackgroundOptions,
+} from "./src/obs/background.ts";
+
+// Assimilation: SOAD and SDA posterior sampling
+export {
+  assimilate,
+  type AssimilateOptions,
+  type AssimilateResult,
+} from "./src/assim/assimilate.ts";
+export {
+  runSampler,
+  type SampleReport,
+  type SamplerOptions,
+  type SamplerResult,
+  type StepInfo,
+} from "./src/assim/sampler.ts";
+export { type PiResult, type PiStats, type PosteriorNoise, priorNoise } from "./src/assim/score.ts";
+export { SIGMA_X, soadCoefficient, soadNoise, type SoadOptions } from "./src/assim/soad.ts";
+export { SDA_GAMMA, sdaCoefficient, sdaNoise, type SdaOptions } from "./src/assim/sda.ts";
+export {
+  checkObservation,
+  type PlannedObservation,
+  planObservations,
+  type SampleGeometry,
+} from "./src/assim/plan.ts";
+export {
+  applyFdc,
+  fdcActiveSteps,
+  type FdcConfig,
+  type PlannedBackground,
+} from "./src/assim/fdc.ts";
+export { augmentedIdentityDenoiser, isotropicGaussianDenoiser } from "./src/assim/gaussian.ts";
+export {
+  crps,
+  type EnsembleStats,
+  ensembleStats,
+  rmsePerFrame,
+  spreadSkillRatio,
+  stateChannels,
+} from "./src/assim/metrics.ts";

@@ -1,0 +1,162 @@
+/**
+ * Verification metrics (pure functions): RMSE per frame (spec §6.1), ensemble mean and spread,
+ * spread–skill ratio and the CRPS of an ensemble.
+ * @module
+ */
+
+import { InvalidArgumentError } from "../errors.ts";
+
+type Num = ArrayLike<number>;
+
+/**
+ * RMSE_j = sqrt(mean over frame j of (x̂ − x)²), for `frames` equal frames.
+ *
+ * @example
+ * ```ts
+ * import { rmsePerFrame } from "./metrics.ts";
+ * console.log(rmsePerFrame([1, 1, 0, 0], [0, 0, 0, 0], 2)); // [1, 0]
+ * ```
+ */
+export function rmsePerFrame(estimate: Num, truth: Num, frames: number): number[] {
+  if (estimate.length !== truth.length || estimate.length % frames !== 0 || frames < 1) {
+    throw new InvalidArgumentError(
+      `estimate (${estimate.length}) and truth (${truth.length}) must have equal length, ` +
+        `divisible by frames = ${frames}`,
+    );
+  }
+  const per = estimate.length / frames;
+  const out: number[] = [];
+  for (let f = 0; f < frames; f++) {
+    let s = 0;
+    for (let i = f * per; i < (f + 1) * per; i++) s += (estimate[i] - truth[i]) ** 2;
+    out.push(Math.sqrt(s / per));
+  }
+  return out;
+}
+
+/** Mean and spread of an ensemble. */
+export interface EnsembleStats {
+  /** Member mean per entry. */
+  mean: Float32Array;
+  /** Member standard deviation per entry (unbiased, 0 for one member). */
+  spread: Float32Array;
+  /** Members used (finite ones). */
+  members: number;
+}
+
+/**
+ * Mean and spread over `members` of `[members, n]`; members with non-finite values are skipped.
+ *
+ * @example
+ * ```ts
+ * import { ensembleStats } from "./metrics.ts";
+ * const s = ensembleStats([0, 2, 2, 4], 2);
+ * console.log(s.mean, s.spread); // Float32Array(2) [1, 3] Float32Array(2) [1.4142135381698608, 1.4142135381698608]
+ * ```
+ */
+export function ensembleStats(samples: Num, members: number): EnsembleStats {
+  if (!(members >= 1 && samples.length % members === 0)) {
+    throw new InvalidArgumentError(`${samples.length} values do not split into ${members} members`);
+  }
+  const n = samples.length / members;
+  const ok: number[] = [];
+  for (let m = 0; m < members; m++) {
+    let fin = true;
+    for (let i = m * n; i < (m + 1) * n && fin; i++) fin = Number.isFinite(samples[i]);
+    if (fin) ok.push(m);
+  }
+  const mean = new Float32Array(n), spread = new Float32Array(n);
+  if (ok.length === 0) return { mean: mean.fill(NaN), spread: spread.fill(NaN), members: 0 };
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (const m of ok) s += samples[m * n + i];
+    const mu = s / ok.length;
+    let v = 0;
+    for (const m of ok) v += (samples[m * n + i] - mu) ** 2;
+    mean[i] = mu;
+    spread[i] = ok.length > 1 ? Math.sqrt(v / (ok.length - 1)) : 0;
+  }
+  return { mean, spread, members: ok.length };
+}
+
+/**
+ * Spread–skill ratio sqrt((1 + 1/S)·mean(spread²)) / RMSE(mean): 1 for a calibrated ensemble of
+ * S members, > 1 over-dispersed, < 1 under-dispersed.
+ *
+ * @example
+ * ```ts
+ * import { spreadSkillRatio } from "./metrics.ts";
+ * console.log(spreadSkillRatio([0, 2], [0], 2).toFixed(3)); // "1.732"
+ * ```
+ */
+export function spreadSkillRatio(samples: Num, truth: Num, members: number): number {
+  const { mean, spread, members: S } = ensembleStats(samples, members);
+  if (mean.length !== truth.length) {
+    throw new InvalidArgumentError(`truth has ${truth.length} values, a member ${mean.length}`);
+  }
+  if (S < 2) throw new InvalidArgumentError("spread–skill needs at least 2 finite members");
+  let v = 0, e = 0;
+  for (let i = 0; i < mean.length; i++) {
+    v += spread[i] ** 2;
+    e += (mean[i] - truth[i]) ** 2;
+  }
+  return Math.sqrt((1 + 1 / S) * v / mean.length) / Math.sqrt(e / mean.length);
+}
+
+/**
+ * Mean over entries of the ensemble CRPS, (1/S)Σ|x_i − y| − (1/(2S²))Σ_ij|x_i − x_j|
+ * (`fair`: the second term over 2S(S−1)).
+ *
+ * @example
+ * ```ts
+ * import { crps } from "./metrics.ts";
+ * console.log(crps([1], [0], 1), crps([0, 2], [1], 2)); // 1 0.5
+ * ```
+ */
+export function crps(samples: Num, truth: Num, members: number, fair = false): number {
+  if (!(members >= 1) || samples.length !== members * truth.length) {
+    throw new InvalidArgumentError(
+      `samples must hold ${members} members of ${truth.length} values, got ${samples.length}`,
+    );
+  }
+  const n = truth.length, S = members;
+  const x = new Float64Array(S);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let a = 0;
+    for (let m = 0; m < S; m++) {
+      x[m] = samples[m * n + i];
+      a += Math.abs(x[m] - truth[i]);
+    }
+    x.sort();
+    let pair = 0; // Σ_ij |x_i − x_j| = 2 Σ_k (2k − S + 1) x_(k)
+    for (let k = 0; k < S; k++) pair += (2 * k - S + 1) * x[k];
+    pair *= 2;
+    total += a / S - (fair ? (S > 1 ? pair / (2 * S * (S - 1)) : 0) : pair / (2 * S * S));
+  }
+  return total / n;
+}
+
+/**
+ * The state channels 0..1 of augmented windows `[S, L, C, H, W]` → `[S, L, 2, H, W]`.
+ *
+ * @example
+ * ```ts
+ * import { stateChannels } from "./metrics.ts";
+ * console.log(stateChannels(new Float32Array([1, 2, 3, 4]), [1, 1, 4, 1, 1])); // Float32Array(2) [1, 2]
+ * ```
+ */
+export function stateChannels(
+  z: Num,
+  shape: readonly [number, number, number, number, number],
+): Float32Array {
+  const [S, L, C, H, W] = shape, R = H * W;
+  if (z.length !== S * L * C * R || C < 2) {
+    throw new InvalidArgumentError(`z has ${z.length} values, expected [${shape}] with C ≥ 2`);
+  }
+  const out = new Float32Array(S * L * 2 * R);
+  for (let sl = 0; sl < S * L; sl++) {
+    for (let j = 0; j < 2 * R; j++) out[sl * 2 * R + j] = z[sl * C * R + j];
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+/**
+ * The SOAD likelihood term G_SOAD (spec §5.1) wrapping a prior denoiser, in augmented space:
+ * R_k = μ y_k − P_k z + σ P_k ε̂(z, t), ℒ = Σ_k ω_k ‖R_k‖², g = ∇_z ℒ through the network:
+ * g = −2 Σ_k ω_k P_kᵀ R_k + J_ε̂ᵀ w with the cotangent w = 2σ Σ_k ω_k P_kᵀ R_k
+ * (one `denoiseVjp`). Coefficient c(t) = (r²/2)/(σo² + σx² r²/(σx² + r²)), clip
+ * c ← min(c, 1/max|g|), G = c g, Π = σ ε̂ + G. With several σo the coefficients differ per
+ * operator: ω_k = c_k / max_k c_k and the clip applies to the largest (equal σo: ω = 1, the code).
+ * @module
+ */
+
+import type { Denoiser, WindowShape } from "../diffusion/denoiser.ts";
+import { alpha, sigma } from "../diffusion/schedule.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import type { PlannedObservation } from "./plan.ts";
+import { combineClipped, type PiResult, type PosteriorNoise } from "./score.ts";
+
+/** Default σx of SOAD's closed-form coefficient. */
+export const SIGMA_X = 1;
+
+/**
+ * c(t) = (r²/2)/(σo² + σx² r²/(σx² + r²)), r = σ(t)/α(t) (before the clip).
+ *
+ * @example
+ * ```ts
+ * import { soadCoefficient } from "./soad.ts";
+ * console.log(soadCoefficient(0.5, 0.1).toFixed(3)); // "1.854"
+ * ```
+ */
+export function soadCoefficient(t: number, sigmaObs: number, sigmaX: number = SIGMA_X): number {
+  const r = sigma(t) / alpha(t), r2 = r * r, sx2 = sigmaX * sigmaX;
+  return (r2 / 2) / (sigmaObs * sigmaObs + (sx2 * r2) / (sx2 + r2));
+}
+
+/** Options of {@link soadNoise}. */
+export interface SoadOptions {
+  /** σx (default 1). */
+  sigmaX?: number;
+  /** Clip c ← min(c, 1/max|g|) (default true). */
+  clip?: boolean;
+}
+
+class SoadNoise implements PosteriorNoise {
+  readonly method = "soad";
+  constructor(
+    readonly denoiser: Denoiser,
+    readonly obs: PlannedObservation[],
+    readonly sigmaX: number,
+    readonly clip: boolean,
+  ) {}
+
+  async evaluate(
+    z: Float32Array,
+    shape: WindowShape,
+    t: number,
+    active?: Uint8Array,
+  ): Promise<PiResult> {
+    const [B] = shape;
+    const per = z.length / B;
+    const tt = new Float32Array([t]);
+    const mu = alpha(t), s = sigma(t);
+    const eps = await this.denoiser.denoise(z, shape, tt);
+    const cs = this.obs.map((o) => soadCoefficient(t, o.sigma, this.sigmaX));
+    const cRef = Math.max(...cs);
+    const wts = cs.map((c) => c / cRef);
+    const w = new Float32Array(z.length);
+    const direct = new Float32Array(z.length);
+    const loss = new Float64Array(B);
+    for (let b = 0; b < B; b++) {
+      if (active && !active[b]) continue;
+      const o = b * per;
+      this.obs.forEach((ob, k) => {
+        const { index, y } = ob;
+        for (let j = 0; j < index.length; j++) {
+          const i = o + index[j];
+          const R = mu * y[j] - z[i] + s * eps[i];
+          loss[b] += wts[k] * R * R;
+          w[i] += 2 * s * wts[k] * R;
+          direct[i] -= 2 * wts[k] * R;
+        }
+      });
+    }
+    const { grad } = await this.denoiser.denoiseVjp(z, shape, tt, w);
+    const g = new Float32Array(z.length);
+    for (let i = 0; i < g.length; i++) g[i] = grad[i] + direct[i];
+    if (active) {
+      for (let b = 0; b < B; b++) if (!active[b]) g.fill(0, b * per, (b + 1) * per);
+    }
+    const pi = new Float32Array(z.length);
+    const cRaw = new Float64Array(B).fill(cRef);
+    const c = combineClipped(pi, eps, g, B, per, s, cRaw, this.clip);
+    return { pi, eps, g, stats: { cRaw, c, loss } };
+  }
+}
+
+/**
+ * Π for SOAD: the prior `denoiser` wrapped with the augmented-space likelihood of `observations`
+ * (planned with {@link planObservations}).
+ *
+ * @example
+ * ```ts
+ * import { soadNoise } from "./soad.ts";
+ * import { isotropicGaussianDenoiser } from "./gaussian.ts";
+ * const obs = [{ index: new Int32Array([0]), y: new Float32Array([1]), sigma: 0.1 }];
+ * const pi = soadNoise(isotropicGaussianDenoiser(), obs);
+ * const r = await pi.evaluate(new Float32Array(2), [1, 1, 2, 1, 1], 0.5);
+ * console.log(r.stats.c[0] > 0); // true
+ * ```
+ */
+export function soadNoise(
+  denoiser: Denoiser,
+  observations: PlannedObservation[],
+  options: SoadOptions = {},
+): PosteriorNoise {
+  const sigmaX = options.sigmaX ?? SIGMA_X;
+  if (!(sigmaX > 0 && Number.isFinite(sigmaX))) {
+    throw new InvalidArgumentError(`sigmaX must be finite and > 0, got ${sigmaX}`);
+  }
+  if (observations.length === 0) {
+    throw new InvalidArgumentError("SOAD needs at least one observation");
+  }
+  return new SoadNoise(denoiser, observations, sigmaX, options.clip ?? true);
+}

@@ -1,0 +1,216 @@
+/**
+ * `deno run -A tasks/assimilate.ts --checkpoint soad.safetensors [--sda-checkpoint sda.safetensors]
+ *   --data store.zarr --window 0 --op sin3x --ratio 0.25 | --stride 4 --interval 2 --setting I
+ *   --steps 256 --samples 1 --seed 0 --out out/assim`
+ *
+ * Assimilates one 9-frame chunk of a dataset window with SOAD (and the SDA baseline when its
+ * checkpoint is given), prints per-frame RMSE, and writes `results.json` and `assimilate.png`
+ * (truth / observations / SOAD / error / SDA of layer 1 at frames 0, L/2, L−1) under `--out`.
+ * The checkpoint is a U-Net safetensors file (PyTorch names); its configuration is read from the
+ * tensor shapes. A checkpoint whose channel count does not fit the operator is refused before
+ * any sampling.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { selectBackend } from "../src/backend/select.ts";
+import { createUNet, type UNet } from "../src/diffusion/unet.ts";
+import type { UNetConfig } from "../src/diffusion/unet_config.ts";
+import { InvalidArgumentError } from "../src/errors.ts";
+import { readSafetensors } from "../src/io/safetensors.ts";
+import { fieldPanels } from "../src/io/plot.ts";
+import { writePng } from "../src/io/image.ts";
+import { openDatasetStore, readWindow } from "../src/data/store.ts";
+import { augmentedLayout, type ModelName } from "../src/obs/layout.ts";
+import { knownBackground, Q_STD } from "../src/obs/background.ts";
+import { observeStack } from "../src/obs/observe.ts";
+import { arctan3x, sin3x } from "../src/obs/pointwise.ts";
+import { vor2vel } from "../src/obs/vor2vel.ts";
+import { assimilate, type AssimilateResult } from "../src/assim/assimilate.ts";
+import { Rng } from "../src/rng.ts";
+
+const OPS = { arctan3x, sin3x, vor2vel } as const;
+
+/** Reads a U-Net checkpoint and infers its configuration from the tensor shapes. */
+async function loadUNet(path: string, frames: number): Promise<UNet> {
+  const w = readSafetensors(await Deno.readFile(path));
+  const first = w.get("down.0.conv.weight");
+  if (!first) throw new InvalidArgumentError(`${path} is not a SOAD U-Net checkpoint`);
+  const widths: number[] = [];
+  for (let i = 0; w.has(`down.${i}.conv.weight`); i++) {
+    widths.push(w.get(`down.${i}.conv.weight`)!.shape[0]);
+  }
+  const blocks = widths.map((_, i) => {
+    let n = 0;
+    while (w.has(`down.${i}.rb.${n}.conv1.weight`)) n++;
+    return n;
+  });
+  const config: UNetConfig = {
+    channels: first.shape[1],
+    widths,
+    blocks,
+    kernel: first.shape[2],
+    frames,
+  };
+  return await createUNet(config, { weights: w });
+}
+
+const HELP = `deno task assimilate --checkpoint soad.safetensors --data store.zarr [flags]
+
+Assimilates one 9-frame chunk of a dataset window with SOAD (and SDA with --sda-checkpoint),
+prints per-frame RMSE and writes results.json and assimilate.png under --out.
+
+  --checkpoint F       SOAD (or SDA) U-Net weights, safetensors with PyTorch names (required)
+  --sda-checkpoint F   the SDA baseline's U-Net weights (optional)
+  --data DIR           a Zarr store made by deno task generate (required)
+  --window N           window index (default 0); --start N: first frame of the chunk
+  --op NAME            arctan3x | sin3x (default) | vor2vel
+  --ratio P | --stride S   random mask ratio or uniform stride
+  --interval N         observe frames 0, N, 2N, ... (default 1)
+  --setting I|II       I: with a background at frame 0 (default); II: without
+  --steps K            sampler steps (default 256); --corrections M (default 5)
+  --samples S          posterior samples (default 1); --seed N (default 0)
+  --backend NAME       webgpu | wasm | cpu (default: automatic)
+  --out DIR            where to write results.json and assimilate.png
+`;
+
+async function main(): Promise<void> {
+  const { values: a } = parseArgs({
+    options: {
+      help: { type: "boolean", short: "h" },
+      checkpoint: { type: "string" },
+      "sda-checkpoint": { type: "string" },
+      data: { type: "string" },
+      window: { type: "string", default: "0" },
+      start: { type: "string" },
+      op: { type: "string", default: "sin3x" },
+      ratio: { type: "string" },
+      stride: { type: "string" },
+      interval: { type: "string", default: "1" },
+      setting: { type: "string", default: "I" },
+      steps: { type: "string", default: "256" },
+      corrections: { type: "string", default: "5" },
+      samples: { type: "string", default: "1" },
+      seed: { type: "string", default: "0" },
+      backend: { type: "string" },
+      out: { type: "string" },
+    },
+  });
+  if (a.help) {
+    console.log(HELP);
+    return;
+  }
+  if (!a.checkpoint || !a.data) {
+    throw new InvalidArgumentError("--checkpoint and --data are required (see --help)");
+  }
+  const op = OPS[a.op as keyof typeof OPS];
+  if (!op) throw new InvalidArgumentError(`--op must be arctan3x, sin3x or vor2vel, got ${a.op}`);
+  if (a.setting !== "I" && a.setting !== "II") {
+    throw new InvalidArgumentError(`--setting must be I or II, got ${a.setting}`);
+  }
+  const L = 9, seed = Number(a.seed);
+  const rng = new Rng(seed);
+  await selectBackend({ prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined, quiet: true });
+  const net = await loadUNet(a.checkpoint, L);
+  const layout = augmentedLayout(a.op as ModelName);
+  if (net.config.channels !== layout.channels) {
+    throw new InvalidArgumentError(
+      `the checkpoint models ${net.config.channels} channels, the ${a.op} model needs ` +
+        `${layout.channels}: it was trained for another operator set`,
+    );
+  }
+  const store = openDatasetStore(a.data);
+  const raw = readWindow(store, Number(a.window));
+  const T = store.config.window;
+  const R = raw.length / (T * 2), n = Math.round(Math.sqrt(R));
+  const start = a.start !== undefined ? Number(a.start) : rng.int(T - L + 1);
+  const truth = new Float32Array(L * 2 * R);
+  for (let f = 0; f < L; f++) {
+    for (let c = 0; c < 2; c++) {
+      for (let i = 0; i < R; i++) {
+        truth[(f * 2 + c) * R + i] = raw[((start + f) * 2 + c) * R + i] / Q_STD[c];
+      }
+    }
+  }
+  const observations = observeStack(truth, L, n, n, {
+    operators: [op],
+    ratio: a.ratio !== undefined ? Number(a.ratio) : undefined,
+    stride: a.stride !== undefined ? Number(a.stride) : (a.ratio === undefined ? 1 : undefined),
+    interval: Number(a.interval),
+    rng,
+  });
+  const background = a.setting === "I" ? knownBackground(truth, L, n, n, rng) : undefined;
+  const common = {
+    observations,
+    frames: L,
+    steps: Number(a.steps),
+    corrections: Number(a.corrections),
+    samples: Number(a.samples),
+    seed,
+    truth,
+  };
+  const results: Record<string, AssimilateResult> = {};
+  results.soad = await assimilate({ ...common, denoiser: net, method: "soad", layout, background });
+  net.dispose();
+  if (a["sda-checkpoint"]) {
+    const sda = await loadUNet(a["sda-checkpoint"], L);
+    results.sda = await assimilate({ ...common, denoiser: sda, method: "sda" });
+    sda.dispose();
+  }
+  const summary: Record<string, unknown> = { args: a, window: Number(a.window), start, n };
+  for (const [m, r] of Object.entries(results)) {
+    const avg = r.rmseMean!.reduce((s, v) => s + v, 0) / L;
+    console.log(
+      `${m}: RMSE per frame ${r.rmseMean!.map((v) => v.toFixed(3)).join(" ")} | mean ${
+        avg.toFixed(4)
+      } | ${r.seconds.toFixed(1)} s`,
+    );
+    for (const rep of r.reports) if (!rep.completed) console.log(`  ${rep.message}`);
+    summary[m] = { rmse: r.rmseMean, rmseMean: avg, seconds: r.seconds, reports: r.reports };
+  }
+  if (a.out) {
+    await Deno.mkdir(a.out, { recursive: true });
+    await Deno.writeTextFile(`${a.out}/results.json`, JSON.stringify(summary, null, 1));
+    const panels = [];
+    const obs = observations[0];
+    for (const f of [0, Math.floor(L / 2), L - 1]) {
+      const sl = (x: Float32Array) => x.subarray(f * 2 * R, f * 2 * R + R);
+      const range: [number, number] = [-3, 3];
+      panels.push({ title: `truth f${f}`, data: sl(truth), ny: n, nx: n, range });
+      const o = new Float32Array(R).fill(NaN);
+      const fi = obs.frames.indexOf(f);
+      if (fi >= 0) {
+        obs.mask.indices.forEach((
+          p,
+          k,
+        ) => (o[p] = obs.values[fi * op.outChannels * obs.mask.indices.length + k]));
+      }
+      panels.push({ title: `obs f${f}`, data: o, ny: n, nx: n });
+      const s = results.soad.mean;
+      panels.push({ title: `SOAD f${f}`, data: sl(s), ny: n, nx: n, range });
+      panels.push({
+        title: `error f${f}`,
+        data: sl(s).map((v, i) => v - sl(truth)[i]),
+        ny: n,
+        nx: n,
+      });
+      if (results.sda) {
+        panels.push({ title: `SDA f${f}`, data: sl(results.sda.mean), ny: n, nx: n, range });
+      }
+    }
+    await writePng(
+      `${a.out}/assimilate.png`,
+      fieldPanels(panels, { columns: results.sda ? 5 : 4 }),
+    );
+    console.log(`wrote ${a.out}/results.json and ${a.out}/assimilate.png`);
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (e) {
+    console.error(`error: ${e instanceof Error ? e.message : e}`);
+    Deno.exit(1);
+  }
+}
