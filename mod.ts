@@ -224,3 +224,27 @@ export {
   spreadSkillRatio,
   stateChannels,
 } from "./src/assim/metrics.ts";
+
+// Training the diffusion prior
+export {
+  averageGradients,
+  train,
+  type TrainOptions,
+  type TrainResult,
+} from "./src/train/trainer.ts";
+export { resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from "./src/train/config.ts";
+export {
+  readCheckpoint,
+  type TrainState,
+  writeCheckpoint,
+  writeWeights,
+} from "./src/train/checkpoint.ts";
+export {
+  SyntheticSource,
+  type SyntheticSourceOptions,
+  type TrainSplit,
+  type WindowSource,
+} from "./src/train/source.ts";
+export { StoreSource, type StoreSourceOptions } from "./src/train/store_source.ts";
+export { AdamW, type AdamWOptions, linearDecay } from "./src/train/adamw.ts";
+export type { StepRecord } from "./src/train/log.ts";

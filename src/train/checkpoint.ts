@@ -1,0 +1,211 @@
+/**
+ * Training checkpoints: one safetensors file with the weights under their PyTorch names (so
+ * `readSafetensors` + `UNet.setWeights` loads it like any weights file, extra names aside), the
+ * AdamW moments as `optim.exp_avg.<name>` / `optim.exp_avg_sq.<name>` (PyTorch's state names),
+ * and metadata: step, optimiser step count, training configuration, data description with the
+ * normalisation, RNG state (the counter-based streams need only seed and step) and best
+ * validation loss. Written atomically. Also weights-only files for the sampler.
+ * @module
+ */
+
+import { InvalidArgumentError, SoadError } from "../errors.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import {
+  type NamedTensor,
+  readSafetensors,
+  readSafetensorsMetadata,
+  writeSafetensors,
+} from "../io/safetensors.ts";
+import type { TrainConfig } from "./config.ts";
+import { ParamLayout } from "./param_layout.ts";
+
+/** Format tag in the metadata of a training checkpoint. */
+export const CHECKPOINT_FORMAT = "soad-train-checkpoint/1";
+
+/** The full state of a training run after `step` optimiser steps. */
+export interface TrainState {
+  /** Training configuration. */
+  config: TrainConfig;
+  /** Optimiser steps taken. */
+  step: number;
+  /** Parameters, flat tfjs layout. */
+  params: Float32Array;
+  /** AdamW first moments, same layout. */
+  m: Float32Array;
+  /** AdamW second moments. */
+  v: Float32Array;
+  /** Best validation loss so far (null if never evaluated). */
+  bestValid: number | null;
+  /** The data source's description (path, normalisation). */
+  data: Record<string, unknown>;
+}
+
+function meta(s: TrainState, kind: string): Record<string, string> {
+  return {
+    format: kind,
+    step: String(s.step),
+    model: s.config.model,
+    unet: JSON.stringify(s.config.unet),
+    config: JSON.stringify(s.config),
+    data: JSON.stringify(s.data),
+    normalisation: JSON.stringify({
+      offset: s.data.norm_offset ?? null,
+      std: s.data.norm_std ?? null,
+    }),
+    rng: JSON.stringify({ kind: "counter-streams", seed: s.config.seed, step: s.step }),
+    best_valid: JSON.stringify(s.bestValid),
+  };
+}
+
+/**
+ * Serialises a training state (weights, moments, metadata) to safetensors bytes.
+ *
+ * @example
+ * ```ts
+ * import { resolveTrainConfig } from "./config.ts";
+ * import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
+ * import { ParamLayout } from "./param_layout.ts";
+ * const unet = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
+ * const config = resolveTrainConfig({ model: "sda", steps: 10, unet });
+ * const n = new ParamLayout(unet).size;
+ * const z = () => new Float32Array(n);
+ * const bytes = encodeCheckpoint({
+ *   config, step: 3, params: z(), m: z(), v: z(), bestValid: null, data: {},
+ * });
+ * console.log(decodeCheckpoint(bytes).step); // 3
+ * ```
+ */
+export function encodeCheckpoint(s: TrainState): Uint8Array {
+  const layout = new ParamLayout(s.config.unet);
+  const tensors = new Map<string, NamedTensor>([
+    ...layout.toTorch(s.params),
+    ...layout.toTorch(s.m, "optim.exp_avg."),
+    ...layout.toTorch(s.v, "optim.exp_avg_sq."),
+  ]);
+  return writeSafetensors(tensors, meta(s, CHECKPOINT_FORMAT));
+}
+
+function parseJson<T>(m: Record<string, string>, key: string, what: string): T {
+  if (!(key in m)) throw new InvalidArgumentError(`${what}: metadata has no "${key}"`);
+  try {
+    return JSON.parse(m[key]) as T;
+  } catch {
+    throw new InvalidArgumentError(`${what}: metadata "${key}" is not valid JSON`);
+  }
+}
+
+/**
+ * Parses checkpoint bytes. Throws an `InvalidArgumentError` when the file is not a training
+ * checkpoint or its tensors do not match its configuration's network.
+ *
+ * @example
+ * ```ts
+ * import { decodeCheckpoint } from "./checkpoint.ts";
+ * import { writeSafetensors } from "../io/safetensors.ts";
+ * try {
+ *   decodeCheckpoint(writeSafetensors({}));
+ * } catch (e) {
+ *   console.log((e as Error).name); // InvalidArgumentError
+ * }
+ * ```
+ */
+export function decodeCheckpoint(bytes: Uint8Array, what = "checkpoint"): TrainState {
+  const m = readSafetensorsMetadata(bytes);
+  if (m.format !== CHECKPOINT_FORMAT) {
+    throw new InvalidArgumentError(
+      `${what} is not a soad training checkpoint (format "${m.format ?? "none"}", expected ` +
+        `"${CHECKPOINT_FORMAT}")`,
+    );
+  }
+  const config = parseJson<TrainConfig>(m, "config", what);
+  const step = Number(m.step);
+  if (!Number.isSafeInteger(step) || step < 0) {
+    throw new InvalidArgumentError(`${what}: bad step "${m.step}"`);
+  }
+  const tensors = readSafetensors(bytes);
+  const layout = new ParamLayout(config.unet);
+  const at = (prefix: string): Float32Array => {
+    try {
+      return layout.fromTorch(tensors, prefix);
+    } catch (e) {
+      throw new InvalidArgumentError(`${what} does not match its network: ${(e as Error).message}`);
+    }
+  };
+  return {
+    config,
+    step,
+    params: at(""),
+    m: at("optim.exp_avg."),
+    v: at("optim.exp_avg_sq."),
+    bestValid: parseJson<number | null>(m, "best_valid", what),
+    data: parseJson<Record<string, unknown>>(m, "data", what),
+  };
+}
+
+/**
+ * Writes a checkpoint atomically (temp file + rename).
+ *
+ * @example
+ * ```ts
+ * import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+ * import { resolveTrainConfig } from "./config.ts";
+ * import { ParamLayout } from "./param_layout.ts";
+ * const unet = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
+ * const config = resolveTrainConfig({ model: "sda", steps: 10, unet });
+ * const z = () => new Float32Array(new ParamLayout(unet).size);
+ * const path = (await Deno.makeTempDir()) + "/ckpt.safetensors";
+ * await writeCheckpoint(path, { config, step: 1, params: z(), m: z(), v: z(), bestValid: 2, data: {} });
+ * console.log((await readCheckpoint(path)).bestValid); // 2
+ * ```
+ */
+export async function writeCheckpoint(path: string, s: TrainState): Promise<void> {
+  await writeFileAtomic(path, encodeCheckpoint(s));
+}
+
+/**
+ * Reads a checkpoint file (throws a `SoadError` naming the path when it cannot be read, an
+ * `InvalidArgumentError` when it is not a valid checkpoint).
+ *
+ * @example
+ * ```ts
+ * import { readCheckpoint } from "./checkpoint.ts";
+ * try {
+ *   await readCheckpoint("/nonexistent/checkpoint.safetensors");
+ * } catch (e) {
+ *   console.log((e as Error).name); // SoadError
+ * }
+ * ```
+ */
+export async function readCheckpoint(path: string): Promise<TrainState> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new SoadError(`cannot read checkpoint ${path}: ${(e as Error).message}`);
+  }
+  return decodeCheckpoint(bytes, `checkpoint ${path}`);
+}
+
+/**
+ * Writes the weights alone (PyTorch names and layouts, loadable with `readSafetensors` +
+ * `UNet.setWeights` or by PyTorch's `safetensors.torch.load_file`), atomically, with the
+ * network, model, normalisation and step in the metadata.
+ *
+ * @example
+ * ```ts
+ * import { writeWeights } from "./checkpoint.ts";
+ * import { resolveTrainConfig } from "./config.ts";
+ * import { ParamLayout } from "./param_layout.ts";
+ * const unet = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
+ * const config = resolveTrainConfig({ model: "sda", steps: 10, unet });
+ * const z = () => new Float32Array(new ParamLayout(unet).size);
+ * const path = (await Deno.makeTempDir()) + "/model.safetensors";
+ * await writeWeights(path, { config, step: 1, params: z(), m: z(), v: z(), bestValid: null, data: {} });
+ * ```
+ */
+export async function writeWeights(path: string, s: TrainState): Promise<void> {
+  const layout = new ParamLayout(s.config.unet);
+  const md = meta(s, "soad-unet-weights/1");
+  delete md.rng;
+  await writeFileAtomic(path, writeSafetensors(layout.toTorch(s.params), md));
+}

@@ -1,0 +1,392 @@
+/**
+ * The training loop of the SOAD / SDA prior (spec §4.3): per step, a batch of random 9-frame
+ * chunks (optional circular roll), one diffusion time t ~ U(0, 1) per window, ε-prediction MSE,
+ * gradients from a {@link GradEngine} (main thread or data-parallel Workers) averaged in a fixed
+ * order, AdamW with a linear decay of the learning rate per step (factor 1 − k/steps; SOAD decays
+ * per epoch), gradient-norm logging, validation on fixed samples of the valid split, atomic
+ * checkpoints every N steps and at the end, bit-identical `resume`, a progress bar, `log.csv`,
+ * `loss.png`, `train.json`.
+ *
+ * Files in `out`: `checkpoint.safetensors` (full state), `model.safetensors` (final weights),
+ * `best.safetensors` (weights of the best validation loss), `log.csv`, `loss.png`, `train.json`.
+ * @module
+ */
+
+import type { BackendName } from "../backend/select.ts";
+import { initUNetWeights } from "../diffusion/unet_config.ts";
+import { BlowUpError, InvalidArgumentError, SoadError } from "../errors.ts";
+import { writeJsonAtomic } from "../io/atomic.ts";
+import { Progress, type ProgressStream } from "../io/progress.ts";
+import { AdamW, linearDecay } from "./adamw.ts";
+import { resolveTrainConfig, type TrainConfig } from "./config.ts";
+import { readCheckpoint, type TrainState, writeCheckpoint, writeWeights } from "./checkpoint.ts";
+import { type GradEngine, LocalEngine } from "./engine.ts";
+import { parseLogCsv, type StepRecord, writeLog } from "./log.ts";
+import { ParamLayout } from "./param_layout.ts";
+import type { SampleTask } from "./sample_step.ts";
+import { drawChunk, type WindowSource } from "./source.ts";
+import { streamRng, streamSeed } from "./stream_rng.ts";
+import { WorkerEngine } from "./worker_engine.ts";
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  /** Output directory (created). */
+  out: string;
+  /** Training and validation windows. */
+  source: WindowSource;
+  /**
+   * The configuration of a new run (model and steps required, defaults for the rest). On resume,
+   * the fields given must equal the checkpoint's, except `steps`, which may extend the run.
+   */
+  config?: Partial<TrainConfig>;
+  /** Continue from `out/checkpoint.safetensors` (bit-identical to an uninterrupted run). */
+  resume?: boolean;
+  /** Stop (with a checkpoint) once this many steps are done, before the end of the schedule. */
+  until?: number;
+  /** Data-parallel workers; 0 = compute on the main thread (default: one per core). */
+  workers?: number;
+  /** Backend of the replicas (default wasm). */
+  backend?: BackendName;
+  /** An engine to use instead of creating one (tests); it is not closed. */
+  engine?: GradEngine;
+  /** Progress bar: false for none, or a stream (default stderr). */
+  progress?: boolean | ProgressStream;
+  /** Aborting stops after the current step with a checkpoint (Ctrl-C in the CLI). */
+  signal?: AbortSignal;
+  /** Called after every step. */
+  onStep?: (r: StepRecord) => void;
+}
+
+/** What {@link train} returns. */
+export interface TrainResult {
+  /** The configuration used. */
+  config: TrainConfig;
+  /** Steps done (total, including earlier runs when resumed). */
+  step: number;
+  /** Whether the schedule is complete. */
+  finished: boolean;
+  /** Records of this run's steps (all steps of `log.csv` when resumed). */
+  records: StepRecord[];
+  /** Best validation loss so far. */
+  bestValid: number | null;
+  /** Steps per second of this invocation (excluding validation and checkpoint writing). */
+  stepsPerSecond: number;
+  /** Final parameters, flat tfjs layout. */
+  params: Float32Array;
+}
+
+/**
+ * The training tasks of step `s` (0-based), a pure function of the seed and s: global sample
+ * g = s·B + b takes window perm_e[g mod N] (perm_e a seeded permutation per pass e = ⌊g/N⌋), then
+ * chunk start, roll, t and noise seed from g's own stream.
+ *
+ * @example
+ * ```ts
+ * import { resolveTrainConfig } from "./config.ts";
+ * import { SyntheticSource } from "./source.ts";
+ * import { stepTasks } from "./trainer.ts";
+ * const c = resolveTrainConfig({ model: "sda", steps: 5, batchSize: 2, frames: 3 });
+ * const tasks = stepTasks(c, new SyntheticSource({ height: 4, width: 4 }), 0);
+ * console.log(tasks.length, tasks[0].t === stepTasks(c, new SyntheticSource({ height: 4, width: 4 }), 0)[0].t); // 2 true
+ * ```
+ */
+export function stepTasks(
+  c: TrainConfig,
+  src: WindowSource,
+  s: number,
+  perms: Map<number, Int32Array> = new Map(),
+): SampleTask[] {
+  const n = src.count("train");
+  const tasks: SampleTask[] = [];
+  for (let b = 0; b < c.batchSize; b++) {
+    const g = s * c.batchSize + b;
+    const epoch = Math.floor(g / n);
+    let perm = perms.get(epoch);
+    if (!perm) {
+      perms.clear();
+      perm = streamRng(c.seed, "perm", epoch).permutation(n);
+      perms.set(epoch, perm);
+    }
+    const rng = streamRng(c.seed, "sample", g);
+    const x = drawChunk(src, "train", perm[g % n], c.frames, c.roll, rng);
+    tasks.push({ x, t: rng.uniform(), noiseSeed: streamSeed(c.seed, "noise", g) });
+  }
+  return tasks;
+}
+
+/**
+ * The fixed validation tasks (no roll): window i mod N_valid, chunk, t and noise from the seed.
+ *
+ * @example
+ * ```ts
+ * import { resolveTrainConfig } from "./config.ts";
+ * import { SyntheticSource } from "./source.ts";
+ * import { validTasks } from "./trainer.ts";
+ * const c = resolveTrainConfig({ model: "sda", steps: 5, frames: 3, validSamples: 3 });
+ * console.log(validTasks(c, new SyntheticSource({ height: 4, width: 4 })).length); // 3
+ * ```
+ */
+export function validTasks(c: TrainConfig, src: WindowSource): SampleTask[] {
+  const n = src.count("valid");
+  if (n === 0 || c.validEvery === 0) return [];
+  return Array.from({ length: c.validSamples }, (_, i) => {
+    const rng = streamRng(c.seed, "valid", i);
+    const x = drawChunk(src, "valid", i % n, c.frames, false, rng);
+    return { x, t: rng.uniform(), noiseSeed: streamSeed(c.seed, "valid-noise", i) };
+  });
+}
+
+/**
+ * Sums per-sample gradients in task order (float64) and divides by their count: the gradient of
+ * the batch-mean loss, independent of which replica computed which sample.
+ *
+ * @example
+ * ```ts
+ * import { averageGradients } from "./trainer.ts";
+ * const g = averageGradients([new Float32Array([1, 2]), new Float32Array([3, 4])]);
+ * console.log(g); // Float32Array [2, 3]
+ * ```
+ */
+export function averageGradients(grads: Float32Array[]): Float32Array {
+  const n = grads[0].length;
+  const acc = new Float64Array(n);
+  for (const g of grads) for (let i = 0; i < n; i++) acc[i] += g[i];
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = acc[i] / grads.length;
+  return out;
+}
+
+function checkSource(c: TrainConfig, src: WindowSource): void {
+  if (src.channels !== 2) {
+    throw new InvalidArgumentError(`the data has ${src.channels} state channels; training needs 2`);
+  }
+  if (src.length < c.frames) {
+    throw new InvalidArgumentError(
+      `the data's windows have ${src.length} snapshots, fewer than frames = ${c.frames}`,
+    );
+  }
+  const f = 2 ** (c.unet.widths.length - 1);
+  if (src.height % f !== 0 || src.width % f !== 0) {
+    throw new InvalidArgumentError(
+      `grid ${src.height}×${src.width} must be divisible by ${f} for ${c.unet.widths.length} levels`,
+    );
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const RESUMABLE = ["steps"] as const;
+
+/** Loads or creates the run's state. */
+async function startState(o: TrainOptions): Promise<{ state: TrainState; records: StepRecord[] }> {
+  const ckptPath = `${o.out}/checkpoint.safetensors`;
+  if (o.resume) {
+    if (!(await exists(ckptPath))) {
+      throw new SoadError(`cannot resume: ${ckptPath} does not exist (start without --resume)`);
+    }
+    const state = await readCheckpoint(ckptPath);
+    if (o.config) {
+      const given = o.config as Record<string, unknown>;
+      const stored = state.config as unknown as Record<string, unknown>;
+      const diff = Object.keys(given)
+        .filter((k) => !(RESUMABLE as readonly string[]).includes(k))
+        .filter((k) => given[k] !== undefined)
+        .filter((k) => JSON.stringify(given[k]) !== JSON.stringify(stored[k]));
+      if (diff.length) {
+        throw new InvalidArgumentError(
+          `cannot resume: the checkpoint was trained with other ${diff.join(", ")} ` +
+            `(${diff.map((k) => `${k}=${JSON.stringify(stored[k])}`).join(", ")}); ` +
+            `leave these out to continue with the checkpoint's values`,
+        );
+      }
+      if (o.config.steps !== undefined) {
+        state.config = resolveTrainConfig({ ...state.config, steps: o.config.steps });
+      }
+    }
+    let records: StepRecord[] = [];
+    try {
+      records = parseLogCsv(await Deno.readTextFile(`${o.out}/log.csv`))
+        .filter((r) => r.step <= state.step);
+    } catch {
+      // no log: start a new one
+    }
+    return { state, records };
+  }
+  if (!o.config?.model || !o.config.steps) {
+    throw new InvalidArgumentError("a new training run needs a config with model and steps");
+  }
+  if (await exists(ckptPath)) {
+    throw new SoadError(
+      `${ckptPath} exists: pass resume (--resume) to continue it, or choose another output`,
+    );
+  }
+  const config = resolveTrainConfig(
+    o.config as Partial<TrainConfig> & Pick<TrainConfig, "model" | "steps">,
+  );
+  const layout = new ParamLayout(config.unet);
+  const params = layout.fromTorch(initUNetWeights(config.unet, config.initSeed));
+  const z = new Float32Array(layout.size);
+  return {
+    state: { config, step: 0, params, m: z, v: z.slice(), bestValid: null, data: {} },
+    records: [],
+  };
+}
+
+/**
+ * Trains (or resumes training) and returns when the schedule is done, `until` is reached, or
+ * `signal` aborts; a checkpoint is written in every case. A non-finite loss or gradient throws a
+ * `BlowUpError` and leaves the last good checkpoint in place.
+ *
+ * @example
+ * ```ts
+ * import { selectBackend } from "../backend/select.ts";
+ * import { SyntheticSource } from "./source.ts";
+ * import { train } from "./trainer.ts";
+ * await selectBackend({ prefer: "wasm", quiet: true });
+ * const r = await train({
+ *   out: await Deno.makeTempDir(),
+ *   source: new SyntheticSource({ height: 8, width: 8 }),
+ *   config: { model: "sda", steps: 2, batchSize: 2, frames: 3, validSamples: 2,
+ *     unet: { channels: 2, widths: [4, 8], blocks: 1, kernel: 3, frames: 3 } },
+ *   workers: 0,
+ *   progress: false,
+ * });
+ * console.log(r.step, r.finished); // 2 true
+ * ```
+ */
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const { state, records } = await startState(o);
+  const c = state.config;
+  checkSource(c, o.source);
+  state.data = o.source.describe();
+  await Deno.mkdir(o.out, { recursive: true });
+  const until = Math.min(o.until ?? c.steps, c.steps);
+  if (!Number.isSafeInteger(until) || until < 0) {
+    throw new InvalidArgumentError(`until must be an integer >= 0, got ${o.until}`);
+  }
+  const adam = new AdamW(state.params.length, {
+    lr: c.lr,
+    weightDecay: c.weightDecay,
+    beta1: c.beta1,
+    beta2: c.beta2,
+    eps: c.eps,
+  });
+  adam.load(state.m, state.v, state.step);
+  state.m = adam.m;
+  state.v = adam.v;
+
+  const geometry = {
+    model: c.model,
+    frames: c.frames,
+    height: o.source.height,
+    width: o.source.width,
+  };
+  const nWorkers = Math.min(o.workers ?? navigator.hardwareConcurrency, c.batchSize);
+  const engine = o.engine ??
+    (nWorkers > 0
+      ? await WorkerEngine.create(nWorkers, c.unet, geometry, o.backend ?? "wasm")
+      : await LocalEngine.create(c.unet, geometry));
+  const valid = validTasks(c, o.source);
+  const perms = new Map<number, Int32Array>();
+  const nTrain = o.source.count("train");
+  const stream = o.progress === false ? undefined : o.progress === true ? undefined : o.progress;
+  const bar = o.progress === false ? undefined : new Progress({
+    total: Math.max(0, until - state.step),
+    label: `train ${c.model}`,
+    stream,
+  });
+  let computeSeconds = 0, stepsDone = 0;
+
+  const save = async (final: boolean): Promise<void> => {
+    await writeCheckpoint(`${o.out}/checkpoint.safetensors`, state);
+    if (final) await writeWeights(`${o.out}/model.safetensors`, state);
+    await writeLog(o.out, records);
+    await writeJsonAtomic(`${o.out}/train.json`, {
+      config: c,
+      data: state.data,
+      step: state.step,
+      finished: state.step >= c.steps,
+      best_valid: state.bestValid,
+      workers: engine.workers,
+      steps_per_second_last_run: stepsDone / Math.max(computeSeconds, 1e-9),
+      last: records.at(-1) ?? null,
+    });
+  };
+
+  try {
+    await engine.setParams(state.params);
+    while (state.step < until && !o.signal?.aborted) {
+      const t0 = performance.now();
+      const tasks = stepTasks(c, o.source, state.step, perms);
+      const res = await engine.gradients(tasks);
+      const grad = averageGradients(res.map((r) => r.grad));
+      const loss = res.reduce((a, r) => a + r.loss, 0) / res.length;
+      let sq = 0;
+      for (let i = 0; i < grad.length; i++) sq += grad[i] * grad[i];
+      const gradNorm = Math.sqrt(sq);
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+        await writeLog(o.out, records);
+        throw new BlowUpError(
+          `training diverged at step ${state.step + 1}: loss ${loss}, gradient norm ${gradNorm}; ` +
+            `the last good checkpoint (step ${state.step} or earlier) is kept in ${o.out}; ` +
+            `lower --lr and --resume`,
+          state.step + 1,
+        );
+      }
+      const lr = c.lr * linearDecay(state.step, c.steps);
+      adam.step(state.params, grad, lr);
+      state.step++;
+      await engine.setParams(state.params);
+      const seconds = (performance.now() - t0) / 1000;
+      computeSeconds += seconds;
+      stepsDone++;
+      const end = state.step >= until || o.signal?.aborted === true;
+      let validLoss: number | null = null;
+      if (valid.length && (state.step % c.validEvery === 0 || end)) {
+        const ls = await engine.losses(valid);
+        validLoss = ls.reduce((a, b) => a + b, 0) / ls.length;
+      }
+      const rec: StepRecord = {
+        step: state.step,
+        epoch: (state.step * c.batchSize) / nTrain,
+        lr,
+        loss,
+        gradNorm,
+        validLoss,
+        seconds,
+      };
+      records.push(rec);
+      if (validLoss !== null && (state.bestValid === null || validLoss < state.bestValid)) {
+        state.bestValid = validLoss;
+        await writeWeights(`${o.out}/best.safetensors`, state);
+      }
+      if (state.step % c.checkpointEvery === 0 || end) await save(state.step >= c.steps);
+      o.onStep?.(rec);
+      bar?.tick(
+        1,
+        `loss ${loss.toPrecision(4)} |g| ${gradNorm.toPrecision(3)}` +
+          (validLoss !== null ? ` valid ${validLoss.toPrecision(4)}` : ""),
+      );
+    }
+    if (stepsDone === 0) await save(state.step >= c.steps);
+  } finally {
+    bar?.done();
+    if (!o.engine) await engine.close();
+  }
+  return {
+    config: c,
+    step: state.step,
+    finished: state.step >= c.steps,
+    records,
+    bestValid: state.bestValid,
+    stepsPerSecond: stepsDone / Math.max(computeSeconds, 1e-9),
+    params: state.params,
+  };
+}

@@ -1,0 +1,207 @@
+// deno task train — trains the SOAD (or SDA) diffusion prior on a dataset store.
+// Usage: deno task train --data data/qg.zarr --model arctan3x --steps 2000   (--help for all)
+import { parseArgs } from "node:util";
+import { type BackendName, selectBackend } from "../src/backend/select.ts";
+import { SoadError } from "../src/errors.ts";
+import type { ModelName } from "../src/obs/layout.ts";
+import { TRAIN_DEFAULTS, type TrainConfig } from "../src/train/config.ts";
+import { SyntheticSource, type WindowSource } from "../src/train/source.ts";
+import { StoreSource } from "../src/train/store_source.ts";
+import { train } from "../src/train/trainer.ts";
+
+const D = TRAIN_DEFAULTS;
+const HELP = `deno task train [flags]
+
+Trains the denoiser U-Net of the SOAD prior (state + clean observation channels) or of the SDA
+baseline (state only): VP cosine schedule, eps-prediction MSE with one t per window, AdamW with a
+linear learning-rate decay per step, data-parallel Workers (one tfjs wasm instance each).
+Writes into --out: checkpoint.safetensors (weights + AdamW state + step + config +
+normalisation), model.safetensors (final weights), best.safetensors (best validation loss),
+log.csv, loss.png, train.json. Ctrl-C stops after the current step with a checkpoint.
+
+Data (one of):
+  --data PATH         dataset store from deno task generate (train and valid splits)
+  --synthetic N       synthetic N x N travelling waves (no files; for trying things out)
+  --subtract-mean     also subtract the store's per-layer mean (SOAD divides by the std only)
+Model:
+  --model NAME        sda (C=2) | arctan3x | sin3x (C=4) | vor2vel (C=6) | full (C=10)
+                      (default arctan3x)
+  --widths LIST       hidden widths, finest first (default 16,32,64)
+  --blocks N          residual blocks per level (default 3)
+  --kernel N          spatial kernel (default 5)
+Training:
+  --steps N           length of the run; the learning rate decays linearly to 0 (default 1000)
+  --batch N           windows per step (default ${D.batchSize})
+  --frames N          frames per chunk (default ${D.frames})
+  --lr X              base learning rate (default ${D.lr})
+  --wd X              AdamW decoupled weight decay (default ${D.weightDecay})
+  --beta1 X --beta2 X --adam-eps X   AdamW (defaults ${D.beta1}, ${D.beta2}, ${D.eps})
+  --no-roll           no random circular roll of the training chunks (default: roll)
+  --seed N            seed of data order, chunks, rolls, t and noise (default ${D.seed})
+  --init-seed N       seed of the network init (default ${D.initSeed})
+  --ckpt-every N      checkpoint every N steps (default ${D.checkpointEvery})
+  --valid-every N     validation loss every N steps, 0 = never (default ${D.validEvery})
+  --valid-samples N   fixed validation samples (default ${D.validSamples})
+Run:
+  --out DIR           output directory (default run/train-<model>)
+  --resume            continue from DIR/checkpoint.safetensors (bit-identical to one run);
+                      flags other than --steps must match the checkpoint or be left out
+  --until N           stop after N total steps (with a checkpoint), e.g. for time-limited jobs
+  --workers N         data-parallel Workers (default: one per core; 0 = this thread)
+  --backend NAME      wasm (default) | cpu | webgpu
+  --quiet             no progress bar
+`;
+
+class UsageError extends SoadError {}
+
+function num(name: string, v: string, int: boolean, min: number): number {
+  const x = Number(v);
+  if (v.trim() === "" || !Number.isFinite(x) || (int && !Number.isInteger(x)) || x < min) {
+    throw new UsageError(
+      `--${name} expects ${int ? "an integer" : "a number"} >= ${min}, got "${v}"`,
+    );
+  }
+  return x;
+}
+
+const MODELS = ["sda", "arctan3x", "sin3x", "vor2vel", "full"];
+const CHANNELS: Record<string, number> = { sda: 2, arctan3x: 4, sin3x: 4, vor2vel: 6, full: 10 };
+
+async function main(): Promise<number> {
+  const str = { type: "string" as const };
+  const { values: v } = parseArgs({
+    args: Deno.args,
+    options: {
+      data: str,
+      synthetic: str,
+      "subtract-mean": { type: "boolean" },
+      model: str,
+      widths: str,
+      blocks: str,
+      kernel: str,
+      steps: str,
+      batch: str,
+      frames: str,
+      lr: str,
+      wd: str,
+      beta1: str,
+      beta2: str,
+      "adam-eps": str,
+      "no-roll": { type: "boolean" },
+      seed: str,
+      "init-seed": str,
+      "ckpt-every": str,
+      "valid-every": str,
+      "valid-samples": str,
+      out: str,
+      resume: { type: "boolean", default: false },
+      until: str,
+      workers: str,
+      backend: str,
+      quiet: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (v.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if ((v.data === undefined) === (v.synthetic === undefined)) {
+    throw new UsageError("give exactly one of --data PATH (a dataset store) or --synthetic N");
+  }
+  if (v.resume && (v.widths ?? v.blocks ?? v.kernel) !== undefined) {
+    throw new UsageError("--widths, --blocks and --kernel come from the checkpoint on --resume");
+  }
+  const model = (v.model ?? "arctan3x") as ModelName;
+  if (!MODELS.includes(model)) {
+    throw new UsageError(`--model must be one of ${MODELS.join(", ")}, got "${model}"`);
+  }
+  // Only flags given on the command line enter the config, so that --resume can check them.
+  const cfg: Partial<TrainConfig> = v.resume && v.model === undefined ? {} : { model };
+  const set = <K extends keyof TrainConfig>(k: K, flag: string, int: boolean, min: number) => {
+    const s = v[flag as keyof typeof v];
+    if (typeof s === "string") cfg[k] = num(flag, s, int, min) as TrainConfig[K];
+  };
+  set("steps", "steps", true, 1);
+  set("batchSize", "batch", true, 1);
+  set("frames", "frames", true, 1);
+  set("lr", "lr", false, 0);
+  set("weightDecay", "wd", false, 0);
+  set("beta1", "beta1", false, 0);
+  set("beta2", "beta2", false, 0);
+  set("eps", "adam-eps", false, 0);
+  set("seed", "seed", true, 0);
+  set("initSeed", "init-seed", true, 0);
+  set("checkpointEvery", "ckpt-every", true, 1);
+  set("validEvery", "valid-every", true, 0);
+  set("validSamples", "valid-samples", true, 1);
+  if (v["no-roll"]) cfg.roll = false;
+  if (!v.resume) {
+    const widths = (v.widths ?? "16,32,64").split(",").map((s) => num("widths", s, true, 1));
+    cfg.unet = {
+      channels: CHANNELS[model],
+      widths,
+      blocks: num("blocks", v.blocks ?? "3", true, 1),
+      kernel: num("kernel", v.kernel ?? "5", true, 1),
+      frames: cfg.frames ?? D.frames,
+    };
+  }
+  const workers = v.workers === undefined ? undefined : num("workers", v.workers, true, 0);
+  const until = v.until === undefined ? undefined : num("until", v.until, true, 0);
+  const backend = (v.backend ?? "wasm") as BackendName;
+  if (!["wasm", "cpu", "webgpu"].includes(backend)) {
+    throw new UsageError(`--backend must be wasm, cpu or webgpu, got "${backend}"`);
+  }
+  const source: WindowSource = v.data !== undefined
+    ? StoreSource.open(v.data, { subtractMean: v["subtract-mean"] ?? false })
+    : new SyntheticSource({
+      height: num("synthetic", v.synthetic!, true, 2),
+      width: num("synthetic", v.synthetic!, true, 2),
+    });
+  const out = v.out ?? `run/train-${model}`;
+  if (workers === 0) await selectBackend({ prefer: backend, quiet: v.quiet });
+  const ctrl = new AbortController();
+  const onInt = (): void => {
+    if (ctrl.signal.aborted) Deno.exit(130);
+    console.error("\nsoad: stopping after this step (checkpoint follows); Ctrl-C again to quit");
+    ctrl.abort();
+  };
+  Deno.addSignalListener("SIGINT", onInt);
+  try {
+    const r = await train({
+      out,
+      source,
+      config: v.resume ? cfg : { steps: 1000, ...cfg },
+      resume: v.resume,
+      until,
+      workers,
+      backend,
+      progress: !v.quiet,
+      signal: ctrl.signal,
+    });
+    const last = r.records.at(-1);
+    console.log(
+      `soad: ${r.finished ? "finished" : "stopped"} at step ${r.step}/${r.config.steps}` +
+        (last ? `, loss ${last.loss.toPrecision(4)}` : "") +
+        (r.bestValid !== null ? `, best valid ${r.bestValid.toPrecision(4)}` : "") +
+        `, ${r.stepsPerSecond.toPrecision(3)} steps/s; outputs in ${out}/`,
+    );
+    return 0;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInt);
+  }
+}
+
+try {
+  Deno.exit(await main());
+} catch (e) {
+  const err = e as Error;
+  const usage = err instanceof UsageError || err.name === "TypeError" &&
+      /option|argument/i.test(err.message) ||
+    (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+  console.error(`soad train: ${err.name === "Error" ? "" : err.name + ": "}${err.message}`);
+  if (usage) console.error("run deno task train --help for the flags");
+  Deno.exit(usage ? 2 : 1);
+}
