@@ -248,3 +248,62 @@ export {
 export { StoreSource, type StoreSourceOptions } from "./src/train/store_source.ts";
 export { AdamW, type AdamWOptions, linearDecay } from "./src/train/adamw.ts";
 export type { StepRecord } from "./src/train/log.ts";
+
+// Experiments: the paper's evaluation grid
+export {
+  type ExperimentResults,
+  readResults,
+  RESULTS_FORMAT,
+  runExperiment,
+  type RunExperimentOptions,
+  type RunExperimentResult,
+} from "./src/assim/experiment.ts";
+export {
+  type CellInputs,
+  type CellResult,
+  cellSeed,
+  type ExperimentConfig,
+  type ExperimentData,
+  type ExperimentModel,
+  prepareCell,
+  type ResolvedExperimentConfig,
+  resolveExperimentConfig,
+  runCell,
+} from "./src/assim/experiment_cell.ts";
+export {
+  cellKey,
+  enumerateGrid,
+  EXPERIMENT_OPS,
+  type ExperimentCell,
+  type ExperimentOp,
+  type GridSpec,
+  type MaskSpec,
+  type Method,
+  modelOf,
+  PAPER_INTERVALS,
+  PAPER_MASKS,
+  parseMask,
+  parseVariant,
+  type Setting,
+  type VariantSpec,
+} from "./src/assim/experiment_grid.ts";
+export {
+  type LoadedCheckpoint,
+  loadExperimentCheckpoint,
+  storeExperimentData,
+} from "./src/assim/experiment_inputs.ts";
+export {
+  resultsCsv,
+  type RmseTable,
+  rmseTables,
+  summaryMarkdown,
+  writeFigures,
+} from "./src/assim/experiment_report.ts";
+export {
+  formatCell,
+  heatmap,
+  type HeatmapGeometry,
+  heatmapGeometry,
+  type HeatmapOptions,
+  MISSING_COLOR,
+} from "./src/io/heatmap.ts";

@@ -1,0 +1,167 @@
+/**
+ * Inputs of the evaluation grid from files: U-Net checkpoints (configuration inferred from the
+ * tensor shapes, checked against the model's channel count and, when the metadata names it, the
+ * model it was trained for) and the test windows of a dataset store, normalised as the
+ * checkpoints were trained.
+ * @module
+ */
+
+import { createUNet, type UNet } from "../diffusion/unet.ts";
+import type { UNetConfig } from "../diffusion/unet_config.ts";
+import { openDatasetStore, readWindow } from "../data/store.ts";
+import { InvalidArgumentError } from "../errors.ts";
+import { readSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
+import { Q_STD } from "../obs/background.ts";
+import { augmentedLayout, type ModelName } from "../obs/layout.ts";
+import type { ExperimentData } from "./experiment_cell.ts";
+
+/** A loaded checkpoint. */
+export interface LoadedCheckpoint {
+  /** The network (dispose when done). */
+  net: UNet;
+  /** Hex SHA-256 of the file (identity for resume). */
+  sha256: string;
+  /** The model named in the metadata (`sda`, `arctan3x`, …), when present. */
+  trainedFor?: string;
+  /** The normalisation in the metadata, when present. */
+  normalisation?: { offset: number[]; std: number[] };
+}
+
+/**
+ * Loads the checkpoint of grid model `model` (`sda`, `soad-arctan3x`, `soad-sin3x`,
+ * `soad-vor2vel`, `soad-full`) and refuses, before any sampling, a missing or unreadable file, a
+ * file that is not a U-Net, a channel count that does not fit the model's operators, or metadata
+ * naming another model.
+ *
+ * @example
+ * ```ts
+ * import { loadExperimentCheckpoint } from "./experiment_inputs.ts";
+ * try {
+ *   await loadExperimentCheckpoint("/nonexistent.safetensors", "sda", 9);
+ * } catch (e) {
+ *   console.log((e as Error).name); // InvalidArgumentError
+ * }
+ * ```
+ */
+export async function loadExperimentCheckpoint(
+  path: string,
+  model: string,
+  frames: number,
+): Promise<LoadedCheckpoint> {
+  const layoutName = model === "sda" ? "sda" : model.replace(/^soad-/, "");
+  const layout = augmentedLayout(layoutName as ModelName);
+  const what = `checkpoint of ${model} (${path})`;
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new InvalidArgumentError(`${what}: cannot read it (${(e as Error).message})`);
+  }
+  let w;
+  try {
+    w = readSafetensors(bytes);
+  } catch (e) {
+    throw new InvalidArgumentError(`${what}: not a safetensors file (${(e as Error).message})`);
+  }
+  const first = w.get("down.0.conv.weight");
+  if (!first) throw new InvalidArgumentError(`${what}: not a SOAD U-Net (no down.0.conv.weight)`);
+  const C = first.shape[1];
+  if (C !== layout.channels) {
+    throw new InvalidArgumentError(
+      `${what} models C = ${C} channels, but ${model} needs C = ${layout.channels} (state + ` +
+        `${layout.entries.map((e) => e.operator.name).join(" + ") || "nothing"}): it was ` +
+        `trained for another operator set`,
+    );
+  }
+  const meta = readSafetensorsMetadata(bytes);
+  const trainedFor = meta.model;
+  if (trainedFor !== undefined && trainedFor !== layoutName) {
+    throw new InvalidArgumentError(
+      `${what} was trained for model "${trainedFor}", expected "${layoutName}"`,
+    );
+  }
+  let normalisation: LoadedCheckpoint["normalisation"];
+  if (meta.normalisation) {
+    const n = JSON.parse(meta.normalisation);
+    if (Array.isArray(n?.std) && n.std.length === 2) {
+      normalisation = { offset: Array.isArray(n.offset) ? n.offset : [0, 0], std: n.std };
+    }
+  }
+  const widths: number[] = [];
+  for (let i = 0; w.has(`down.${i}.conv.weight`); i++) {
+    widths.push(w.get(`down.${i}.conv.weight`)!.shape[0]);
+  }
+  const blocks = widths.map((_, i) => {
+    let n = 0;
+    while (w.has(`down.${i}.rb.${n}.conv1.weight`)) n++;
+    return n;
+  });
+  const config: UNetConfig = { channels: C, widths, blocks, kernel: first.shape[2], frames };
+  let net: UNet;
+  try {
+    net = await createUNet(config, { weights: w });
+  } catch (e) {
+    throw new InvalidArgumentError(`${what}: ${(e as Error).message}`);
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
+  const sha256 = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return { net, sha256, trainedFor, normalisation };
+}
+
+/**
+ * The test split of a dataset store as {@link ExperimentData}: window i is the store's window
+ * `split.test[0] + i`, normalised x = (q − offset)/std with the given normalisation, else the
+ * store's `norm_std` (no mean removal, as training does by default), else the spec's fixed
+ * per-layer std.
+ *
+ * @example
+ * ```ts
+ * import { storeExperimentData } from "./experiment_inputs.ts";
+ * try {
+ *   storeExperimentData("/nonexistent.zarr");
+ * } catch (e) {
+ *   console.log((e as Error).name); // InvalidArgumentError
+ * }
+ * ```
+ */
+export function storeExperimentData(
+  path: string,
+  normalisation?: { offset: number[]; std: number[] },
+): ExperimentData {
+  const store = openDatasetStore(path);
+  const [t0, t1] = store.attrs.split.test;
+  if (!(t1 > t0)) {
+    throw new InvalidArgumentError(`${path} has no test windows (split ${t0}..${t1})`);
+  }
+  const norm = normalisation ??
+    { offset: [0, 0], std: store.attrs.norm_std ? [...store.attrs.norm_std] : [...Q_STD] };
+  const first = readWindow(store, t0);
+  const T = store.config.window;
+  const R = first.length / (T * 2), n = Math.round(Math.sqrt(R));
+  if (n * n !== R) throw new InvalidArgumentError(`${path}: windows are not square grids`);
+  const cache = new Map<number, Float32Array>();
+  return {
+    count: t1 - t0,
+    length: T,
+    height: n,
+    width: n,
+    normalisation: norm,
+    window(i: number): Float32Array {
+      if (!(Number.isInteger(i) && i >= 0 && i < t1 - t0)) {
+        throw new InvalidArgumentError(
+          `test window ${i} is out of range; ${path} has ${t1 - t0} test windows`,
+        );
+      }
+      let x = cache.get(i);
+      if (!x) {
+        x = readWindow(store, t0 + i);
+        for (let f = 0; f < T * 2; f++) {
+          const c = f % 2, off = norm.offset[c], inv = 1 / norm.std[c];
+          for (let k = f * R; k < (f + 1) * R; k++) x[k] = (x[k] - off) * inv;
+        }
+        cache.set(i, x);
+      }
+      return x;
+    },
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * `deno task experiment --data store.zarr --soad-arctan3x a.safetensors --sda s.safetensors
+ *   [--ops arctan3x] [--masks p1,p0.25,s4] [--intervals 1,2,4,8] [--seeds 0,1,2,3,4]
+ *   [--methods soad,sda] [--settings I,II] [--steps 256] [--out out/experiment] [--resume]`
+ *
+ * Runs the paper's evaluation grid (spec §6.1) on the test windows of a dataset store and writes
+ * `results.json`, `results.csv`, `summary.md`, `heatmaps/*.png` and `stepwise/*.png` under
+ * `--out`. See docs/experiment.md.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { selectBackend } from "../src/backend/select.ts";
+import { InvalidArgumentError } from "../src/errors.ts";
+import { runExperiment, type RunExperimentResult } from "../src/assim/experiment.ts";
+import type { ExperimentModel } from "../src/assim/experiment_cell.ts";
+import {
+  enumerateGrid,
+  type ExperimentOp,
+  type Method,
+  modelOf,
+  type Setting,
+} from "../src/assim/experiment_grid.ts";
+import {
+  type LoadedCheckpoint,
+  loadExperimentCheckpoint,
+  storeExperimentData,
+} from "../src/assim/experiment_inputs.ts";
+
+const HELP = `deno task experiment --data store.zarr --soad-<op> F ... --sda F [flags]
+
+Runs the evaluation grid (operators x masks x N x seeds x method x setting) on test windows of a
+dataset store; resumable. Writes results.json, results.csv, summary.md, heatmaps/, stepwise/.
+
+Checkpoints (U-Net safetensors; only those the chosen cells need are required):
+  --soad-arctan3x F  --soad-sin3x F  --soad-vor2vel F   SOAD models (settings I, II)
+  --soad-full F                                         SOAD 10-channel model (setting III)
+  --sda F                                               the SDA baseline (C = 2)
+Grid (comma lists; defaults = the paper's grid, settings I and II):
+  --ops arctan3x,sin3x,vor2vel   --masks p1,p0.25,p0.0625,p0.01,s2,s4,s10
+  --intervals 1,2,4,8            --seeds 0,1,2,3,4        --methods soad,sda
+  --settings I,II[,III]          --windows 0 (indices in the test split)
+  --variants base[,unknown-bg,no-fdc,noise-laplace,noise-uniform,noise-lognormal0.5]
+Run:
+  --data DIR          dataset store (required)
+  --steps K (256)  --corrections M (5)  --samples S (1)  --frames L (9)
+  --out DIR (out/experiment)  --resume  --limit N (stop after N new cells)
+  --backend webgpu|wasm|cpu  --no-figures
+`;
+
+const list = (s: string): string[] => s.split(",").map((x) => x.trim()).filter((x) => x);
+const ints = (what: string, s: string): number[] =>
+  list(s).map((x) => {
+    const v = Number(x);
+    if (!Number.isInteger(v)) throw new InvalidArgumentError(`--${what}: "${x}" is not an integer`);
+    return v;
+  });
+function posInt(what: string, s: string): number {
+  const v = Number(s);
+  if (!(Number.isInteger(v) && v >= 0)) {
+    throw new InvalidArgumentError(`--${what} must be a non-negative integer, got "${s}"`);
+  }
+  return v;
+}
+
+const MODELS = ["soad-arctan3x", "soad-sin3x", "soad-vor2vel", "soad-full", "sda"] as const;
+
+/**
+ * Runs the task with command-line `args` (what `deno task experiment` does).
+ *
+ * @example
+ * ```ts
+ * import { experimentMain } from "./experiment.ts";
+ * await experimentMain(["--help"]);
+ * ```
+ */
+export async function experimentMain(args: string[]): Promise<RunExperimentResult | undefined> {
+  const { values: a } = parseArgs({
+    args,
+    options: {
+      help: { type: "boolean", short: "h" },
+      data: { type: "string" },
+      ...Object.fromEntries(MODELS.map((m) => [m, { type: "string" as const }])),
+      ops: { type: "string", default: "arctan3x,sin3x,vor2vel" },
+      masks: { type: "string", default: "p1,p0.25,p0.0625,p0.01,s2,s4,s10" },
+      intervals: { type: "string", default: "1,2,4,8" },
+      seeds: { type: "string", default: "0,1,2,3,4" },
+      methods: { type: "string", default: "soad,sda" },
+      settings: { type: "string", default: "I,II" },
+      windows: { type: "string", default: "0" },
+      variants: { type: "string", default: "base" },
+      steps: { type: "string", default: "256" },
+      corrections: { type: "string", default: "5" },
+      samples: { type: "string", default: "1" },
+      frames: { type: "string", default: "9" },
+      out: { type: "string", default: "out/experiment" },
+      resume: { type: "boolean", default: false },
+      limit: { type: "string" },
+      backend: { type: "string" },
+      "no-figures": { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+    },
+  });
+  if (a.help) {
+    console.log(HELP);
+    return undefined;
+  }
+  if (!a.data) throw new InvalidArgumentError("--data is required (see --help)");
+  const cells = enumerateGrid({
+    ops: list(a.ops!) as ExperimentOp[],
+    masks: list(a.masks!),
+    intervals: ints("intervals", a.intervals!),
+    seeds: ints("seeds", a.seeds!),
+    methods: list(a.methods!) as Method[],
+    settings: list(a.settings!) as Setting[],
+    windows: ints("windows", a.windows!),
+    variants: list(a.variants!),
+  });
+  const config = {
+    frames: posInt("frames", a.frames!),
+    steps: posInt("steps", a.steps!),
+    corrections: posInt("corrections", a.corrections!),
+    samples: posInt("samples", a.samples!),
+  };
+  const needed = [...new Set(cells.map(modelOf))];
+  const absent = needed.filter((m) => !(a as Record<string, unknown>)[m]);
+  if (absent.length) {
+    throw new InvalidArgumentError(
+      `missing checkpoint: the chosen cells need ${absent.map((m) => `--${m}`).join(", ")} ` +
+        `(or narrow the grid with --ops / --methods / --settings)`,
+    );
+  }
+  const backend = await selectBackend({
+    prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined,
+    quiet: true,
+  });
+  const loaded: Record<string, LoadedCheckpoint> = {};
+  try {
+    for (const m of needed) {
+      const path = (a as Record<string, unknown>)[m] as string;
+      loaded[m] = await loadExperimentCheckpoint(path, m, config.frames);
+    }
+    const norms = [...new Set(needed.map((m) => JSON.stringify(loaded[m].normalisation ?? null)))];
+    const withNorm = needed.map((m) => loaded[m].normalisation).filter((x) => x);
+    if (norms.length > 1 && withNorm.length > 1) {
+      throw new InvalidArgumentError(
+        `the checkpoints were trained with different normalisations (${norms.join(" vs ")}); ` +
+          `their RMSE would not be comparable`,
+      );
+    }
+    const data = storeExperimentData(a.data, withNorm[0]);
+    const models: Record<string, ExperimentModel> = {};
+    for (const m of needed) {
+      models[m] = { denoiser: loaded[m].net, channels: loaded[m].net.config.channels };
+    }
+    const inputs = {
+      data: a.data,
+      normalisation: data.normalisation,
+      checkpoints: Object.fromEntries(needed.map((m) => [m, loaded[m].sha256])),
+    };
+    if (!a.quiet) {
+      console.error(
+        `experiment: ${cells.length} cells, K = ${config.steps}, ${data.height}x${data.width} grid,` +
+          ` ${data.count} test windows, backend ${backend.name}`,
+      );
+    }
+    const r = await runExperiment({
+      cells,
+      data,
+      models,
+      config,
+      out: a.out!,
+      resume: a.resume,
+      inputs,
+      limit: a.limit !== undefined ? posInt("limit", a.limit) : undefined,
+      figures: !a["no-figures"],
+      progress: a.quiet ? false : undefined,
+      // in a log (stderr not a terminal) one line per cell; on a terminal the bar says it
+      onCell: a.quiet || Deno.stderr.isTerminal() ? undefined : (c) => {
+        console.error(`${c.key}: rmse ${c.rmse} (${c.seconds} s)`);
+      },
+    });
+    if (!a.quiet) {
+      console.error(
+        `ran ${r.ran} cells, skipped ${r.skipped} finished, ${r.remaining} left; wrote ` +
+          `${a.out}/results.json, results.csv, summary.md and ${r.files.length - 3} figures`,
+      );
+    }
+    return r;
+  } finally {
+    for (const l of Object.values(loaded)) l.net.dispose();
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await experimentMain(Deno.args);
+  } catch (e) {
+    console.error(`error: ${e instanceof Error ? e.message : e}`);
+    Deno.exit(1);
+  }
+}

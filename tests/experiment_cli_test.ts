@@ -1,0 +1,99 @@
+import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
+import { readResults } from "../src/assim/experiment.ts";
+import { InvalidArgumentError } from "../src/errors.ts";
+import { experimentMain } from "../tasks/experiment.ts";
+import { readText, tempDir, tinyCheckpoint, tinyStore } from "./experiment_helpers.ts";
+
+async function fixture(): Promise<{ data: string; dir: string; sda: string; atan: string }> {
+  const data = await tinyStore();
+  const dir = tempDir("soad_exp_cli_");
+  return {
+    data,
+    dir,
+    sda: tinyCheckpoint(dir, "sda", 2),
+    atan: tinyCheckpoint(dir, "arctan3x", 4),
+  };
+}
+
+const grid = [
+  "--ops",
+  "arctan3x",
+  "--masks",
+  "s4",
+  "--intervals",
+  "4",
+  "--seeds",
+  "0,1",
+  "--settings",
+  "I",
+  "--steps",
+  "2",
+  "--corrections",
+  "1",
+  "--backend",
+  "wasm",
+  "--quiet",
+];
+
+Deno.test("experiment task: bad checkpoints and names are clear errors before sampling", async () => {
+  const f = await fixture();
+  const base = ["--data", f.data, ...grid, "--out", `${f.dir}/bad`];
+  const bad = async (args: string[], re: RegExp): Promise<void> => {
+    await rejects(experimentMain(args), (e: Error) => {
+      ok(e instanceof InvalidArgumentError, `${e.name}: ${e.message}`);
+      ok(re.test(e.message), e.message);
+      return true;
+    });
+  };
+  await bad([...base, "--sda", f.sda], /missing checkpoint: .* --soad-arctan3x/);
+  await bad(
+    [...base, "--sda", f.sda, "--soad-arctan3x", `${f.dir}/none.safetensors`],
+    /checkpoint of soad-arctan3x .*none\.safetensors.*cannot read/,
+  );
+  await bad(
+    [...base, "--sda", f.sda, "--soad-arctan3x", f.sda],
+    /models C = 2 channels, but soad-arctan3x needs C = 4 .*trained for another operator set/,
+  );
+  // same channel count, metadata names another model
+  const sin = tinyCheckpoint(f.dir, "sin3x", 4);
+  await bad([...base, "--sda", f.sda, "--soad-arctan3x", sin], /trained for model "sin3x"/);
+  await bad([...base, "--masks", "p0.3q"], /unknown mask "p0.3q"/);
+  await bad(
+    ["--data", `${f.dir}/nowhere.zarr`, ...grid, "--sda", f.sda, "--soad-arctan3x", f.atan],
+    /not a soad dataset store/,
+  );
+  let missing = false;
+  try {
+    await Deno.stat(`${f.dir}/bad/results.json`);
+  } catch {
+    missing = true;
+  }
+  ok(missing, "no results written");
+});
+
+Deno.test("experiment task: U-Net run, --limit then --resume gives the one-run files", async () => {
+  const f = await fixture();
+  const args = (out: string): string[] => [
+    "--data",
+    f.data,
+    ...grid,
+    "--sda",
+    f.sda,
+    "--soad-arctan3x",
+    f.atan,
+    "--out",
+    out,
+    "--no-figures",
+  ];
+  const one = await experimentMain(args(`${f.dir}/one`));
+  equal(one!.ran, 4);
+  await experimentMain([...args(`${f.dir}/two`), "--limit", "1"]);
+  const two = await experimentMain([...args(`${f.dir}/two`), "--resume"]);
+  equal(two!.skipped, 1);
+  const a = (await readResults(`${f.dir}/one`))!, b = (await readResults(`${f.dir}/two`))!;
+  const strip = (r: typeof a) => r.cells.map((c) => ({ ...c, seconds: 0 }));
+  deepStrictEqual(strip(b), strip(a));
+  ok(a.cells.every((c) => c.rmseFrames.every(Number.isFinite)));
+  equal((a.inputs.checkpoints as Record<string, string>).sda.length, 64);
+  ok(readText(`${f.dir}/one`, ["results.csv"])["results.csv"].startsWith("key,setting,ops"));
+});

@@ -1,0 +1,190 @@
+import { deepStrictEqual, equal, notDeepStrictEqual, ok, rejects } from "node:assert/strict";
+import { readResults, runExperiment } from "../src/assim/experiment.ts";
+import {
+  type ExperimentData,
+  type ExperimentModel,
+  prepareCell,
+  runCell,
+} from "../src/assim/experiment_cell.ts";
+import { cellKey, enumerateGrid, type ExperimentCell } from "../src/assim/experiment_grid.ts";
+import { storeExperimentData } from "../src/assim/experiment_inputs.ts";
+import { augmentedIdentityDenoiser } from "../src/assim/gaussian.ts";
+import { readText, tempDir, tinyStore } from "./experiment_helpers.ts";
+
+const clock = (): number => 0;
+const quiet = { progress: false as const, now: clock };
+const config = { steps: 4, corrections: 2 };
+
+async function setup(): Promise<{ data: ExperimentData; models: Record<string, ExperimentModel> }> {
+  const data = storeExperimentData(await tinyStore());
+  const m = (): ExperimentModel => ({ denoiser: augmentedIdentityDenoiser() });
+  return {
+    data,
+    models: { sda: m(), "soad-arctan3x": m(), "soad-sin3x": m(), "soad-full": m() },
+  };
+}
+
+const cell = (over: Partial<ExperimentCell> = {}): ExperimentCell => ({
+  setting: "I",
+  ops: ["arctan3x"],
+  mask: "p0.25",
+  interval: 2,
+  seed: 3,
+  method: "soad",
+  window: 0,
+  variant: "base",
+  ...over,
+});
+
+Deno.test("experiment: a cell's draws depend on seed and window, not on method or setting", async () => {
+  const { data } = await setup();
+  const a = prepareCell(cell(), data, config);
+  const b = prepareCell(cell({ method: "sda", setting: "II" }), data, config);
+  equal(a.start, b.start);
+  deepStrictEqual(a.observations[0].values, b.observations[0].values);
+  deepStrictEqual(a.observations[0].mask.indices, b.observations[0].mask.indices);
+  equal(a.observations[0].mask.indices.length, Math.floor(0.25 * 256));
+  deepStrictEqual(a.observations[0].frames, [0, 2, 4, 6, 8]);
+  ok(a.background && !b.background, "background only in setting I for SOAD");
+  const c = prepareCell(cell({ seed: 4 }), data, config);
+  notDeepStrictEqual(c.observations[0].mask.indices, a.observations[0].mask.indices);
+  const s = prepareCell(cell({ mask: "s4", ops: ["arctan3x", "sin3x"], setting: "III" }), data);
+  equal(s.observations.length, 2);
+  equal(s.observations[0].mask, s.observations[1].mask, "a stride mask is shared");
+  // the unknown background: a 1-day forecast of the previous day, close to frame 0 but not equal
+  const u = prepareCell(cell({ variant: "unknown-bg" }), data, { ...config, forecastSteps: 20 });
+  const R = 256;
+  let d = 0, n = 0;
+  for (let i = 0; i < 2 * R; i++) {
+    d += (u.background![i] - u.truth[i]) ** 2;
+    n += u.truth[i] ** 2;
+  }
+  ok(d > 0 && d < n, `forecast error ${d.toFixed(2)} vs truth energy ${n.toFixed(2)}`);
+});
+
+Deno.test("experiment: runCell is deterministic; S > 1 adds spread-skill and CRPS", async () => {
+  const { data, models } = await setup();
+  const a = await runCell(cell(), data, models["soad-arctan3x"], config, clock);
+  const b = await runCell(cell(), data, models["soad-arctan3x"], config, clock);
+  deepStrictEqual(a, b);
+  equal(a.rmseFrames.length, 9);
+  equal(a.stepRmse!.length, 4);
+  ok(Number.isFinite(a.rmse) && a.rmse > 0);
+  equal(a.spreadSkill, undefined);
+  const e = await runCell(cell({ method: "sda" }), data, models.sda, { ...config, samples: 3 });
+  ok(e.spreadSkill! > 0 && e.crps! > 0 && e.rmseMembers! > 0, JSON.stringify(e));
+  equal(e.completed, 3);
+  const f = await runCell(cell({ variant: "no-fdc" }), data, models["soad-arctan3x"], config);
+  notDeepStrictEqual(f.rmseFrames, a.rmseFrames);
+});
+
+Deno.test("experiment: interrupted + resumed run writes the same files as one run", async () => {
+  const { data, models } = await setup();
+  const cells = enumerateGrid({
+    ops: ["arctan3x", "sin3x"],
+    masks: ["p0.25", "s4"],
+    intervals: [1, 4],
+    seeds: [0, 1],
+    settings: ["I", "II", "III"],
+    variants: ["base", "noise-laplace"],
+  });
+  equal(cells.length, 2 * (2 * 32 + 16)); // variants × (settings I, II: 2 ops; III: 1 set)
+  const sub = cells.filter((_, i) => i % 5 === 0); // keep the test short
+  const one = tempDir();
+  const r1 = await runExperiment({ cells: sub, data, models, config, out: one, ...quiet });
+  equal(r1.ran, sub.length);
+  const two = tempDir();
+  const part = await runExperiment({
+    cells: sub,
+    data,
+    models,
+    config,
+    out: two,
+    limit: 5,
+    ...quiet,
+  });
+  equal(part.ran, 5);
+  equal(part.remaining, sub.length - 5);
+  equal((await readResults(two))!.cells.length, 5);
+  await rejects(
+    runExperiment({ cells: sub, data, models, config, out: two, ...quiet }),
+    /results\.json exists; pass resume/,
+  );
+  await rejects(
+    runExperiment({
+      cells: sub,
+      data,
+      models,
+      config: { steps: 8 },
+      out: two,
+      resume: true,
+      ...quiet,
+    }),
+    /cannot resume .* configuration/,
+  );
+  await rejects(
+    runExperiment({
+      cells: sub,
+      data,
+      models,
+      config,
+      out: two,
+      resume: true,
+      inputs: { x: 1 },
+      ...quiet,
+    }),
+    /cannot resume .* inputs/,
+  );
+  const rest = await runExperiment({
+    cells: sub,
+    data,
+    models,
+    config,
+    out: two,
+    resume: true,
+    ...quiet,
+  });
+  equal(rest.skipped, 5);
+  equal(rest.ran, sub.length - 5);
+  const files = ["results.json", "results.csv", "summary.md"];
+  deepStrictEqual(readText(two, files), readText(one, files));
+  // CSV and JSON shape
+  const csv = Deno.readTextFileSync(`${one}/results.csv`).trimEnd().split("\n");
+  equal(csv.length, sub.length + 1);
+  const head = csv[0].split(",");
+  equal(head.length, 12 + 9 + 5);
+  ok(csv.slice(1).every((l) => l.split(",").length === head.length));
+  const json = (await readResults(one))!;
+  equal(json.stepT.length, 4);
+  deepStrictEqual(json.cells.map((c) => c.key), sub.map(cellKey));
+  ok(
+    r1.files.some((f) => f.includes("/heatmaps/")) &&
+      r1.files.some((f) => f.includes("/stepwise/")),
+  );
+});
+
+Deno.test("experiment: bad input fails before any cell runs", async () => {
+  const { data, models } = await setup();
+  const out = tempDir();
+  const vor = enumerateGrid({
+    ops: ["vor2vel"],
+    masks: ["p1"],
+    intervals: [1],
+    seeds: [0],
+    settings: ["II"],
+  });
+  await rejects(
+    runExperiment({ cells: vor, data, models, config, out, ...quiet }),
+    /no model for soad-vor2vel/,
+  );
+  const far = [cell({ window: 5 })];
+  await rejects(
+    runExperiment({ cells: far, data, models, config, out, ...quiet }),
+    /test window 5 is out of range/,
+  );
+  await rejects(
+    runCell(cell(), data, { denoiser: augmentedIdentityDenoiser(), channels: 2 }, config),
+    /has 2 channels; arctan3x needs 4/,
+  );
+  equal(await readResults(out), undefined);
+});
