@@ -226,3 +226,11 @@ Deno.test("lineChart draws series colours, legend, and log axes", () => {
     InvalidArgumentError,
   );
 });
+
+Deno.test("lineChart: a log axis inside one decade with no 1-2-5 value still draws", () => {
+  const img = lineChart([{ name: "a", x: [0, 1, 2], y: [1015, 1100, 1217] }], { logY: true });
+  assert.ok(Number.isFinite(img.width) && img.width > 100 && img.height > 100);
+  let dark = 0;
+  for (let i = 0; i < img.data.length; i += 4) if (img.data[i] < 100) dark++;
+  assert.ok(dark > 200, `only ${dark} dark pixels: the chart is blank`);
+});

@@ -252,6 +252,8 @@ function makeAxis(values: number[], log: boolean, margin: number): Axis {
         }
       }
     }
+    // a range inside one decade with no 1-2-5 value in it: label the ends and the middle
+    if (ticks.length < 2) ticks = [lo, (lo + hi) / 2, hi];
     const minor: number[] = [];
     for (let d = Math.floor(lo); hi - lo <= 6 && d <= hi; d++) {
       for (let f = 2; f <= 9; f++) if (d + Math.log10(f) >= lo) minor.push(d + Math.log10(f));
