@@ -7,17 +7,16 @@
  * checkpoint is given), prints per-frame RMSE, and writes `results.json` and `assimilate.png`
  * (truth / observations / SOAD / error / SDA of layer 1 at frames 0, L/2, L−1) under `--out`.
  * The checkpoint is a U-Net safetensors file (PyTorch names); its configuration is read from the
- * tensor shapes. A checkpoint whose channel count does not fit the operator is refused before
- * any sampling.
+ * tensor shapes. A checkpoint whose channel count (or metadata) does not fit the operator is
+ * refused before any sampling. The window is normalised as the prior was trained: with the
+ * checkpoint's normalisation when it records one, else with the store's `norm_std`.
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { selectBackend } from "../src/backend/select.ts";
-import { createUNet, type UNet } from "../src/diffusion/unet.ts";
-import type { UNetConfig } from "../src/diffusion/unet_config.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
-import { readSafetensors } from "../src/io/safetensors.ts";
+import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { fieldPanels } from "../src/io/plot.ts";
 import { writePng } from "../src/io/image.ts";
 import { openDatasetStore, readWindow } from "../src/data/store.ts";
@@ -27,33 +26,10 @@ import { observeStack } from "../src/obs/observe.ts";
 import { arctan3x, sin3x } from "../src/obs/pointwise.ts";
 import { vor2vel } from "../src/obs/vor2vel.ts";
 import { assimilate, type AssimilateResult } from "../src/assim/assimilate.ts";
+import { loadExperimentCheckpoint } from "../src/assim/experiment_inputs.ts";
 import { Rng } from "../src/rng.ts";
 
 const OPS = { arctan3x, sin3x, vor2vel } as const;
-
-/** Reads a U-Net checkpoint and infers its configuration from the tensor shapes. */
-async function loadUNet(path: string, frames: number): Promise<UNet> {
-  const w = readSafetensors(await Deno.readFile(path));
-  const first = w.get("down.0.conv.weight");
-  if (!first) throw new InvalidArgumentError(`${path} is not a SOAD U-Net checkpoint`);
-  const widths: number[] = [];
-  for (let i = 0; w.has(`down.${i}.conv.weight`); i++) {
-    widths.push(w.get(`down.${i}.conv.weight`)!.shape[0]);
-  }
-  const blocks = widths.map((_, i) => {
-    let n = 0;
-    while (w.has(`down.${i}.rb.${n}.conv1.weight`)) n++;
-    return n;
-  });
-  const config: UNetConfig = {
-    channels: first.shape[1],
-    widths,
-    blocks,
-    kernel: first.shape[2],
-    frames,
-  };
-  return await createUNet(config, { weights: w });
-}
 
 const HELP = `deno task assimilate --checkpoint soad.safetensors --data store.zarr [flags]
 
@@ -111,15 +87,14 @@ async function main(): Promise<void> {
   const L = 9, seed = Number(a.seed);
   const rng = new Rng(seed);
   await selectBackend({ prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined, quiet: true });
-  const net = await loadUNet(a.checkpoint, L);
+  // refuses a checkpoint trained for another operator set (channel count or metadata)
+  const soad = await loadExperimentCheckpoint(a.checkpoint, `soad-${a.op}`, L);
+  const net = soad.net;
   const layout = augmentedLayout(a.op as ModelName);
-  if (net.config.channels !== layout.channels) {
-    throw new InvalidArgumentError(
-      `the checkpoint models ${net.config.channels} channels, the ${a.op} model needs ` +
-        `${layout.channels}: it was trained for another operator set`,
-    );
-  }
   const store = openDatasetStore(a.data);
+  // normalise as the prior was trained: the checkpoint's normalisation, else the store's
+  const norm = soad.normalisation ??
+    { offset: [0, 0], std: store.attrs.norm_std ? [...store.attrs.norm_std] : [...Q_STD] };
   const raw = readWindow(store, Number(a.window));
   const T = store.config.window;
   const R = raw.length / (T * 2), n = Math.round(Math.sqrt(R));
@@ -128,7 +103,8 @@ async function main(): Promise<void> {
   for (let f = 0; f < L; f++) {
     for (let c = 0; c < 2; c++) {
       for (let i = 0; i < R; i++) {
-        truth[(f * 2 + c) * R + i] = raw[((start + f) * 2 + c) * R + i] / Q_STD[c];
+        truth[(f * 2 + c) * R + i] = (raw[((start + f) * 2 + c) * R + i] - norm.offset[c]) /
+          norm.std[c];
       }
     }
   }
@@ -153,7 +129,7 @@ async function main(): Promise<void> {
   results.soad = await assimilate({ ...common, denoiser: net, method: "soad", layout, background });
   net.dispose();
   if (a["sda-checkpoint"]) {
-    const sda = await loadUNet(a["sda-checkpoint"], L);
+    const sda = (await loadExperimentCheckpoint(a["sda-checkpoint"], "sda", L)).net;
     results.sda = await assimilate({ ...common, denoiser: sda, method: "sda" });
     sda.dispose();
   }
@@ -170,7 +146,7 @@ async function main(): Promise<void> {
   }
   if (a.out) {
     await Deno.mkdir(a.out, { recursive: true });
-    await Deno.writeTextFile(`${a.out}/results.json`, JSON.stringify(summary, null, 1));
+    await writeJsonAtomic(`${a.out}/results.json`, summary);
     const panels = [];
     const obs = observations[0];
     for (const f of [0, Math.floor(L / 2), L - 1]) {
