@@ -307,3 +307,19 @@ export {
   type HeatmapOptions,
   MISSING_COLOR,
 } from "./src/io/heatmap.ts";
+
+// ONNX: export the denoiser, run it on onnxruntime-web
+export {
+  exportOnnx,
+  type ExportOnnxOptions,
+  ONNX_IO,
+  type WeightSource,
+} from "./src/onnx/export.ts";
+export { exportOnnxVjp, ONNX_VJP_IO } from "./src/onnx/export_vjp.ts";
+export {
+  createOrtDenoiser,
+  type OrtDenoiser,
+  type OrtDenoiserOptions,
+  type OrtProvider,
+} from "./src/onnx/engine.ts";
+export { loadOnnxModel, type OnnxModelFile, unetConfigFromWeights } from "./src/onnx/model_file.ts";

@@ -40,7 +40,7 @@ Grid (comma lists; defaults = the paper's grid, settings I and II):
   --ops arctan3x,sin3x,vor2vel   --masks p1,p0.25,p0.0625,p0.01,s2,s4,s10
   --intervals 1,2,4,8            --seeds 0,1,2,3,4        --methods soad,sda
   --settings I,II[,III]          --windows 0 (indices in the test split)
-  --variants base[,unknown-bg,no-fdc,noise-laplace,noise-uniform,noise-lognormal0.5]
+  --variants base[,unknown-bg,no-fdc,jacobian-free,noise-laplace,noise-uniform,noise-lognormal0.5]
 Run:
   --data DIR          dataset store (required)
   --steps K (256)  --corrections M (5)  --samples S (1)  --frames L (9)

@@ -50,13 +50,22 @@ Deno.test("grid: variants apply where meaningful (unknown-bg: setting I; no-fdc:
     intervals: [1],
     seeds: [0],
     settings: ["I", "II"],
-    variants: ["base", "unknown-bg", "no-fdc", "noise-laplace", "noise-lognormal0.5"],
+    variants: [
+      "base",
+      "unknown-bg",
+      "no-fdc",
+      "jacobian-free",
+      "noise-laplace",
+      "noise-lognormal0.5",
+    ],
   });
   const by = (v: string) =>
     cells.filter((c) => c.variant === v).map((c) => `${c.setting}${c.method}`);
   assertEquals(by("base"), ["Isoad", "Isda", "IIsoad", "IIsda"]);
   assertEquals(by("unknown-bg"), ["Isoad", "Isda"]);
   assertEquals(by("no-fdc"), ["Isoad", "IIsoad"]);
+  assertEquals(by("jacobian-free"), ["Isoad", "IIsoad"]);
+  assertEquals(parseVariant("jacobian-free").jacobianFree, true);
   assertEquals(by("noise-laplace").length, 4);
   assertEquals(parseVariant("noise-lognormal0.5").noise, { kind: "lognormal", shape: 0.5 });
 });

@@ -18,7 +18,7 @@ import { ensembleStats, rmsePerFrame, stateChannels } from "./metrics.ts";
 import { checkObservation, planObservations, type SampleGeometry } from "./plan.ts";
 import { runSampler, type SampleReport, type StepInfo } from "./sampler.ts";
 import { sdaNoise } from "./sda.ts";
-import { soadNoise } from "./soad.ts";
+import { soadNoise, type SoadOptions } from "./soad.ts";
 
 /** Options of {@link assimilate}. */
 export interface AssimilateOptions {
@@ -52,6 +52,8 @@ export interface AssimilateOptions {
   gamma?: number;
   /** Clip the likelihood coefficient (default true). */
   clip?: boolean;
+  /** SOAD only: treat ∂ε̂/∂z as zero, no VJP (default false; see {@link SoadOptions}). */
+  jacobianFree?: boolean;
   /** Forward-diffusion corrector (default: on for SOAD, off for SDA). */
   fdc?: boolean;
   /** Refreshed Langevin corrector (default false, the code's stale corrector). */
@@ -123,6 +125,9 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
   if (!denoiser || typeof denoiser.denoise !== "function" || !denoiser.denoiseVjp) {
     throw new InvalidArgumentError("denoiser must implement denoise and denoiseVjp");
   }
+  if (options.jacobianFree && method !== "soad") {
+    throw new InvalidArgumentError("jacobianFree is an option of the SOAD likelihood only");
+  }
   if (!Array.isArray(observations) || observations.length === 0) {
     throw new InvalidArgumentError("observations must be a non-empty list");
   }
@@ -154,7 +159,11 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
   let noise, fdcConfig;
   if (method === "soad") {
     const planned = planObservations(observations, layout, geo);
-    noise = soadNoise(denoiser, planned, { sigmaX: options.sigmaX, clip: options.clip });
+    noise = soadNoise(denoiser, planned, {
+      sigmaX: options.sigmaX,
+      clip: options.clip,
+      jacobianFree: options.jacobianFree,
+    });
     if (options.fdc ?? true) {
       fdcConfig = {
         observations: planned,

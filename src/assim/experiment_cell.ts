@@ -339,6 +339,7 @@ export async function runCell(
     samples: c.samples,
     seed: inputs.seed,
     fdc: cell.method === "soad" ? !v.noFdc : undefined,
+    jacobianFree: v.jacobianFree || undefined,
     truth: inputs.truth,
     onStep: (info) => {
       if (track) {

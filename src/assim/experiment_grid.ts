@@ -54,7 +54,10 @@ export function parseMask(name: string): MaskSpec {
 
 /** An ablation / robustness variant of a cell. */
 export interface VariantSpec {
-  /** Canonical name: `base`, `unknown-bg`, `no-fdc`, `noise-laplace`, `noise-uniform`, `noise-lognormal<s>`. */
+  /**
+   * Canonical name: `base`, `unknown-bg`, `no-fdc`, `jacobian-free`, `noise-laplace`,
+   * `noise-uniform`, `noise-lognormal<s>`.
+   */
   name: string;
   /** Observation noise law (Gaussian unless a noise variant). */
   noise: NoiseLaw;
@@ -62,6 +65,8 @@ export interface VariantSpec {
   unknownBackground: boolean;
   /** SOAD without the forward-diffusion corrector (which also drops the background, spec §6.1). */
   noFdc: boolean;
+  /** SOAD with ∂ε̂/∂z treated as zero in the likelihood term (no VJP; issue 7's comparison). */
+  jacobianFree: boolean;
 }
 
 /**
@@ -79,11 +84,13 @@ export function parseVariant(name: string): VariantSpec {
     noise: { kind: "gaussian" },
     unknownBackground: false,
     noFdc: false,
+    jacobianFree: false,
   };
   const n = String(name).trim();
   if (n === "base") return base;
   if (n === "unknown-bg") return { ...base, name: n, unknownBackground: true };
   if (n === "no-fdc") return { ...base, name: n, noFdc: true };
+  if (n === "jacobian-free") return { ...base, name: n, jacobianFree: true };
   if (n === "noise-laplace" || n === "noise-uniform" || n === "noise-gaussian") {
     const kind = n.slice(6) as "laplace" | "uniform" | "gaussian";
     return kind === "gaussian" ? base : { ...base, name: n, noise: { kind } };
@@ -97,7 +104,7 @@ export function parseVariant(name: string): VariantSpec {
     };
   }
   throw new InvalidArgumentError(
-    `unknown variant "${name}"; expected base, unknown-bg, no-fdc, noise-laplace, ` +
+    `unknown variant "${name}"; expected base, unknown-bg, no-fdc, jacobian-free, noise-laplace, ` +
       `noise-uniform or noise-lognormal<shape> (e.g. noise-lognormal0.5)`,
   );
 }
@@ -180,7 +187,7 @@ function positiveInts(what: string, xs: readonly number[], min: number): void {
 /**
  * Enumerates the grid in a fixed order: variant, setting, operators, method, mask, N, window,
  * seed (outermost first). Setting III takes all chosen operators at once; `unknown-bg` applies
- * to setting I only and `no-fdc` to SOAD only (other combinations are skipped). Validates every
+ * to setting I only and `no-fdc`, `jacobian-free` to SOAD only (other combinations are skipped). Validates every
  * name before returning.
  *
  * @example
@@ -232,7 +239,7 @@ export function enumerateGrid(spec: GridSpec = {}): ExperimentCell[] {
       const opSets: ExperimentOp[][] = setting === "III" ? [ops] : ops.map((o) => [o]);
       for (const opSet of opSets) {
         for (const method of methods) {
-          if (v.noFdc && method !== "soad") continue;
+          if ((v.noFdc || v.jacobianFree) && method !== "soad") continue;
           for (const mask of masks) {
             for (const interval of intervals) {
               for (const window of windows) {

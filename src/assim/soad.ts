@@ -37,6 +37,13 @@ export interface SoadOptions {
   sigmaX?: number;
   /** Clip c ← min(c, 1/max|g|) (default true). */
   clip?: boolean;
+  /**
+   * Treat ∂ε̂/∂z as zero (g = −2 Σ_k ω_k P_kᵀ R_k, no vector–Jacobian product), so a
+   * forward-only denoiser (e.g. the onnxruntime engine) can run SOAD (default false). On the
+   * analytic toys it matches the full VJP while the clip is on; without the clip it collapses
+   * the observed entries (docs/onnx.md).
+   */
+  jacobianFree?: boolean;
 }
 
 class SoadNoise implements PosteriorNoise {
@@ -46,6 +53,7 @@ class SoadNoise implements PosteriorNoise {
     readonly obs: PlannedObservation[],
     readonly sigmaX: number,
     readonly clip: boolean,
+    readonly jacobianFree: boolean,
   ) {}
 
   async evaluate(
@@ -79,9 +87,12 @@ class SoadNoise implements PosteriorNoise {
         }
       });
     }
-    const { grad } = await this.denoiser.denoiseVjp(z, shape, tt, w);
-    const g = new Float32Array(z.length);
-    for (let i = 0; i < g.length; i++) g[i] = grad[i] + direct[i];
+    let g = direct;
+    if (!this.jacobianFree) {
+      const { grad } = await this.denoiser.denoiseVjp(z, shape, tt, w);
+      g = new Float32Array(z.length);
+      for (let i = 0; i < g.length; i++) g[i] = grad[i] + direct[i];
+    }
     if (active) {
       for (let b = 0; b < B; b++) if (!active[b]) g.fill(0, b * per, (b + 1) * per);
     }
@@ -118,5 +129,11 @@ export function soadNoise(
   if (observations.length === 0) {
     throw new InvalidArgumentError("SOAD needs at least one observation");
   }
-  return new SoadNoise(denoiser, observations, sigmaX, options.clip ?? true);
+  return new SoadNoise(
+    denoiser,
+    observations,
+    sigmaX,
+    options.clip ?? true,
+    options.jacobianFree ?? false,
+  );
 }

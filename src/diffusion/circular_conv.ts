@@ -3,14 +3,18 @@
  * (tfjs-wasm has no Conv2DBackpropFilter and its conv2dTranspose is slow):
  * - the input gradient of a padded convolution is the same convolution of the (zero-inserted,
  *   for stride 2) cotangent with the spatially flipped, in/out-transposed filter;
- * - the filter gradient (only with `paramGrads`) is an im2col product `dyᵀ · col`, one kernel
- *   row at a time;
+ * - the filter gradient (only with `paramGrads`) is, on wasm, one convolution with batch and
+ *   channel axes swapped (the pixels become the reduction); elsewhere an im2col product
+ *   `dyᵀ · col`, one kernel row at a time;
+ * - on wasm, circular padding, adjoint filters and bias gradients use the heap kernels of
+ *   `wasm_heap_kernels.ts` (tfjs-wasm's slice, reverse and leading-axis sum are slow there);
  * - dense layers (1×1 convs, linears) get `dx = dy · Wᵀ` and, with `paramGrads`, `dW = (dyᵀ x)ᵀ`.
  * All tensors are NHWC; filters are tfjs `[kh, kw, in, out]`, dense kernels `[in, out]`.
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
+import { adjointFilterWasm, circularPadWasm, onWasm, sumLeadingWasm } from "./wasm_heap_kernels.ts";
 
 /** How a convolution pads its input. */
 export type PadMode = "circular" | "zeros";
@@ -68,6 +72,27 @@ export function padNHWC(x: tf.Tensor4D, ph: number, pw: number, mode: PadMode): 
   });
 }
 
+/**
+ * {@link padNHWC} for use inside custom ops (no gradient through it): one heap-copy kernel on
+ * wasm for float32 circular padding, else {@link padNHWC}.
+ */
+function padInOp(x: tf.Tensor4D, ph: number, pw: number, mode: PadMode): tf.Tensor4D {
+  if (mode === "circular" && (ph > 0 || pw > 0) && onWasm(x)) {
+    const [, h, w] = x.shape;
+    if (ph > h || pw > w) {
+      throw new RangeError(`circular padding (${ph}, ${pw}) exceeds the ${h}×${w} grid`);
+    }
+    return circularPadWasm(x, ph, pw);
+  }
+  return padNHWC(x, ph, pw, mode);
+}
+
+/** Gradient of a bias added on the last axis: the sum over all other axes. */
+function biasGrad(dy: tf.Tensor): tf.Tensor1D {
+  if (onWasm(dy)) return sumLeadingWasm(dy);
+  return tf.sum(dy, [...Array(dy.rank - 1).keys()]) as tf.Tensor1D;
+}
+
 /** What the body of a {@link customOp} returns. */
 export interface CustomOpResult {
   /** The forward value. */
@@ -121,6 +146,8 @@ function zeroInsert(dy: tf.Tensor4D): tf.Tensor4D {
  * ```
  */
 export function adjointFilter(f: tf.Tensor4D): tf.Tensor4D {
+  // on wasm one heap kernel (tf.reverse is a slow generic loop there); not differentiable
+  if (onWasm(f)) return adjointFilterWasm(f);
   return tf.tidy(() => tf.transpose(tf.reverse(f, [0, 1]), [0, 1, 3, 2]));
 }
 
@@ -134,7 +161,7 @@ function convForward(
 ): tf.Tensor4D {
   const [kh, kw] = f.shape;
   return tf.tidy(() => {
-    const xp = padNHWC(x, (kh - 1) / 2, (kw - 1) / 2, mode);
+    const xp = padInOp(x, (kh - 1) / 2, (kw - 1) / 2, mode);
     return tf.fused.conv2d({ x: xp, filter: f, bias: b, strides: stride, pad: "valid" });
   });
 }
@@ -150,24 +177,64 @@ function convInputGrad(
   const [kh, kw] = f.shape;
   return tf.tidy(() => {
     const d = stride === 2 ? zeroInsert(dy) : dy;
-    const dp = padNHWC(d, (kh - 1) / 2, (kw - 1) / 2, mode);
+    const dp = padInOp(d, (kh - 1) / 2, (kw - 1) / 2, mode);
     return tf.conv2d(dp, adjoint ?? adjointFilter(f), 1, "valid");
   });
 }
 
-/** Filter gradient of {@link convForward} by im2col, one kernel row at a time. */
-function convFilterGrad(
-  x: tf.Tensor4D,
+/**
+ * Filter gradient of {@link convForward} from the padded input `xp` `[n, Hp, Wp, cin]`:
+ * `dW[u, v, i, o] = Σ_{b,h,w} xp[b, s·h + u, s·w + v, i] · dy[b, h, w, o]`, which is itself a
+ * valid convolution with batch and channel axes swapped: input `xpᵀ` `[cin, Hp, Wp, n]`, filter
+ * `dy` viewed as `[ho, wo, n, cout]` (dilated by the stride), output `[cin, kh, kw, cout]`. One
+ * conv2d instead of an im2col product: no materialised columns, no slices (tfjs-wasm's slices
+ * copy their whole input), and XNNPACK's convolution does the reduction (2–40x faster than
+ * im2col on wasm; much slower on WebGPU, where the reduction is long and the output tiny).
+ */
+function convFilterGradSwapped(
+  xp: tf.Tensor4D,
   dy: tf.Tensor4D,
   fShape: [number, number, number, number],
   stride: 1 | 2,
-  mode: PadMode,
+): tf.Tensor4D {
+  const [kh, kw] = fShape;
+  const [n, ho, wo, cout] = dy.shape;
+  const [, hp, , cin] = xp.shape;
+  if (kw === 1 && stride === 1) {
+    // the W axis is not shifted (the temporal convs): fold it with the batch into the
+    // reduction channels, kc = n·W instead of n
+    return tf.tidy(() => {
+      const xT = tf.reshape(tf.transpose(xp, [3, 1, 0, 2]), [cin, hp, 1, n * wo]);
+      const dT = tf.reshape(tf.transpose(dy, [1, 0, 2, 3]), [ho, 1, n * wo, cout]);
+      const g = tf.conv2d(xT as tf.Tensor4D, dT as tf.Tensor4D, 1, "valid"); // [cin, kh, 1, cout]
+      return tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
+    });
+  }
+  return tf.tidy(() => {
+    const xT = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D; // [cin, Hp, Wp, n]
+    const dT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [ho, wo, n, cout]
+    let g = tf.conv2d(xT, dT, 1, "valid", "NHWC", stride); // [cin, ≥kh, ≥kw, cout]
+    if (g.shape[1] !== kh || g.shape[2] !== kw) {
+      g = tf.slice(g, [0, 0, 0, 0], [-1, kh, kw, -1]);
+    }
+    return tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Filter gradient of {@link convForward} by im2col from the padded input `xp`, one kernel row
+ * at a time (`dyᵀ · col`); used off wasm (WebGPU), where it beats {@link convFilterGradSwapped}.
+ */
+function convFilterGradIm2col(
+  xp: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  fShape: [number, number, number, number],
+  stride: 1 | 2,
 ): tf.Tensor4D {
   const [kh, kw, cin, cout] = fShape;
   const [n, ho, wo] = dy.shape;
   const m = n * ho * wo;
   return tf.tidy(() => {
-    const xp = padNHWC(x, (kh - 1) / 2, (kw - 1) / 2, mode);
     const dyT = tf.transpose(tf.reshape(dy, [m, cout])); // [cout, m]
     const rows: tf.Tensor[] = [];
     for (let u = 0; u < kh; u++) {
@@ -187,6 +254,18 @@ function convFilterGrad(
     const g = tf.concat(rows, 1).reshape([cout, kh, kw, cin]);
     return tf.transpose(g, [1, 2, 3, 0]) as tf.Tensor4D;
   });
+}
+
+/** Filter gradient of {@link convForward} from the padded input (backend-dependent method). */
+function convFilterGrad(
+  xp: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  fShape: [number, number, number, number],
+  stride: 1 | 2,
+): tf.Tensor4D {
+  return onWasm(xp)
+    ? convFilterGradSwapped(xp, dy, fShape, stride)
+    : convFilterGradIm2col(xp, dy, fShape, stride);
 }
 
 /**
@@ -223,16 +302,25 @@ export function conv2dPadded(
     return op(x) as tf.Tensor4D;
   }
   const op = customOp(([xi, fi, bi], save) => {
-    save([xi, fi]);
+    const [kh, kw] = (fi as tf.Tensor4D).shape;
+    // pad once: the padded input feeds both the forward conv and the filter gradient
+    const xp = padInOp(xi as tf.Tensor4D, (kh - 1) / 2, (kw - 1) / 2, mode);
+    save([xp, fi]);
     return {
-      value: convForward(xi as tf.Tensor4D, fi as tf.Tensor4D, bi as tf.Tensor1D, stride, mode),
+      value: tf.fused.conv2d({
+        x: xp,
+        filter: fi as tf.Tensor4D,
+        bias: bi,
+        strides: stride,
+        pad: "valid",
+      }),
       gradFunc: (dy, saved) => {
-        const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const [xps, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
         const d = dy as tf.Tensor4D;
         return [
           convInputGrad(d, fs, stride, mode),
-          convFilterGrad(xs, d, fs.shape, stride, mode),
-          tf.sum(d, [0, 1, 2]),
+          convFilterGrad(xps, d, fs.shape, stride),
+          biasGrad(d),
         ];
       },
     };
@@ -287,7 +375,7 @@ export function dense(
         return [
           tf.matMul(d2, tf.transpose(ks)).reshape(xs.shape),
           tf.transpose(tf.matMul(tf.transpose(d2), tf.reshape(xs, [m, cin]))),
-          tf.sum(d2, 0),
+          biasGrad(d2),
         ];
       },
     };

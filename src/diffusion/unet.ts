@@ -201,7 +201,12 @@ class UNetImpl implements UNet {
         for (let j = 0; j < blocks[i]; j++) x = resBlock(x, emb, p, `up.${i}.rb.${j}`, fold);
         if (i > 0) {
           x = temporalBlock(x, p, `up.${i}.tb`, fold);
-          x = channelLayerNorm(x, p.get(`up.${i}.norm.weight`), p.get(`up.${i}.norm.bias`));
+          x = channelLayerNorm(
+            x,
+            p.get(`up.${i}.norm.weight`),
+            p.get(`up.${i}.norm.bias`),
+            paramGrads,
+          );
           x = upsample2(x);
         }
         x = circConv(x, p, `up.${i}.conv`);

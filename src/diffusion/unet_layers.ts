@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { conv2dPadded, customOp, dense } from "./circular_conv.ts";
 import { N_FREQ } from "./unet_config.ts";
+import { onWasm, sumLeadingWasm } from "./wasm_heap_kernels.ts";
 
 /** Where the layers get their parameters (by PyTorch name) and how they differentiate. */
 export interface ParamSource {
@@ -56,6 +57,9 @@ export function silu<T extends tf.Tensor>(x: T): T {
 
 /**
  * Layer norm over the last (channel) axis: biased variance, eps 1e-5, then `·weight + bias`.
+ * Custom gradient (the closed form `dx = r·(g − mean(g) − x̂·mean(g·x̂))`, `g = dy·weight`, about
+ * half the ops of tfjs's autodiff); weight and bias gradients only with `paramGrads` (default
+ * true), else zeros.
  *
  * @example
  * ```ts
@@ -65,13 +69,39 @@ export function silu<T extends tf.Tensor>(x: T): T {
  * y.print(); // ≈ [[-1, 1]]
  * ```
  */
-export function channelLayerNorm<T extends tf.Tensor>(x: T, weight: tf.Tensor, bias: tf.Tensor): T {
-  return tf.tidy(() => {
-    const mean = tf.mean(x, -1, true);
-    const d = tf.sub(x, mean);
+export function channelLayerNorm<T extends tf.Tensor>(
+  x: T,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  paramGrads = true,
+): T {
+  const op = customOp(([xi, wi, bi], save) => {
+    const mean = tf.mean(xi, -1, true);
+    const d = tf.sub(xi, mean);
     const v = tf.mean(tf.square(d), -1, true);
-    return tf.add(tf.mul(tf.mul(d, tf.rsqrt(tf.add(v, 1e-5))), weight), bias);
+    const r = tf.rsqrt(tf.add(v, 1e-5));
+    const xhat = tf.mul(d, r);
+    save([xhat, r, wi]);
+    return {
+      value: tf.add(tf.mul(xhat, wi), bi),
+      gradFunc: (dy, [xh, rs, ws]) =>
+        tf.tidy(() => {
+          const g = tf.mul(dy, ws);
+          const m1 = tf.mean(g, -1, true);
+          const m2 = tf.mean(tf.mul(g, xh), -1, true);
+          const dx = tf.mul(tf.sub(tf.sub(g, m1), tf.mul(xh, m2)), rs);
+          if (!paramGrads) return [dx, tf.zerosLike(ws), tf.zerosLike(ws)];
+          return [dx, sumLeading(tf.mul(dy, xh)), sumLeading(dy)];
+        }),
+    };
   });
+  return op(x, weight, bias) as T;
+}
+
+/** Sum over every axis but the last (`[..., c]` → `[c]`). */
+function sumLeading(x: tf.Tensor): tf.Tensor {
+  if (onWasm(x)) return sumLeadingWasm(x);
+  return tf.sum(x, [...Array(x.rank - 1).keys()]);
 }
 
 /**
@@ -175,6 +205,7 @@ export function resBlock(
       hx,
       p.get(`${prefix}.norm.weight`),
       p.get(`${prefix}.norm.bias`),
+      p.paramGrads,
     );
     const a = silu(circConv(normed, p, `${prefix}.conv1`));
     const y = dense(
