@@ -18,7 +18,7 @@ import { ensembleStats, rmsePerFrame, stateChannels } from "./metrics.ts";
 import { checkObservation, planObservations, type SampleGeometry } from "./plan.ts";
 import { runSampler, type SampleReport, type StepInfo } from "./sampler.ts";
 import { sdaNoise } from "./sda.ts";
-import { soadNoise, type SoadOptions } from "./soad.ts";
+import { soadNoise } from "./soad.ts";
 
 /** Options of {@link assimilate}. */
 export interface AssimilateOptions {
@@ -52,7 +52,7 @@ export interface AssimilateOptions {
   gamma?: number;
   /** Clip the likelihood coefficient (default true). */
   clip?: boolean;
-  /** SOAD only: treat ∂ε̂/∂z as zero, no VJP (default false; see {@link SoadOptions}). */
+  /** SOAD only: treat ∂ε̂/∂z as zero, no VJP (default false; see `SoadOptions.jacobianFree`). */
   jacobianFree?: boolean;
   /** Forward-diffusion corrector (default: on for SOAD, off for SDA). */
   fdc?: boolean;
