@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { InvalidArgumentError } from "../errors.ts";
 import type { NamedTensor } from "../io/safetensors.ts";
 import { readTensor } from "../backend/select.ts";
+import { byWindowChunks, DEFAULT_CHUNK_FRAME_PIXELS } from "./chunks.ts";
 import type { Denoiser, DenoiseVjpResult, WindowShape } from "./denoiser.ts";
 import {
   initUNetWeights,
@@ -80,6 +81,11 @@ export interface CreateUNetOptions {
   seed?: number;
   /** Initial weights (PyTorch names and layouts) instead of the random init. */
   weights?: Map<string, NamedTensor> | Record<string, NamedTensor>;
+  /**
+   * `denoise`/`denoiseVjp` run large batches in chunks of whole windows of at most this many
+   * frames × pixels (default {@link DEFAULT_CHUNK_FRAME_PIXELS}: 2 windows of 9×64²).
+   */
+  chunkFramePixels?: number;
 }
 
 class UNetImpl implements UNet {
@@ -90,9 +96,11 @@ class UNetImpl implements UNet {
   /** Adjoint conv filters for the input gradient, valid while the variable's dataId is the same. */
   readonly #adjoints = new Map<string, { dataId: unknown; filter: tf.Tensor4D }>();
   #disposed = false;
+  readonly #chunk: number;
 
-  constructor(config: ResolvedUNetConfig, weights: Map<string, NamedTensor>) {
+  constructor(config: ResolvedUNetConfig, weights: Map<string, NamedTensor>, chunk: number) {
     this.config = config;
+    this.#chunk = chunk;
     this.#shapes = unetParamShapes(config);
     let n = 0;
     for (const s of this.#shapes.values()) n += s.reduce((a, b) => a * b, 1);
@@ -260,6 +268,13 @@ class UNetImpl implements UNet {
 
   async denoise(z: Float32Array, shape: WindowShape, t: Float32Array): Promise<Float32Array> {
     this.#inputs(z, shape, t);
+    const [eps] = await byWindowChunks(shape, t, this.#chunk, [z], async ([zc], sc, tc) => [
+      await this.#denoiseChunk(zc, sc, tc),
+    ]);
+    return eps;
+  }
+
+  async #denoiseChunk(z: Float32Array, shape: WindowShape, t: Float32Array): Promise<Float32Array> {
     const out = tf.tidy(() => this.forward(tf.tensor(z, shape), tf.tensor1d(t)));
     try {
       return await readTensor(out);
@@ -275,6 +290,19 @@ class UNetImpl implements UNet {
     w: Float32Array,
   ): Promise<DenoiseVjpResult> {
     this.#inputs(z, shape, t, w);
+    const [eps, grad] = await byWindowChunks(shape, t, this.#chunk, [z, w], async (a, sc, tc) => {
+      const r = await this.#denoiseVjpChunk(a[0], sc, tc, a[1]);
+      return [r.eps, r.grad];
+    });
+    return { eps, grad };
+  }
+
+  async #denoiseVjpChunk(
+    z: Float32Array,
+    shape: WindowShape,
+    t: Float32Array,
+    w: Float32Array,
+  ): Promise<DenoiseVjpResult> {
     let eps: tf.Tensor | undefined;
     const res = tf.tidy(() => {
       const wT = tf.tensor(w, shape);
@@ -397,5 +425,9 @@ export async function createUNet(
   const w = options.weights
     ? (options.weights instanceof Map ? options.weights : new Map(Object.entries(options.weights)))
     : initUNetWeights(cfg, options.seed ?? 0);
-  return new UNetImpl(cfg, w);
+  const chunk = options.chunkFramePixels ?? DEFAULT_CHUNK_FRAME_PIXELS;
+  if (!(Number.isInteger(chunk) && chunk > 0)) {
+    throw new InvalidArgumentError(`chunkFramePixels must be a positive integer, got ${chunk}`);
+  }
+  return new UNetImpl(cfg, w, chunk);
 }
