@@ -105,6 +105,7 @@ export {
   type ResolvedUNetConfig,
   resolveUNetConfig,
   type UNetConfig,
+  unetConfigFromWeights,
   unetParamCount,
   unetParamShapes,
 } from "./src/diffusion/unet_config.ts";
@@ -322,4 +323,4 @@ export {
   type OrtDenoiserOptions,
   type OrtProvider,
 } from "./src/onnx/engine.ts";
-export { loadOnnxModel, type OnnxModelFile, unetConfigFromWeights } from "./src/onnx/model_file.ts";
+export { loadOnnxModel, type OnnxModelFile } from "./src/onnx/model_file.ts";

@@ -7,7 +7,7 @@
  */
 
 import { createUNet, type UNet } from "../diffusion/unet.ts";
-import type { UNetConfig } from "../diffusion/unet_config.ts";
+import { type UNetConfig, unetConfigFromWeights } from "../diffusion/unet_config.ts";
 import { openDatasetStore, readWindow } from "../data/store.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { readSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
@@ -87,16 +87,12 @@ export async function loadExperimentCheckpoint(
       normalisation = { offset: Array.isArray(n.offset) ? n.offset : [0, 0], std: n.std };
     }
   }
-  const widths: number[] = [];
-  for (let i = 0; w.has(`down.${i}.conv.weight`); i++) {
-    widths.push(w.get(`down.${i}.conv.weight`)!.shape[0]);
+  let config: UNetConfig;
+  try {
+    config = unetConfigFromWeights(w, frames);
+  } catch (e) {
+    throw new InvalidArgumentError(`${what}: ${(e as Error).message}`);
   }
-  const blocks = widths.map((_, i) => {
-    let n = 0;
-    while (w.has(`down.${i}.rb.${n}.conv1.weight`)) n++;
-    return n;
-  });
-  const config: UNetConfig = { channels: C, widths, blocks, kernel: first.shape[2], frames };
   let net: UNet;
   try {
     net = await createUNet(config, { weights: w });

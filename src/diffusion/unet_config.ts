@@ -200,3 +200,40 @@ export function initUNetWeights(config: UNetConfig, seed: number): Map<string, N
   }
   return out;
 }
+
+/**
+ * The U-Net configuration that fits a state dict (PyTorch names): channels, widths, blocks per
+ * level and kernel from the shapes; `frames` (not stored in the weights) from the argument.
+ *
+ * @example
+ * ```ts
+ * import { initUNetWeights, unetConfigFromWeights } from "./unet_config.ts";
+ * const w = initUNetWeights({ channels: 2, widths: [4, 8], blocks: 1, kernel: 5, frames: 9 }, 0);
+ * console.log(unetConfigFromWeights(w).widths); // [4, 8]
+ * ```
+ */
+export function unetConfigFromWeights(
+  weights: Map<string, NamedTensor>,
+  frames = 9,
+): UNetConfig {
+  const first = weights.get("down.0.conv.weight");
+  if (!first || first.shape.length !== 4) {
+    throw new InvalidArgumentError("not a SOAD U-Net state dict: no 4-D down.0.conv.weight");
+  }
+  const widths: number[] = [];
+  for (let i = 0; weights.has(`down.${i}.conv.weight`); i++) {
+    widths.push(weights.get(`down.${i}.conv.weight`)!.shape[0]);
+  }
+  const blocks = widths.map((_, i) => {
+    let n = 0;
+    while (weights.has(`down.${i}.rb.${n}.conv1.weight`)) n++;
+    return n;
+  });
+  return resolveUNetConfig({
+    channels: first.shape[1],
+    widths,
+    blocks,
+    kernel: first.shape[2],
+    frames,
+  });
+}

@@ -6,49 +6,17 @@
  * @module
  */
 
-import { InvalidArgumentError, SoadError } from "../errors.ts";
+import { SoadError } from "../errors.ts";
 import { type NamedTensor, readSafetensors } from "../io/safetensors.ts";
-import { resolveUNetConfig, type UNetConfig } from "../diffusion/unet_config.ts";
+import {
+  resolveUNetConfig,
+  type UNetConfig,
+  unetConfigFromWeights,
+} from "../diffusion/unet_config.ts";
 import { exportOnnx, type ExportOnnxOptions } from "./export.ts";
 import { decodeModel } from "./graph.ts";
 
-/**
- * The U-Net configuration that fits a state dict (PyTorch names): channels, widths, blocks per
- * level and kernel from the shapes; `frames` (not stored in the weights) from the argument.
- *
- * @example
- * ```ts
- * import { unetConfigFromWeights } from "./model_file.ts";
- * import { initUNetWeights } from "../diffusion/unet_config.ts";
- * const w = initUNetWeights({ channels: 2, widths: [4, 8], blocks: 1, kernel: 5, frames: 9 }, 0);
- * console.log(unetConfigFromWeights(w).widths); // [4, 8]
- * ```
- */
-export function unetConfigFromWeights(
-  weights: Map<string, NamedTensor>,
-  frames = 9,
-): UNetConfig {
-  const first = weights.get("down.0.conv.weight");
-  if (!first || first.shape.length !== 4) {
-    throw new InvalidArgumentError("not a SOAD U-Net state dict: no 4-D down.0.conv.weight");
-  }
-  const widths: number[] = [];
-  for (let i = 0; weights.has(`down.${i}.conv.weight`); i++) {
-    widths.push(weights.get(`down.${i}.conv.weight`)!.shape[0]);
-  }
-  const blocks = widths.map((_, i) => {
-    let n = 0;
-    while (weights.has(`down.${i}.rb.${n}.conv1.weight`)) n++;
-    return n;
-  });
-  return resolveUNetConfig({
-    channels: first.shape[1],
-    widths,
-    blocks,
-    kernel: first.shape[2],
-    frames,
-  });
-}
+export { unetConfigFromWeights };
 
 /**
  * Result of {@link loadOnnxModel}.
