@@ -114,3 +114,35 @@ export function combineClipped(
   }
   return c;
 }
+
+/**
+ * The common end of a likelihood's Π: zero `g` on samples that are no longer `active`, clip the
+ * coefficient `cRef` per sample ({@link combineClipped}) and assemble the {@link PiResult}.
+ *
+ * @example
+ * ```ts
+ * import { finishLikelihoodPi } from "./score.ts";
+ * const r = finishLikelihoodPi(new Float32Array(2), new Float32Array([4, -2]), 2, 1, 10, true,
+ *   new Float64Array(2));
+ * console.log(Array.from(r.stats.c)); // [0.25, 0.5]
+ * ```
+ */
+export function finishLikelihoodPi(
+  eps: Float32Array,
+  g: Float32Array,
+  batch: number,
+  s: number,
+  cRef: number,
+  clip: boolean,
+  loss: Float64Array,
+  active?: Uint8Array,
+): PiResult {
+  const per = g.length / batch;
+  if (active) {
+    for (let b = 0; b < batch; b++) if (!active[b]) g.fill(0, b * per, (b + 1) * per);
+  }
+  const pi = new Float32Array(g.length);
+  const cRaw = new Float64Array(batch).fill(cRef);
+  const c = combineClipped(pi, eps, g, batch, per, s, cRaw, clip);
+  return { pi, eps, g, stats: { cRaw, c, loss } };
+}

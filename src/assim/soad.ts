@@ -12,7 +12,7 @@ import type { Denoiser, WindowShape } from "../diffusion/denoiser.ts";
 import { alpha, sigma } from "../diffusion/schedule.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { PlannedObservation } from "./plan.ts";
-import { combineClipped, type PiResult, type PosteriorNoise } from "./score.ts";
+import { finishLikelihoodPi, type PiResult, type PosteriorNoise } from "./score.ts";
 
 /** Default σx of SOAD's closed-form coefficient. */
 export const SIGMA_X = 1;
@@ -93,13 +93,7 @@ class SoadNoise implements PosteriorNoise {
       g = new Float32Array(z.length);
       for (let i = 0; i < g.length; i++) g[i] = grad[i] + direct[i];
     }
-    if (active) {
-      for (let b = 0; b < B; b++) if (!active[b]) g.fill(0, b * per, (b + 1) * per);
-    }
-    const pi = new Float32Array(z.length);
-    const cRaw = new Float64Array(B).fill(cRef);
-    const c = combineClipped(pi, eps, g, B, per, s, cRaw, this.clip);
-    return { pi, eps, g, stats: { cRaw, c, loss } };
+    return finishLikelihoodPi(eps, g, B, s, cRef, this.clip, loss, active);
   }
 }
 
