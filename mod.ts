@@ -56,6 +56,7 @@ export { FFT_MAX_SIZE, FFT_MIN_SIZE } from "./src/fft/create.ts";
 // I/O: NumPy .npy, atomic writes, PNG figures, progress
 export {
   encodeNpy,
+  type EncodeNpyOptions,
   type NpyArray,
   type NpyData,
   parseNpy,
@@ -63,7 +64,7 @@ export {
   writeNpy,
 } from "./src/io/npy.ts";
 export { writeFileAtomic, writeJsonAtomic, writeTextAtomic } from "./src/io/atomic.ts";
-export { createImage, encodePng, type Image, writePng } from "./src/io/image.ts";
+export { type Color, createImage, encodePng, type Image, writePng } from "./src/io/image.ts";
 export {
   type FieldPanel,
   fieldPanels,
@@ -73,7 +74,11 @@ export {
   type LineSeries,
 } from "./src/io/plot.ts";
 export { Progress, type ProgressOptions, type ProgressStream } from "./src/io/progress.ts";
-export { symmetricRange } from "./src/io/colormap.ts";
+export {
+  type ColormapName,
+  symmetricRange,
+  type SymmetricRangeOptions,
+} from "./src/io/colormap.ts";
 
 // Tensor backend (tfjs: WebGPU on a real GPU, SIMD WASM otherwise)
 export {
@@ -221,6 +226,7 @@ export {
   crps,
   type EnsembleStats,
   ensembleStats,
+  type Num,
   rmsePerFrame,
   spreadSkillRatio,
   stateChannels,
@@ -324,3 +330,9 @@ export {
   type OrtProvider,
 } from "./src/onnx/engine.ts";
 export { loadOnnxModel, type OnnxModelFile } from "./src/onnx/model_file.ts";
+
+// Types that public signatures refer to
+export type { FsStore } from "./src/data/fs_store.ts";
+export type { GradEngine } from "./src/train/engine.ts";
+export type { SampleGradient, SampleTask } from "./src/train/sample_step.ts";
+export type { NormalSource } from "./src/assim/normal.ts";

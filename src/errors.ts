@@ -5,7 +5,10 @@
 
 /** Base class of every error soad throws on purpose. */
 export class SoadError extends Error {
-  /** @param message what was wrong and what is expected */
+  /**
+   * Creates the error.
+   * @param message what was wrong and what is expected
+   */
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -41,6 +44,7 @@ export class BlowUpError extends SoadError {
   /** The step (1-based count of steps taken) at which the problem was detected. */
   readonly step: number;
   /**
+   * Creates the error.
    * @param message what happened, naming the step and the CFL number
    * @param step the step at which it was detected
    */

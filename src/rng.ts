@@ -30,7 +30,10 @@ export class Rng {
   #s = new Uint32Array(4);
   #spare: number | null = null;
 
-  /** @param seed any integer (or finite number; it is truncated to 32 bits) */
+  /**
+   * Seeds the generator.
+   * @param seed any integer (or finite number; it is truncated to 32 bits)
+   */
   constructor(seed: number) {
     let st = seed | 0;
     for (let i = 0; i < 4; i++) {

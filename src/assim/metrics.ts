@@ -6,7 +6,8 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 
-type Num = ArrayLike<number>;
+/** Any array-like of numbers (typed arrays or plain arrays). */
+export type Num = ArrayLike<number>;
 
 /**
  * RMSE_j = sqrt(mean over frame j of (x̂ − x)²), for `frames` equal frames.

@@ -46,7 +46,10 @@ const R = 3.442619855899;
 export class NormalSource {
   readonly #rng: Rng;
 
-  /** @param seed any integer */
+  /**
+   * Seeds the generator.
+   * @param seed any integer
+   */
   constructor(seed: number) {
     this.#rng = new Rng(seed);
   }

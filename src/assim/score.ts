@@ -46,6 +46,7 @@ export interface PosteriorNoise {
   /** A short description (`"prior"`, `"soad"`, `"sda"`). */
   readonly method: string;
   /**
+   * Evaluates Π(z, t) = σ(t) ε̂(z, t) + G(z, t) for a batch of samples.
    * @param z `[B, L, C, H, W]`
    * @param shape its shape
    * @param t the diffusion time (one for the whole batch)

@@ -64,7 +64,10 @@ export class FsStore {
   /** Root directory of the store. */
   readonly root: string;
 
-  /** @param root directory holding the store (created on the first write) */
+  /**
+   * Opens (lazily) a store rooted at a directory.
+   * @param root directory holding the store (created on the first write)
+   */
   constructor(root: string) {
     this.root = root.replace(/\/+$/, "") || "/";
   }

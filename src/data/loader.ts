@@ -77,6 +77,7 @@ export class WindowLoader {
   #epoch = 0;
 
   /**
+   * Creates a loader over one split of a store.
    * @param store an open, finalised dataset store
    * @param opts batch size, seed, split, frames, roll, mean subtraction
    */

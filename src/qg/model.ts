@@ -81,6 +81,7 @@ export class QGModel {
   #lastCfl = 0;
 
   /**
+   * Creates a model with pyqg's parameters and precomputes the spectral operators.
    * @param params any of pyqg's `QGModel` parameters; the rest take pyqg's defaults
    * @param options FFT engine and stability checks
    */

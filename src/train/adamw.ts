@@ -60,6 +60,7 @@ export class AdamW {
   #steps = 0;
 
   /**
+   * Creates the optimiser state (zero moments) for `size` parameters.
    * @param size number of parameters
    * @param options learning rate, weight decay, betas, eps
    */

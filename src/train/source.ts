@@ -77,7 +77,10 @@ export class SyntheticSource implements WindowSource {
   readonly #counts: Record<TrainSplit, number>;
   readonly #seed: number;
 
-  /** @param o grid, length, window counts, seed */
+  /**
+   * Creates the synthetic source.
+   * @param o grid, length, window counts, seed
+   */
   constructor(o: SyntheticSourceOptions) {
     for (const k of ["height", "width"] as const) {
       if (!Number.isInteger(o[k]) || o[k] < 1) {

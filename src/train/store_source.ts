@@ -49,6 +49,7 @@ export class StoreSource implements WindowSource {
   #cached = 0;
 
   /**
+   * Creates a training source over a dataset store.
    * @param store an open, finalised store
    * @param o normalisation and cache options
    */
