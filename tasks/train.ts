@@ -8,6 +8,7 @@ import { TRAIN_DEFAULTS, type TrainConfig } from "../src/train/config.ts";
 import { SyntheticSource, type WindowSource } from "../src/train/source.ts";
 import { StoreSource } from "../src/train/store_source.ts";
 import { train } from "../src/train/trainer.ts";
+import { readSafetensors } from "../src/io/safetensors.ts";
 
 const D = TRAIN_DEFAULTS;
 const HELP = `deno task train [flags]
@@ -36,6 +37,11 @@ Training:
   --lr X              base learning rate (default ${D.lr})
   --wd X              AdamW decoupled weight decay (default ${D.weightDecay})
   --beta1 X --beta2 X --adam-eps X   AdamW (defaults ${D.beta1}, ${D.beta2}, ${D.eps})
+  --high-t-fraction F oversample the noisiest times: this fraction of windows draws t from
+                      U(--high-t-from, 1) (default 0 = the spec's U(0, 1); docs/results.md)
+  --high-t-from X     lower end of the oversampled times (default 0.8)
+  --init FILE         start a new run from trained weights (safetensors, same widths/blocks/
+                      kernel; the channel count may differ: shared channels are copied)
   --no-roll           no random circular roll of the training chunks (default: roll)
   --seed N            seed of data order, chunks, rolls, t and noise (default ${D.seed})
   --init-seed N       seed of the network init (default ${D.initSeed})
@@ -88,6 +94,9 @@ async function main(): Promise<number> {
       beta2: str,
       "adam-eps": str,
       "no-roll": { type: "boolean" },
+      "high-t-fraction": str,
+      "high-t-from": str,
+      init: str,
       seed: str,
       "init-seed": str,
       "ckpt-every": str,
@@ -137,6 +146,8 @@ async function main(): Promise<number> {
   set("checkpointEvery", "ckpt-every", true, 1);
   set("validEvery", "valid-every", true, 0);
   set("validSamples", "valid-samples", true, 1);
+  set("highTimeFraction", "high-t-fraction", false, 0);
+  set("highTimeFrom", "high-t-from", false, 0);
   if (v["no-roll"]) cfg.roll = false;
   if (!v.resume) {
     const widths = (v.widths ?? "16,32,64").split(",").map((s) => num("widths", s, true, 1));
@@ -161,6 +172,10 @@ async function main(): Promise<number> {
       width: num("synthetic", v.synthetic!, true, 2),
     });
   const out = v.out ?? `run/train-${model}`;
+  if (v.init !== undefined && v.resume) {
+    throw new UsageError("--init starts a new run; drop it with --resume");
+  }
+  const init = v.init === undefined ? undefined : readSafetensors(await Deno.readFile(v.init));
   if (workers === 0) await selectBackend({ prefer: backend, quiet: v.quiet });
   const ctrl = new AbortController();
   const onInt = (): void => {
@@ -175,6 +190,7 @@ async function main(): Promise<number> {
       source,
       config: v.resume ? cfg : { steps: 1000, ...cfg },
       resume: v.resume,
+      init,
       until,
       workers,
       backend,

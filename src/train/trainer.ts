@@ -26,7 +26,9 @@ import { ParamLayout } from "./param_layout.ts";
 import type { SampleTask } from "./sample_step.ts";
 import { drawChunk, type WindowSource } from "./source.ts";
 import { streamRng, streamSeed } from "./stream_rng.ts";
+import { warmStartWeights } from "./warm_start.ts";
 import { WorkerEngine } from "./worker_engine.ts";
+import type { NamedTensor } from "../io/safetensors.ts";
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -41,6 +43,11 @@ export interface TrainOptions {
   config?: Partial<TrainConfig>;
   /** Continue from `out/checkpoint.safetensors` (bit-identical to an uninterrupted run). */
   resume?: boolean;
+  /**
+   * A new run only: start from these trained weights (PyTorch names) instead of the random init —
+   * same architecture, the channel count may differ ({@link warmStartWeights}).
+   */
+  init?: Map<string, NamedTensor>;
   /** Stop (with a checkpoint) once this many steps are done, before the end of the schedule. */
   until?: number;
   /** Data-parallel workers; 0 = compute on the main thread (default: one per core). */
@@ -109,7 +116,12 @@ export function stepTasks(
     }
     const rng = streamRng(c.seed, "sample", g);
     const x = drawChunk(src, "train", perm[g % n], c.frames, c.roll, rng);
-    tasks.push({ x, t: rng.uniform(), noiseSeed: streamSeed(c.seed, "noise", g) });
+    let t = rng.uniform();
+    // spec: t ~ U(0, 1); optionally oversample the noisiest times (config.highTimeFraction)
+    if (c.highTimeFraction > 0 && rng.uniform() < c.highTimeFraction) {
+      t = c.highTimeFrom + (1 - c.highTimeFrom) * t;
+    }
+    tasks.push({ x, t, noiseSeed: streamSeed(c.seed, "noise", g) });
   }
   return tasks;
 }
@@ -188,6 +200,7 @@ const RESUMABLE = ["steps"] as const;
 async function startState(o: TrainOptions): Promise<{ state: TrainState; records: StepRecord[] }> {
   const ckptPath = `${o.out}/checkpoint.safetensors`;
   if (o.resume) {
+    if (o.init) throw new InvalidArgumentError("init (--init) starts a new run; drop it on resume");
     if (!(await exists(ckptPath))) {
       throw new SoadError(`cannot resume: ${ckptPath} does not exist (start without --resume)`);
     }
@@ -231,7 +244,9 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
     o.config as Partial<TrainConfig> & Pick<TrainConfig, "model" | "steps">,
   );
   const layout = new ParamLayout(config.unet);
-  const params = layout.fromTorch(initUNetWeights(config.unet, config.initSeed));
+  const weights = initUNetWeights(config.unet, config.initSeed);
+  if (o.init) warmStartWeights(weights, config.unet, o.init);
+  const params = layout.fromTorch(weights);
   const z = new Float32Array(layout.size);
   return {
     state: { config, step: 0, params, m: z, v: z.slice(), bestValid: null, data: {} },
