@@ -44,6 +44,7 @@ Grid (comma lists; defaults = the paper's grid, settings I and II):
 Run:
   --data DIR          dataset store (required)
   --steps K (256)  --corrections M (5)  --samples S (1)  --frames L (9)
+  --t-max T (1)       start time of the sampler's grid (1 = the spec; 0.85 for the small priors)
   --out DIR (out/experiment)  --resume  --limit N (stop after N new cells)
   --backend webgpu|wasm|cpu  --no-figures
 `;
@@ -91,6 +92,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       variants: { type: "string", default: "base" },
       steps: { type: "string", default: "256" },
       corrections: { type: "string", default: "5" },
+      "t-max": { type: "string", default: "1" },
       samples: { type: "string", default: "1" },
       frames: { type: "string", default: "9" },
       out: { type: "string", default: "out/experiment" },
@@ -120,6 +122,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     frames: posInt("frames", a.frames!),
     steps: posInt("steps", a.steps!),
     corrections: posInt("corrections", a.corrections!),
+    tMax: Number(a["t-max"]),
     samples: posInt("samples", a.samples!),
   };
   const needed = [...new Set(cells.map(modelOf))];

@@ -60,6 +60,8 @@ export interface AssimilateOptions {
   refresh?: boolean;
   /** Calibration option: bound on the Langevin step δ (default none). */
   maxLangevinStep?: number;
+  /** Start time of the sampler's grid (default 1, the spec; see `SamplerOptions.tMax`). */
+  tMax?: number;
   /** The true state `[L, 2, H, W]`, for per-frame RMSE. */
   truth?: Float32Array;
   /** Progress callback. */
@@ -90,7 +92,23 @@ export interface AssimilateResult {
   seconds: number;
 }
 
-function defaultLayout(method: "soad" | "sda", observations: Observation[]): AugmentedLayout {
+/**
+ * The channel layout {@link assimilate} uses when none is given: SDA → the state (C = 2); SOAD →
+ * the model of the one built-in operator, `full` for several, a custom layout otherwise.
+ *
+ * @example
+ * ```ts
+ * import { defaultLayout } from "./assimilate.ts";
+ * import { sin3x } from "../obs/pointwise.ts";
+ * import { strideMask } from "../obs/mask.ts";
+ * const o = { operator: sin3x, mask: strideMask(4, 4, 2), frames: [0], values: new Float32Array(8), sigma: 0.1 };
+ * console.log(defaultLayout("soad", [o]).channels); // 4
+ * ```
+ */
+export function defaultLayout(
+  method: "soad" | "sda",
+  observations: Pick<Observation, "operator">[],
+): AugmentedLayout {
   if (method === "sda") return augmentedLayout("sda");
   const names = observations.map((o) => o.operator.name);
   const builtin = ["arctan3x", "sin3x", "vor2vel"];
@@ -186,6 +204,7 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
     fdc: fdcConfig,
     refresh: options.refresh,
     maxLangevinStep: options.maxLangevinStep,
+    tMax: options.tMax,
     seed: options.seed,
     onStep: options.onStep,
   });

@@ -64,6 +64,8 @@ export interface ExperimentConfig {
   steps?: number;
   /** Langevin corrections M (default 5). */
   corrections?: number;
+  /** Start time of the sampler's grid (default 1, the spec; `SamplerOptions.tMax`). */
+  tMax?: number;
   /** Ensemble size S (default 1, as the paper). */
   samples?: number;
   /** Observation noise std σo (default 0.1). */
@@ -91,6 +93,7 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
     frames: c.frames ?? 9,
     steps: c.steps ?? 256,
     corrections: c.corrections ?? 5,
+    tMax: c.tMax ?? 1,
     samples: c.samples ?? 1,
     sigmaObs: c.sigmaObs ?? SIGMA_OBS,
     forecastSteps: c.forecastSteps ?? 95,
@@ -103,6 +106,9 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
   }
   if (!(Number.isInteger(r.corrections) && r.corrections >= 0)) {
     throw new InvalidArgumentError(`corrections must be an integer ≥ 0, got ${r.corrections}`);
+  }
+  if (!(r.tMax > 0 && r.tMax <= 1)) {
+    throw new InvalidArgumentError(`tMax must be in (0, 1], got ${r.tMax}`);
   }
   if (!(r.sigmaObs > 0 && Number.isFinite(r.sigmaObs))) {
     throw new InvalidArgumentError(`sigmaObs must be finite and > 0, got ${r.sigmaObs}`);
@@ -336,6 +342,7 @@ export async function runCell(
     frames: L,
     steps: c.steps,
     corrections: c.corrections,
+    tMax: c.tMax,
     samples: c.samples,
     seed: inputs.seed,
     fdc: cell.method === "soad" ? !v.noFdc : undefined,
