@@ -6,6 +6,7 @@
  * @module
  */
 
+import { publishedRmse } from "./published.ts";
 import { writeTextAtomic } from "../io/atomic.ts";
 import { heatmap } from "../io/heatmap.ts";
 import { writePng } from "../io/image.ts";
@@ -159,15 +160,27 @@ export function rmseTables(cells: CellResult[]): RmseTable[] {
  * ```
  */
 export function summaryMarkdown(cells: CellResult[]): string {
-  const out = ["# Experiment summary: mean RMSE over seeds (rows = mask, columns = N)", ""];
+  const out = [
+    "# Experiment summary: mean RMSE over seeds (rows = mask, columns = N)",
+    "",
+    "Each cell: mean RMSE (number of runs averaged) and, where spec §6.2 has it, the paper's value.",
+    "",
+  ];
   for (const t of rmseTables(cells)) {
+    const c0 = t.cells[0];
+    const paper = (m: string, n: number) =>
+      c0.ops.length === 1
+        ? publishedRmse(c0.setting, c0.method, c0.ops[0], m, n, c0.variant)
+        : undefined;
     out.push(`## ${t.title}`, "");
     out.push(`| mask | ${t.intervals.map((n) => `N=${n}`).join(" | ")} |`);
     out.push(`|---|${t.intervals.map(() => "---").join("|")}|`);
     t.masks.forEach((m, i) => {
-      const row = t.values[i].map((v, j) =>
-        Number.isFinite(v) ? `${v.toPrecision(3)} (${t.counts[i][j]})` : "-"
-      );
+      const row = t.values[i].map((v, j) => {
+        const p = paper(m, t.intervals[j]);
+        const ours = Number.isFinite(v) ? `${v.toPrecision(3)} (${t.counts[i][j]})` : "-";
+        return p === undefined ? ours : `${ours} · paper ${p}`;
+      });
       out.push(`| ${m} | ${row.join(" | ")} |`);
     });
     out.push("");
