@@ -97,6 +97,7 @@ export {
 
 // Diffusion prior: the SOAD/SDA U-Net denoiser
 export type { Denoiser, DenoiseVjpResult, WindowShape } from "./src/diffusion/denoiser.ts";
+export { epsProfile, type EpsProfileRow } from "./src/diffusion/eps_profile.ts";
 export {
   createUNet,
   type CreateUNetOptions,
@@ -163,6 +164,7 @@ export {
   type ObservationOperator,
 } from "./src/obs/operator.ts";
 export { arctan3x, sin3x, SIN3X_AMPLITUDE } from "./src/obs/pointwise.ts";
+export { BUILTIN_OPERATORS, builtinOperator } from "./src/obs/builtin.ts";
 export { vor2vel, VOR2VEL_SCALES } from "./src/obs/vor2vel.ts";
 export {
   type AugmentedLayout,
@@ -198,7 +200,14 @@ export {
   assimilate,
   type AssimilateOptions,
   type AssimilateResult,
+  defaultLayout,
 } from "./src/assim/assimilate.ts";
+export {
+  assimilateInWorker,
+  type SerializedObservation,
+  type WorkerAssimilateOptions,
+} from "./src/assim/assimilate_parallel.ts";
+export { PUBLISHED_RMSE, publishedRmse, type PublishedTable } from "./src/assim/published.ts";
 export {
   runSampler,
   type SampleReport,
@@ -254,6 +263,7 @@ export {
 } from "./src/train/source.ts";
 export { StoreSource, type StoreSourceOptions } from "./src/train/store_source.ts";
 export { AdamW, type AdamWOptions, linearDecay } from "./src/train/adamw.ts";
+export { type WarmStartReport, warmStartWeights } from "./src/train/warm_start.ts";
 export type { StepRecord } from "./src/train/log.ts";
 
 // Experiments: the paper's evaluation grid

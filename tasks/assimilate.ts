@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
-import { fieldPanels } from "../src/io/plot.ts";
+import { assimilationFigure } from "./assim_figure.ts";
 import { writePng } from "../src/io/image.ts";
 import { openDatasetStore, readWindow } from "../src/data/store.ts";
 import { augmentedLayout, type ModelName } from "../src/obs/layout.ts";
@@ -45,6 +45,7 @@ prints per-frame RMSE and writes results.json and assimilate.png under --out.
   --interval N         observe frames 0, N, 2N, ... (default 1)
   --setting I|II       I: with a background at frame 0 (default); II: without
   --steps K            sampler steps (default 256); --corrections M (default 5)
+  --t-max T            start time of the sampler's grid (default 1, the spec)
   --samples S          posterior samples (default 1); --seed N (default 0)
   --backend NAME       webgpu | wasm | cpu (default: automatic)
   --out DIR            where to write results.json and assimilate.png
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
       setting: { type: "string", default: "I" },
       steps: { type: "string", default: "256" },
       corrections: { type: "string", default: "5" },
+      "t-max": { type: "string", default: "1" },
       samples: { type: "string", default: "1" },
       seed: { type: "string", default: "0" },
       backend: { type: "string" },
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
     frames: L,
     steps: Number(a.steps),
     corrections: Number(a.corrections),
+    tMax: Number(a["t-max"]),
     samples: Number(a.samples),
     seed,
     truth,
@@ -147,36 +150,11 @@ async function main(): Promise<void> {
   if (a.out) {
     await Deno.mkdir(a.out, { recursive: true });
     await writeJsonAtomic(`${a.out}/results.json`, summary);
-    const panels = [];
-    const obs = observations[0];
-    for (const f of [0, Math.floor(L / 2), L - 1]) {
-      const sl = (x: Float32Array) => x.subarray(f * 2 * R, f * 2 * R + R);
-      const range: [number, number] = [-3, 3];
-      panels.push({ title: `truth f${f}`, data: sl(truth), ny: n, nx: n, range });
-      const o = new Float32Array(R).fill(NaN);
-      const fi = obs.frames.indexOf(f);
-      if (fi >= 0) {
-        obs.mask.indices.forEach((
-          p,
-          k,
-        ) => (o[p] = obs.values[fi * op.outChannels * obs.mask.indices.length + k]));
-      }
-      panels.push({ title: `obs f${f}`, data: o, ny: n, nx: n });
-      const s = results.soad.mean;
-      panels.push({ title: `SOAD f${f}`, data: sl(s), ny: n, nx: n, range });
-      panels.push({
-        title: `error f${f}`,
-        data: sl(s).map((v, i) => v - sl(truth)[i]),
-        ny: n,
-        nx: n,
-      });
-      if (results.sda) {
-        panels.push({ title: `SDA f${f}`, data: sl(results.sda.mean), ny: n, nx: n, range });
-      }
-    }
+    const estimates: [string, Float32Array][] = [["SOAD", results.soad.mean]];
+    if (results.sda) estimates.push(["SDA", results.sda.mean]);
     await writePng(
       `${a.out}/assimilate.png`,
-      fieldPanels(panels, { columns: results.sda ? 5 : 4 }),
+      assimilationFigure({ truth, observations, estimates, n, frames: L }),
     );
     console.log(`wrote ${a.out}/results.json and ${a.out}/assimilate.png`);
   }

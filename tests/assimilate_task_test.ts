@@ -1,19 +1,10 @@
 // `deno task assimilate` end to end on the tiny store with random-weight checkpoints: it prints
 // per-frame RMSE, writes results.json and the PNG, and refuses a checkpoint of another operator set.
 import assert from "node:assert/strict";
+import { runTask } from "./task_helpers.ts";
 import { tempDir, tinyCheckpoint, tinyStore } from "./experiment_helpers.ts";
 
-const TASK = new URL("../tasks/assimilate.ts", import.meta.url).pathname;
-
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const o = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
-}
+const run = (...args: string[]) => runTask("assimilate.ts", ...args);
 
 Deno.test("assimilate task: SOAD and SDA on a tiny store write results.json and a PNG", async () => {
   const data = await tinyStore();

@@ -1,0 +1,87 @@
+/**
+ * `deno task ship-prior --run run/train-sin3x-small --out models/sin3x-small` — packages a
+ * training run as a shipped prior: `weights.safetensors` (the best-validation weights),
+ * `checkpoint.safetensors` (to resume training), `log.csv`, `loss.png` and a model card
+ * `card.json` (data, network, training, losses, wall time, backend) built from the run's files.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { InvalidArgumentError } from "../src/errors.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
+import { readSafetensors } from "../src/io/safetensors.ts";
+import { parseLogCsv } from "../src/train/log.ts";
+
+const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--note TEXT]
+
+Copies a training run (deno task train --out DIR) into a shipped prior folder: weights.safetensors
+(best validation loss), checkpoint.safetensors (resumable), log.csv, loss.png and card.json.
+  --warm-start TEXT   where the run started from, recorded in the card (e.g. "sin3x-small at step 1480")
+  --note TEXT         a free note for the card
+`;
+
+async function main(): Promise<void> {
+  const { values: a } = parseArgs({
+    args: Deno.args,
+    strict: true,
+    options: {
+      run: { type: "string" },
+      out: { type: "string" },
+      "warm-start": { type: "string" },
+      note: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (a.help) return console.log(HELP);
+  if (!a.run || !a.out) throw new InvalidArgumentError("--run and --out are required (see --help)");
+  const info = JSON.parse(await Deno.readTextFile(`${a.run}/train.json`));
+  const records = parseLogCsv(await Deno.readTextFile(`${a.run}/log.csv`));
+  const best = await Deno.readFile(`${a.run}/best.safetensors`);
+  const params = [...readSafetensors(best).values()].reduce((s, t) => s + t.data.length, 0);
+  await Deno.mkdir(a.out, { recursive: true });
+  await writeFileAtomic(`${a.out}/weights.safetensors`, best);
+  for (const f of ["checkpoint.safetensors", "log.csv", "loss.png"]) {
+    await writeFileAtomic(`${a.out}/${f}`, await Deno.readFile(`${a.run}/${f}`));
+  }
+  const tail = records.slice(-100);
+  const valid = records.filter((r) => r.validLoss !== undefined && r.validLoss !== null);
+  const c = info.config;
+  const card = {
+    model: c.model,
+    channels: c.unet.channels,
+    unet: { ...c.unet, params },
+    data: info.data,
+    training: {
+      steps_done: info.step,
+      steps_planned: c.steps,
+      batch: c.batchSize,
+      lr: c.lr,
+      lr_schedule: `linear decay to 0 over ${c.steps} steps`,
+      weight_decay: c.weightDecay,
+      roll: c.roll,
+      high_time_fraction: c.highTimeFraction ?? 0,
+      seed: c.seed,
+      init_seed: c.initSeed,
+      warm_start: a["warm-start"] ?? null,
+    },
+    final_train_loss_mean_last_100: tail.reduce((s, r) => s + r.loss, 0) / tail.length,
+    best_valid_loss: info.best_valid,
+    weights: "best validation loss (weights.safetensors); checkpoint.safetensors = last step",
+    valid_loss: Object.fromEntries(valid.map((r) => [r.step, Number(r.validLoss!.toFixed(4))])),
+    wall_seconds: Math.round(records.reduce((s, r) => s + r.seconds, 0)),
+    backend: `tfjs-wasm (SIMD, 1 thread per Worker), ${info.workers} data-parallel Worker(s), ` +
+      `${navigator.hardwareConcurrency}-core ${Deno.build.arch}`,
+    resume: `deno task train --data data/qg.zarr --out run/train-${c.model}-small --resume ` +
+      `(after copying checkpoint.safetensors there; see models/README.md)`,
+    note: a.note ?? null,
+  };
+  await writeJsonAtomic(`${a.out}/card.json`, card);
+  console.log(`shipped ${a.run} → ${a.out} (step ${info.step}, best valid ${info.best_valid})`);
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`soad ship-prior: ${e instanceof Error ? e.message : e}`);
+  Deno.exit(1);
+}

@@ -1,0 +1,41 @@
+// `deno task demo` end to end with the shipped priors and truth window (short sampler runs).
+import assert from "node:assert/strict";
+import { runTask } from "./task_helpers.ts";
+
+const run = (...args: string[]) => runTask("demo.ts", ...args);
+
+Deno.test("demo task: SOAD, SDA and climatology table, PNG and results.json", async () => {
+  const out = await Deno.makeTempDir({ prefix: "soad_demo_" });
+  const r = await run("--steps", "8", "--corrections", "1", "--out", out);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /frame\s+observed\s+SOAD\s+SDA\s+climatology/);
+  for (let f = 0; f < 9; f++) {
+    assert.match(r.out, new RegExp(`\\n${f}\\s+(yes|-)\\s+[\\d.]+\\s+[\\d.]+\\s+[\\d.]+`));
+  }
+  const res = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  for (const m of ["SOAD", "SDA", "climatology"]) {
+    assert.equal(res.rmse[m].length, 9);
+    assert.ok(res.rmse[m].every((v: number) => Number.isFinite(v) && v > 0), m);
+  }
+  // climatology is the training mean: RMSE ≈ 1 in normalised units
+  assert.ok(res.rmse.climatology.every((v: number) => v > 0.8 && v < 1.2));
+  // setting I: the background (σb = 0.1) pins frame 0 through SOAD's FDC
+  assert.ok(res.rmse.SOAD[0] < 0.5, `SOAD frame 0 RMSE ${res.rmse.SOAD[0]}`);
+  assert.ok((await Deno.stat(`${out}/demo.png`)).size > 10_000);
+});
+
+Deno.test("demo task: bad flags exit 1 with a message", async () => {
+  for (
+    const [args, msg] of [
+      [["--op", "cos"], /--op must be arctan3x, sin3x or vor2vel/],
+      [["--ratio", "2"], /--ratio expects a number in/],
+      [["--ratio", "0.5", "--stride", "2"], /--ratio or --stride, not both/],
+      [["--setting", "IV"], /--setting must be I or II/],
+      [["--steps", "x"], /--steps expects an integer/],
+    ] as [string[], RegExp][]
+  ) {
+    const r = await run(...args);
+    assert.equal(r.code, 1, args.join(" "));
+    assert.match(r.err, msg);
+  }
+});
