@@ -34,7 +34,7 @@ both layers) with a shipped SOAD prior and the SDA baseline (models/<op>-small, 
 prints the per-frame RMSE of both and of climatology (the training mean; about 1 in normalised
 units) and writes demo.png and results.json under --out.
 
-  --op NAME            arctan3x | sin3x (default) | vor2vel (needs models/vor2vel-small)
+  --op NAME            arctan3x (default) | sin3x | vor2vel
   --ratio P            random mask: observe a fraction P of the grid points (default 0.25)
   --stride S           uniform mask every S points instead of --ratio
   --interval N         observe frames 0, N, 2N, ... (default 2)
@@ -65,7 +65,7 @@ async function main(): Promise<number> {
     strict: true,
     options: {
       help: { type: "boolean", short: "h" },
-      op: { type: "string", default: "sin3x" },
+      op: { type: "string", default: "arctan3x" },
       ratio: { type: "string" },
       stride: { type: "string" },
       interval: { type: "string", default: "2" },
