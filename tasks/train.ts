@@ -51,7 +51,7 @@ Training:
 Run:
   --out DIR           output directory (default run/train-<model>)
   --resume            continue from DIR/checkpoint.safetensors (bit-identical to one run);
-                      flags other than --steps must match the checkpoint or be left out
+                      flags other than --steps and --ckpt-every must match the checkpoint or be left out
   --until N           stop after N total steps (with a checkpoint), e.g. for time-limited jobs
   --workers N         data-parallel Workers (default: one per core; 0 = this thread)
   --backend NAME      wasm (default) | cpu | webgpu

@@ -65,6 +65,14 @@ Deno.test("resume: k steps + resume k steps = 2k uninterrupted, byte-identical w
   const la = (await Deno.readTextFile(`${a}/log.csv`)).split("\n").map((l) => l.split(",")[3]);
   const lb = (await Deno.readTextFile(`${b}/log.csv`)).split("\n").map((l) => l.split(",")[3]);
   assert.deepEqual(lb, la); // same losses, step by step
+  // the checkpoint interval may change on resume (pure I/O): same weights
+  const c = await tmp();
+  await train({ out: c, source, config, until: 4, ...opts });
+  const r3 = await train({ out: c, source, resume: true, config: { checkpointEvery: 1 }, ...opts });
+  assert.equal(r3.config.checkpointEvery, 1);
+  const wa = readSafetensors(await Deno.readFile(`${a}/model.safetensors`));
+  const wc = readSafetensors(await Deno.readFile(`${c}/model.safetensors`));
+  for (const [k, t] of wa) assert.deepEqual(wc.get(k)!.data, t.data, k);
   // a mismatching flag on resume is refused, naming it
   await assert.rejects(
     train({ out: b, source, resume: true, config: { batchSize: 5 }, ...opts }),

@@ -38,7 +38,7 @@ export interface TrainOptions {
   source: WindowSource;
   /**
    * The configuration of a new run (model and steps required, defaults for the rest). On resume,
-   * the fields given must equal the checkpoint's, except `steps`, which may extend the run.
+   * the fields given must equal the checkpoint's, except `steps` (which may extend the run) and `checkpointEvery`.
    */
   config?: Partial<TrainConfig>;
   /** Continue from `out/checkpoint.safetensors` (bit-identical to an uninterrupted run). */
@@ -194,7 +194,8 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-const RESUMABLE = ["steps"] as const;
+/** Config fields a resume may change: the schedule length and how often to checkpoint. */
+const RESUMABLE = ["steps", "checkpointEvery"] as const;
 
 /** Loads or creates the run's state. */
 async function startState(o: TrainOptions): Promise<{ state: TrainState; records: StepRecord[] }> {
@@ -219,8 +220,11 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
             `leave these out to continue with the checkpoint's values`,
         );
       }
-      if (o.config.steps !== undefined) {
-        state.config = resolveTrainConfig({ ...state.config, steps: o.config.steps });
+      const changed = Object.fromEntries(
+        RESUMABLE.filter((k) => o.config![k] !== undefined).map((k) => [k, o.config![k]]),
+      );
+      if (Object.keys(changed).length) {
+        state.config = resolveTrainConfig({ ...state.config, ...changed });
       }
     }
     let records: StepRecord[] = [];
