@@ -305,6 +305,8 @@ export {
   type VariantSpec,
 } from "./src/assim/experiment_grid.ts";
 export {
+  type CheckedCheckpoint,
+  checkExperimentCheckpoint,
   type LoadedCheckpoint,
   loadExperimentCheckpoint,
   storeExperimentData,

@@ -19,7 +19,7 @@ import { arctan3x, sin3x } from "../src/obs/pointwise.ts";
 import { vor2vel } from "../src/obs/vor2vel.ts";
 import type { AssimilateResult } from "../src/assim/assimilate.ts";
 import { assimilateInWorker } from "../src/assim/assimilate_parallel.ts";
-import { loadExperimentCheckpoint } from "../src/assim/experiment_inputs.ts";
+import { checkExperimentCheckpoint } from "../src/assim/experiment_inputs.ts";
 import { rmsePerFrame } from "../src/assim/metrics.ts";
 import { Rng } from "../src/rng.ts";
 import { assimilationFigure } from "./assim_figure.ts";
@@ -105,20 +105,36 @@ async function main(): Promise<number> {
     prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined,
     quiet: true,
   });
-  const soad = await loadExperimentCheckpoint(priorPath(a.op!), `soad-${a.op}`, 9).catch((e) => {
+  // read and check both priors (channels, metadata) before any sampling; the Workers get the bytes
+  const readPrior = async (name: string, model: string) => {
+    const path = priorPath(name);
+    try {
+      const bytes = await Deno.readFile(path);
+      return { bytes, ...checkExperimentCheckpoint(bytes, model, 9, `prior ${path}`) };
+    } catch (e) {
+      throw new InvalidArgumentError(
+        `no usable shipped prior for ${name}: ${(e as Error).message} ` +
+          `(models/README.md lists the priors; train one with deno task train)`,
+      );
+    }
+  };
+  const soad = await readPrior(a.op!, `soad-${a.op}`);
+  const sda = a["no-sda"] ? undefined : await readPrior("sda", "sda");
+  if (sda && JSON.stringify(sda.normalisation) !== JSON.stringify(soad.normalisation)) {
     throw new InvalidArgumentError(
-      `no shipped prior for --op ${a.op}: ${(e as Error).message} ` +
-        `(models/README.md lists the priors; train one with deno task train)`,
+      `the SOAD and SDA priors were trained with different normalisations ` +
+        `(${JSON.stringify(soad.normalisation)} vs ${JSON.stringify(sda.normalisation)})`,
     );
-  });
+  }
   const win = await readNpy(new URL("demo/window.npy", MODELS));
   const meta = JSON.parse(await Deno.readTextFile(new URL("demo/window.json", MODELS)));
   const [L, , n] = win.shape;
   const R = n * n;
-  const std: number[] = soad.normalisation?.std ?? meta.norm_std;
+  const { offset, std } = soad.normalisation ?? { offset: [0, 0], std: meta.norm_std };
   const truth = new Float32Array(L * 2 * R);
   for (let i = 0; i < truth.length; i++) {
-    truth[i] = Number(win.data[i]) / std[Math.floor(i / R) % 2];
+    const c = Math.floor(i / R) % 2;
+    truth[i] = (Number(win.data[i]) - offset[c]) / std[c];
   }
   const rng = new Rng(seed);
   const observations = observeStack(truth, L, n, n, {
@@ -157,26 +173,20 @@ async function main(): Promise<number> {
     done[m]++;
     bar.tick(1, methods.map((x) => `${x} ${done[x]}/${steps}`).join(", "));
   };
-  soad.net.dispose();
   const jobs = [
     assimilateInWorker({
       ...common,
-      weights: await Deno.readFile(priorPath(a.op!)),
+      weights: soad.bytes,
       model: a.op,
       method: "soad",
       background,
       onStep: tick("SOAD"),
     }),
   ];
-  if (!a["no-sda"]) {
-    // validates the SDA checkpoint (channels, metadata) before sampling
-    (await loadExperimentCheckpoint(priorPath("sda"), "sda", L)).net.dispose();
-    jobs.push(assimilateInWorker({
-      ...common,
-      weights: await Deno.readFile(priorPath("sda")),
-      method: "sda",
-      onStep: tick("SDA"),
-    }));
+  if (sda) {
+    jobs.push(
+      assimilateInWorker({ ...common, weights: sda.bytes, method: "sda", onStep: tick("SDA") }),
+    );
   }
   const out = await Promise.all(jobs);
   bar.done();
@@ -186,7 +196,7 @@ async function main(): Promise<number> {
   const clim = new Float32Array(L * 2 * R);
   for (let i = 0; i < clim.length; i++) {
     const c = Math.floor(i / R) % 2;
-    clim[i] = meta.norm_mean[c] / std[c];
+    clim[i] = (meta.norm_mean[c] - offset[c]) / std[c];
   }
   const rows: Record<string, number[]> = {};
   for (const [m, r] of Object.entries(results)) rows[m] = r.rmseMean!;

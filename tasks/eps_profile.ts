@@ -66,12 +66,13 @@ async function main(): Promise<void> {
     offset = ck.normalisation?.offset ?? offset;
   } else {
     const win = await readNpy(new URL("../models/demo/window.npy", import.meta.url));
-    const meta = JSON.parse(
+    const info = JSON.parse(
       await Deno.readTextFile(new URL("../models/demo/window.json", import.meta.url)),
     );
     raw = Float32Array.from(win.data as Float32Array);
     n = win.shape[2];
-    std = ck.normalisation?.std ?? meta.norm_std;
+    std = ck.normalisation?.std ?? info.norm_std;
+    offset = ck.normalisation?.offset ?? offset;
   }
   const R = n * n;
   const x = raw.map((v, i) => (v - offset[Math.floor(i / R) % 2]) / std[Math.floor(i / R) % 2]);

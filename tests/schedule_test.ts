@@ -26,4 +26,9 @@ Deno.test("schedule: the corrector is active (r > σo = 0.1) on 244 of 256 steps
   for (let i = 1; i <= 256; i++) if (snrRatio(t[i]) > 0.1) active++;
   assert.equal(active, 244);
   assert.throws(() => timeGrid(0), RangeError);
+  // a grid started below 1 is the spec's grid scaled: tMax·(1 − i/K)
+  assert.deepEqual(Array.from(timeGrid(4, 0.8)), [0.8, 0.6000000000000001, 0.4, 0.2, 0]);
+  assert.deepEqual(timeGrid(256, 1), t);
+  assert.throws(() => timeGrid(4, 0), RangeError);
+  assert.throws(() => timeGrid(4, 1.5), RangeError);
 });

@@ -148,7 +148,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
   }
   await Deno.mkdir(out, { recursive: true });
   const existing = await readResults(out);
-  const stepT = Array.from(timeGrid(config.steps).slice(1), (t) => round6(t * config.tMax));
+  const stepT = Array.from(timeGrid(config.steps, config.tMax).slice(1), round6);
   let results: ExperimentResults;
   if (existing) {
     if (!options.resume) {

@@ -10,10 +10,22 @@ import { createUNet, type UNet } from "../diffusion/unet.ts";
 import { type UNetConfig, unetConfigFromWeights } from "../diffusion/unet_config.ts";
 import { openDatasetStore, readWindow } from "../data/store.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import { readSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
+import { type NamedTensor, readSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
 import { Q_STD } from "../obs/background.ts";
 import { augmentedLayout, type ModelName } from "../obs/layout.ts";
 import type { ExperimentData } from "./experiment_cell.ts";
+
+/** A checked checkpoint, before any network is built ({@link checkExperimentCheckpoint}). */
+export interface CheckedCheckpoint {
+  /** The tensors (PyTorch names). */
+  weights: Map<string, NamedTensor>;
+  /** The network configuration inferred from the tensor shapes. */
+  config: UNetConfig;
+  /** The model named in the metadata (`sda`, `arctan3x`, …), when present. */
+  trainedFor?: string;
+  /** The normalisation in the metadata, when present. */
+  normalisation?: { offset: number[]; std: number[] };
+}
 
 /** A loaded checkpoint. */
 export interface LoadedCheckpoint {
@@ -28,35 +40,29 @@ export interface LoadedCheckpoint {
 }
 
 /**
- * Loads the checkpoint of grid model `model` (`sda`, `soad-arctan3x`, `soad-sin3x`,
- * `soad-vor2vel`, `soad-full`) and refuses, before any sampling, a missing or unreadable file, a
- * file that is not a U-Net, a channel count that does not fit the model's operators, or metadata
- * naming another model.
+ * Checks the bytes of a checkpoint of grid model `model` (`sda`, `soad-arctan3x`, `soad-sin3x`,
+ * `soad-vor2vel`, `soad-full`) without building the network: refuses a file that is not a
+ * safetensors U-Net, a channel count that does not fit the model's operators, or metadata naming
+ * another model. `what` names the checkpoint in the messages.
  *
  * @example
  * ```ts
- * import { loadExperimentCheckpoint } from "./experiment_inputs.ts";
+ * import { checkExperimentCheckpoint } from "./experiment_inputs.ts";
  * try {
- *   await loadExperimentCheckpoint("/nonexistent.safetensors", "sda", 9);
+ *   checkExperimentCheckpoint(new Uint8Array(8), "sda", 9);
  * } catch (e) {
  *   console.log((e as Error).name); // InvalidArgumentError
  * }
  * ```
  */
-export async function loadExperimentCheckpoint(
-  path: string,
+export function checkExperimentCheckpoint(
+  bytes: Uint8Array,
   model: string,
   frames: number,
-): Promise<LoadedCheckpoint> {
+  what = `checkpoint of ${model}`,
+): CheckedCheckpoint {
   const layoutName = model === "sda" ? "sda" : model.replace(/^soad-/, "");
   const layout = augmentedLayout(layoutName as ModelName);
-  const what = `checkpoint of ${model} (${path})`;
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    throw new InvalidArgumentError(`${what}: cannot read it (${(e as Error).message})`);
-  }
   let w;
   try {
     w = readSafetensors(bytes);
@@ -80,7 +86,7 @@ export async function loadExperimentCheckpoint(
       `${what} was trained for model "${trainedFor}", expected "${layoutName}"`,
     );
   }
-  let normalisation: LoadedCheckpoint["normalisation"];
+  let normalisation: CheckedCheckpoint["normalisation"];
   if (meta.normalisation) {
     const n = JSON.parse(meta.normalisation);
     if (Array.isArray(n?.std) && n.std.length === 2) {
@@ -93,9 +99,45 @@ export async function loadExperimentCheckpoint(
   } catch (e) {
     throw new InvalidArgumentError(`${what}: ${(e as Error).message}`);
   }
+  return { weights: w, config, trainedFor, normalisation };
+}
+
+/**
+ * Loads the checkpoint of grid model `model` (`sda`, `soad-arctan3x`, `soad-sin3x`,
+ * `soad-vor2vel`, `soad-full`) and refuses, before any sampling, a missing or unreadable file and
+ * everything {@link checkExperimentCheckpoint} refuses.
+ *
+ * @example
+ * ```ts
+ * import { loadExperimentCheckpoint } from "./experiment_inputs.ts";
+ * try {
+ *   await loadExperimentCheckpoint("/nonexistent.safetensors", "sda", 9);
+ * } catch (e) {
+ *   console.log((e as Error).name); // InvalidArgumentError
+ * }
+ * ```
+ */
+export async function loadExperimentCheckpoint(
+  path: string,
+  model: string,
+  frames: number,
+): Promise<LoadedCheckpoint> {
+  const what = `checkpoint of ${model} (${path})`;
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    throw new InvalidArgumentError(`${what}: cannot read it (${(e as Error).message})`);
+  }
+  const { weights, config, trainedFor, normalisation } = checkExperimentCheckpoint(
+    bytes,
+    model,
+    frames,
+    what,
+  );
   let net: UNet;
   try {
-    net = await createUNet(config, { weights: w });
+    net = await createUNet(config, { weights });
   } catch (e) {
     throw new InvalidArgumentError(`${what}: ${(e as Error).message}`);
   }

@@ -120,8 +120,7 @@ export async function runSampler(
   if (!shape.every((d) => Number.isInteger(d) && d > 0)) {
     throw new InvalidArgumentError(`shape must be 5 positive integers, got [${shape}]`);
   }
-  const ts = timeGrid(K);
-  if (tMax !== 1) { for (let i = 0; i < ts.length; i++) ts[i] *= tMax; }
+  const ts = timeGrid(K, tMax);
   const B = shape[0];
   const per = shape[1] * shape[2] * shape[3] * shape[4];
   const rng = new NormalSource(options.seed ?? 0);

@@ -51,19 +51,22 @@ export function snrRatio(t: number): number {
 }
 
 /**
- * The sampler's time grid t_i = 1 − i/K, i = 0..K (K + 1 points from 1 down to 0).
+ * The sampler's time grid t_i = tMax·(1 − i/K), i = 0..K (K + 1 points from tMax down to 0;
+ * tMax = 1 is the spec's grid).
  *
  * @example
  * ```ts
  * import { timeGrid } from "./schedule.ts";
  * console.log(Array.from(timeGrid(4))); // [1, 0.75, 0.5, 0.25, 0]
+ * console.log(Array.from(timeGrid(2, 0.5))); // [0.5, 0.25, 0]
  * ```
  */
-export function timeGrid(steps: number): Float64Array {
+export function timeGrid(steps: number, tMax = 1): Float64Array {
   if (!Number.isInteger(steps) || steps < 1) {
     throw new RangeError(`steps must be a positive integer, got ${steps}`);
   }
+  if (!(tMax > 0 && tMax <= 1)) throw new RangeError(`tMax must be in (0, 1], got ${tMax}`);
   const t = new Float64Array(steps + 1);
-  for (let i = 0; i <= steps; i++) t[i] = 1 - i / steps;
+  for (let i = 0; i <= steps; i++) t[i] = tMax * (1 - i / steps);
   return t;
 }
