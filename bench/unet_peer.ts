@@ -1,8 +1,9 @@
 // The SOAD U-Net against the PyTorch peer (../shared/peers/unet_torch.py, CPU, 2 threads), timed in
 // the same run: forward, forward + input VJP (the sampler's unit of work) and a training step
 // (forward + weight gradients of the ε-MSE), widths (16, 32, 64), 3 blocks, C = 4, L = 9.
-// Run: deno run -A bench/unet_peer.ts [grid ...]   (needs /usr/bin/python3 with python3-torch)
-import { selectBackend } from "../src/backend/select.ts";
+// Run: deno run -A bench/unet_peer.ts [grid ...] [--threads N]   (needs /usr/bin/python3 with
+// python3-torch)
+import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { createUNet } from "../src/diffusion/unet.ts";
 import { Rng } from "../src/rng.ts";
 
@@ -57,9 +58,16 @@ async function best(f: () => Promise<unknown>, reps: number): Promise<number> {
   return b;
 }
 
-const backend = await selectBackend({ quiet: true });
-const grids = Deno.args.length ? Deno.args.map(Number) : [32, 64];
-console.log(`backend ${backend.name}; seconds per call (best of 3); ratio = PyTorch time / ours`);
+// --threads N: conv-engine threads (default: the cores, at most 2, like PyTorch's 2 threads)
+const ti = Deno.args.indexOf("--threads");
+const threads = ti >= 0 ? Number(Deno.args[ti + 1]) : defaultThreads();
+const rest = ti >= 0 ? Deno.args.filter((_, i) => i !== ti && i !== ti + 1) : Deno.args;
+const backend = await selectBackend({ quiet: true, threads });
+const grids = rest.length ? rest.map(Number) : [32, 64];
+console.log(
+  `backend ${backend.name}, ${backend.threads ?? 1} thread(s); seconds per call (best of 3); ` +
+    "ratio = PyTorch time / ours",
+);
 console.log(
   "grid B | forward: ours torch ratio | fwd+VJP: ours torch ratio | train step: ours torch ratio",
 );

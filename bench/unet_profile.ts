@@ -3,7 +3,7 @@
  * `--shapes` adds the top kernels by input shapes), and the min wall and CPU times of denoise /
  * denoiseVjp / denoiseParamVjp at 1x9x4x64x64 over `reps` repetitions.
  *
- *     deno run -A bench/unet_profile.ts [small|paper] [reps]
+ *     deno run -A bench/unet_profile.ts [small|paper] [reps] [--profile] [--shapes] [--threads N]
  */
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
@@ -13,7 +13,11 @@ import { createUNet } from "../src/diffusion/unet.ts";
 import { paperUNetConfig, type UNetConfig } from "../src/diffusion/unet_config.ts";
 import { Rng } from "../src/rng.ts";
 
+import { setConvThreads } from "../src/backend/wasm_conv.ts";
+
 await selectBackend({ prefer: "wasm", quiet: true });
+const ti = Deno.args.indexOf("--threads");
+console.log("conv threads", await setConvThreads(ti >= 0 ? Number(Deno.args[ti + 1]) : 1));
 const which = Deno.args[0] ?? "paper";
 const reps = Number(Deno.args[1] ?? 3);
 const config: UNetConfig = which === "small"

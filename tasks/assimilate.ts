@@ -14,7 +14,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { selectBackend } from "../src/backend/select.ts";
+import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { assimilationFigure } from "./assim_figure.ts";
@@ -48,6 +48,7 @@ prints per-frame RMSE and writes results.json and assimilate.png under --out.
   --t-max T            start time of the sampler's grid (default 1, the spec)
   --samples S          posterior samples (default 1); --seed N (default 0)
   --backend NAME       webgpu | wasm | cpu (default: automatic)
+  --threads N          threads of the wasm conv engine, 1 or 2 (default: the cores, at most 2)
   --out DIR            where to write results.json and assimilate.png
 `;
 
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
       samples: { type: "string", default: "1" },
       seed: { type: "string", default: "0" },
       backend: { type: "string" },
+      threads: { type: "string" },
       out: { type: "string" },
     },
   });
@@ -88,7 +90,11 @@ async function main(): Promise<void> {
   }
   const L = 9, seed = Number(a.seed);
   const rng = new Rng(seed);
-  await selectBackend({ prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined, quiet: true });
+  await selectBackend({
+    prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined,
+    quiet: true,
+    threads: a.threads === undefined ? defaultThreads() : Number(a.threads),
+  });
   // refuses a checkpoint trained for another operator set (channel count or metadata)
   const soad = await loadExperimentCheckpoint(a.checkpoint, `soad-${a.op}`, L);
   const net = soad.net;

@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { selectBackend } from "../src/backend/select.ts";
+import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { openDatasetStore, readWindow } from "../src/data/store.ts";
 import { epsProfile } from "../src/diffusion/eps_profile.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const model = (a.model ?? meta.model) as ModelName | undefined;
   if (!model) throw new InvalidArgumentError("the checkpoint names no model: give --model");
   const times = a.times!.split(",").map(Number);
-  await selectBackend({ prefer: "wasm", quiet: true });
+  await selectBackend({ prefer: "wasm", quiet: true, threads: defaultThreads() });
   const L = 9;
   const ck = await loadExperimentCheckpoint(
     a.checkpoint,

@@ -10,7 +10,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { selectBackend } from "../src/backend/select.ts";
+import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { runExperiment, type RunExperimentResult } from "../src/assim/experiment.ts";
 import type { ExperimentModel } from "../src/assim/experiment_cell.ts";
@@ -47,6 +47,7 @@ Run:
   --t-max T (1)       start time of the sampler's grid (1 = the spec; 0.85 for the small priors)
   --out DIR (out/experiment)  --resume  --limit N (stop after N new cells)
   --backend webgpu|wasm|cpu  --no-figures
+  --threads N          threads of the wasm conv engine, 1 or 2 (default: the cores, at most 2)
 `;
 
 const list = (s: string): string[] => s.split(",").map((x) => x.trim()).filter((x) => x);
@@ -99,6 +100,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       resume: { type: "boolean", default: false },
       limit: { type: "string" },
       backend: { type: "string" },
+      threads: { type: "string" },
       "no-figures": { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
     },
@@ -136,6 +138,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
   const backend = await selectBackend({
     prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined,
     quiet: true,
+    threads: a.threads === undefined ? defaultThreads() : Number(a.threads),
   });
   const loaded: Record<string, LoadedCheckpoint> = {};
   try {

@@ -1,7 +1,7 @@
 // deno task train — trains the SOAD (or SDA) diffusion prior on a dataset store.
 // Usage: deno task train --data data/qg.zarr --model arctan3x --steps 2000   (--help for all)
 import { parseArgs } from "node:util";
-import { type BackendName, selectBackend } from "../src/backend/select.ts";
+import { type BackendName, defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { SoadError } from "../src/errors.ts";
 import type { ModelName } from "../src/obs/layout.ts";
 import { TRAIN_DEFAULTS, type TrainConfig } from "../src/train/config.ts";
@@ -176,7 +176,9 @@ async function main(): Promise<number> {
     throw new UsageError("--init starts a new run; drop it with --resume");
   }
   const init = v.init === undefined ? undefined : readSafetensors(await Deno.readFile(v.init));
-  if (workers === 0) await selectBackend({ prefer: backend, quiet: v.quiet });
+  if (workers === 0) {
+    await selectBackend({ prefer: backend, quiet: v.quiet, threads: defaultThreads() });
+  }
   const ctrl = new AbortController();
   const onInt = (): void => {
     if (ctrl.signal.aborted) Deno.exit(130);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { convEngineInfo, setConvThreads } from "./wasm_conv.ts";
 import * as tf from "@tensorflow/tfjs";
 // Side-effect imports: they register the "wasm" and "webgpu" backends with tfjs.
 import "@tensorflow/tfjs-backend-wasm";
@@ -44,6 +45,8 @@ export interface BackendInfo {
   isFallbackAdapter?: boolean;
   /** Why this backend was chosen. */
   reason: string;
+  /** Threads of the wasm conv engine (wasm only; see `wasm_conv.ts`). */
+  threads?: number;
 }
 
 /** Options of {@link selectBackend}. */
@@ -54,6 +57,12 @@ export interface SelectBackendOptions {
   allowSoftwareGpu?: boolean;
   /** Do not log the choice; default false. */
   quiet?: boolean;
+  /**
+   * Threads of the wasm conv engine, which runs the U-Net's convolutions on the wasm backend: 1
+   * (default) or 2 (this thread and one helper; more are not used). Tasks that run one network
+   * pass at a time use the machine's cores; data-parallel Workers keep 1 each.
+   */
+  threads?: number;
 }
 
 interface AdapterProbe {
@@ -121,6 +130,11 @@ function wasmSimd(): boolean {
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendInfo> {
   const { prefer, allowSoftwareGpu = false, quiet = false } = options;
+  if (
+    options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)
+  ) {
+    throw new SoadError(`threads must be a positive integer, got ${options.threads}`);
+  }
   if (prefer !== undefined && !["webgpu", "wasm", "cpu"].includes(prefer)) {
     throw new SoadError(`unknown backend "${prefer}"; expected "webgpu", "wasm" or "cpu"`);
   }
@@ -165,6 +179,9 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       const why = prefer ? "requested" : "no usable WebGPU adapter";
       info = { name: "wasm", reason: `${why}; wasm ${simd ? "with" : "without"} SIMD` };
       if (!prefer && notes.length) info.reason += ` (${notes.join("; ")})`;
+      info.threads = await setConvThreads(options.threads ?? 1);
+      const fma = convEngineInfo().relaxedSimd ? "relaxed-SIMD FMA" : "SIMD128";
+      info.reason += `; conv engine ${info.threads} thread(s), ${fma}`;
     }
   }
   if (!info) {
@@ -180,6 +197,20 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     console.error(`soad: tensor backend ${info.name}${adapter}: ${info.reason}`);
   }
   return info;
+}
+
+/**
+ * The conv-engine thread count the tasks use by default: the machine's cores, at most 2 (the
+ * engine uses no more).
+ *
+ * @example
+ * ```ts
+ * import { defaultThreads } from "./select.ts";
+ * console.log(defaultThreads() >= 1); // true
+ * ```
+ */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(2, navigator.hardwareConcurrency || 1));
 }
 
 /**

@@ -3,11 +3,12 @@
  * (tfjs-wasm has no Conv2DBackpropFilter and its conv2dTranspose is slow):
  * - the input gradient of a padded convolution is the same convolution of the (zero-inserted,
  *   for stride 2) cotangent with the spatially flipped, in/out-transposed filter;
- * - the filter gradient (only with `paramGrads`) is, on wasm, one convolution with batch and
- *   channel axes swapped (the pixels become the reduction); elsewhere an im2col product
- *   `dyᵀ · col`, one kernel row at a time;
- * - on wasm, circular padding, adjoint filters and bias gradients use the heap kernels of
- *   `wasm_heap_kernels.ts` (tfjs-wasm's slice, reverse and leading-axis sum are slow there);
+ * - the filter gradient (only with `paramGrads`) is, on wasm, the conv engine's kernel; elsewhere
+ *   an im2col product `dyᵀ · col`, one kernel row at a time;
+ * - on wasm, the convolutions themselves run on the conv engine (`wasm_conv_ops.ts`: hand-written
+ *   SIMD with FMA, optionally two threads; 1.3–2.8x XNNPACK), and circular padding, adjoint
+ *   filters and bias gradients use the heap kernels of `wasm_heap_kernels.ts` (tfjs-wasm's slice,
+ *   reverse and leading-axis sum are slow there);
  * - dense layers (1×1 convs, linears) get `dx = dy · Wᵀ` and, with `paramGrads`, `dW = (dyᵀ x)ᵀ`.
  * All tensors are NHWC; filters are tfjs `[kh, kw, in, out]`, dense kernels `[in, out]`.
  * @module
@@ -15,6 +16,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { adjointFilterWasm, circularPadWasm, onWasm, sumLeadingWasm } from "./wasm_heap_kernels.ts";
+import { convFilterGradWasm, convValidWasm } from "./wasm_conv_ops.ts";
 
 /** How a convolution pads its input. */
 export type PadMode = "circular" | "zeros";
@@ -162,6 +164,7 @@ function convForward(
   const [kh, kw] = f.shape;
   return tf.tidy(() => {
     const xp = padInOp(x, (kh - 1) / 2, (kw - 1) / 2, mode);
+    if (onWasm(xp)) return convValidWasm(xp, f, b, stride);
     return tf.fused.conv2d({ x: xp, filter: f, bias: b, strides: stride, pad: "valid" });
   });
 }
@@ -178,52 +181,16 @@ function convInputGrad(
   return tf.tidy(() => {
     const d = stride === 2 ? zeroInsert(dy) : dy;
     const dp = padInOp(d, (kh - 1) / 2, (kw - 1) / 2, mode);
-    return tf.conv2d(dp, adjoint ?? adjointFilter(f), 1, "valid");
-  });
-}
-
-/**
- * Filter gradient of {@link convForward} from the padded input `xp` `[n, Hp, Wp, cin]`:
- * `dW[u, v, i, o] = Σ_{b,h,w} xp[b, s·h + u, s·w + v, i] · dy[b, h, w, o]`, which is itself a
- * valid convolution with batch and channel axes swapped: input `xpᵀ` `[cin, Hp, Wp, n]`, filter
- * `dy` viewed as `[ho, wo, n, cout]` (dilated by the stride), output `[cin, kh, kw, cout]`. One
- * conv2d instead of an im2col product: no materialised columns, no slices (tfjs-wasm's slices
- * copy their whole input), and XNNPACK's convolution does the reduction (2–40x faster than
- * im2col on wasm; much slower on WebGPU, where the reduction is long and the output tiny).
- */
-function convFilterGradSwapped(
-  xp: tf.Tensor4D,
-  dy: tf.Tensor4D,
-  fShape: [number, number, number, number],
-  stride: 1 | 2,
-): tf.Tensor4D {
-  const [kh, kw] = fShape;
-  const [n, ho, wo, cout] = dy.shape;
-  const [, hp, , cin] = xp.shape;
-  if (kw === 1 && stride === 1) {
-    // the W axis is not shifted (the temporal convs): fold it with the batch into the
-    // reduction channels, kc = n·W instead of n
-    return tf.tidy(() => {
-      const xT = tf.reshape(tf.transpose(xp, [3, 1, 0, 2]), [cin, hp, 1, n * wo]);
-      const dT = tf.reshape(tf.transpose(dy, [1, 0, 2, 3]), [ho, 1, n * wo, cout]);
-      const g = tf.conv2d(xT as tf.Tensor4D, dT as tf.Tensor4D, 1, "valid"); // [cin, kh, 1, cout]
-      return tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
-    });
-  }
-  return tf.tidy(() => {
-    const xT = tf.transpose(xp, [3, 1, 2, 0]) as tf.Tensor4D; // [cin, Hp, Wp, n]
-    const dT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [ho, wo, n, cout]
-    let g = tf.conv2d(xT, dT, 1, "valid", "NHWC", stride); // [cin, ≥kh, ≥kw, cout]
-    if (g.shape[1] !== kh || g.shape[2] !== kw) {
-      g = tf.slice(g, [0, 0, 0, 0], [-1, kh, kw, -1]);
-    }
-    return tf.transpose(g, [1, 2, 0, 3]) as tf.Tensor4D;
+    const fa = adjoint ?? adjointFilter(f);
+    if (onWasm(dp)) return convValidWasm(dp, fa, null, 1);
+    return tf.conv2d(dp, fa, 1, "valid");
   });
 }
 
 /**
  * Filter gradient of {@link convForward} by im2col from the padded input `xp`, one kernel row
- * at a time (`dyᵀ · col`); used off wasm (WebGPU), where it beats {@link convFilterGradSwapped}.
+ * at a time (`dyᵀ · col`); used off wasm (WebGPU); on wasm the conv engine's filter-gradient kernel
+ * runs instead.
  */
 function convFilterGradIm2col(
   xp: tf.Tensor4D,
@@ -263,9 +230,8 @@ function convFilterGrad(
   fShape: [number, number, number, number],
   stride: 1 | 2,
 ): tf.Tensor4D {
-  return onWasm(xp)
-    ? convFilterGradSwapped(xp, dy, fShape, stride)
-    : convFilterGradIm2col(xp, dy, fShape, stride);
+  if (onWasm(xp)) return convFilterGradWasm(xp, dy, fShape[0], fShape[1], stride);
+  return convFilterGradIm2col(xp, dy, fShape, stride);
 }
 
 /**
@@ -307,13 +273,15 @@ export function conv2dPadded(
     const xp = padInOp(xi as tf.Tensor4D, (kh - 1) / 2, (kw - 1) / 2, mode);
     save([xp, fi]);
     return {
-      value: tf.fused.conv2d({
-        x: xp,
-        filter: fi as tf.Tensor4D,
-        bias: bi,
-        strides: stride,
-        pad: "valid",
-      }),
+      value: onWasm(xp)
+        ? convValidWasm(xp, fi as tf.Tensor4D, bi as tf.Tensor1D, stride)
+        : tf.fused.conv2d({
+          x: xp,
+          filter: fi as tf.Tensor4D,
+          bias: bi,
+          strides: stride,
+          pad: "valid",
+        }),
       gradFunc: (dy, saved) => {
         const [xps, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
         const d = dy as tf.Tensor4D;
@@ -347,6 +315,7 @@ export function dense(
   bias: tf.Tensor1D,
   paramGrads = false,
 ): tf.Tensor {
+  if (x.rank === 4 && onWasm(x)) return dense1x1Wasm(x as tf.Tensor4D, kernel, bias, paramGrads);
   const [cin, cout] = kernel.shape;
   const lead = x.shape.slice(0, -1);
   const m = lead.reduce((a, b) => a * b, 1);
@@ -381,4 +350,55 @@ export function dense(
     };
   });
   return op(x, kernel, bias);
+}
+
+/**
+ * {@link dense} of a rank-4 input on the wasm conv engine, as a 1×1 convolution: the rows of x's
+ * first three axes are split over the engine's threads; `dx = conv(dy, Wᵀ)`, `dW` is the 1×1
+ * filter gradient.
+ */
+function dense1x1Wasm(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  paramGrads: boolean,
+): tf.Tensor4D {
+  const [cin, cout] = kernel.shape;
+  const inputGrad = (dy: tf.Tensor, k: tf.Tensor2D) =>
+    tf.tidy(() =>
+      convValidWasm(dy as tf.Tensor4D, tf.reshape(tf.transpose(k), [1, 1, cout, cin]), null, 1)
+    );
+  if (!paramGrads) {
+    const op = customOp(([xi]) => ({
+      value: tf.tidy(() =>
+        convValidWasm(xi as tf.Tensor4D, tf.reshape(kernel, [1, 1, cin, cout]), bias, 1)
+      ),
+      gradFunc: (dy) => inputGrad(dy, kernel),
+    }));
+    return op(x) as tf.Tensor4D;
+  }
+  const op = customOp(([xi, ki, bi], save) => {
+    save([xi, ki]);
+    return {
+      value: tf.tidy(() =>
+        convValidWasm(
+          xi as tf.Tensor4D,
+          tf.reshape(ki, [1, 1, cin, cout]),
+          bi as tf.Tensor1D,
+          1,
+        )
+      ),
+      gradFunc: (dy, saved) => {
+        const [xs, ks] = saved as [tf.Tensor4D, tf.Tensor2D];
+        return [
+          inputGrad(dy, ks),
+          tf.tidy(() =>
+            tf.reshape(convFilterGradWasm(xs, dy as tf.Tensor4D, 1, 1, 1), [cin, cout])
+          ),
+          biasGrad(dy),
+        ];
+      },
+    };
+  });
+  return op(x, kernel, bias) as tf.Tensor4D;
 }

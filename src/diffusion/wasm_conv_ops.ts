@@ -1,0 +1,120 @@
+/**
+ * tfjs-wasm kernels that run the U-Net's convolutions on the conv engine of
+ * `../backend/wasm_conv.ts` (hand-written SIMD, optionally two threads) instead of XNNPACK: the
+ * valid convolution of a padded input (forward and input gradient) and its filter gradient.
+ * Not differentiable: call them inside custom-op bodies and gradient functions, on wasm only
+ * ({@link onWasm}).
+ * @module
+ */
+
+import * as tf from "@tensorflow/tfjs";
+import { wasmConvFilterGrad, wasmConvForward } from "../backend/wasm_conv.ts";
+import { onWasm } from "./wasm_heap_kernels.ts";
+
+export { onWasm };
+
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+const FWD = "SoadConvValid";
+const WGRAD = "SoadConvFilterGrad";
+let registered = false;
+
+function register(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({
+    kernelName: FWD,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as HeapBackend;
+      const x = inputs.x as tf.TensorInfo, f = inputs.f as tf.TensorInfo;
+      const bias = inputs.b as tf.TensorInfo | undefined;
+      const stride = (attrs as unknown as { stride: number }).stride;
+      const [n, hp, wp, cin] = x.shape;
+      const [kh, kw, , cout] = f.shape;
+      const ho = Math.floor((hp - kh) / stride) + 1, wo = Math.floor((wp - kw) / stride) + 1;
+      const out = b.makeOutput([n, ho, wo, cout], "float32");
+      // views after makeOutput: an allocation may grow (and detach) the heap
+      wasmConvForward(
+        b.typedArrayFromHeap(x),
+        b.typedArrayFromHeap(f),
+        bias ? b.typedArrayFromHeap(bias) : null,
+        { n, hp, wp, cin, kh, kw, cout, stride },
+        b.typedArrayFromHeap(out),
+      );
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: WGRAD,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as HeapBackend;
+      const x = inputs.x as tf.TensorInfo, dy = inputs.dy as tf.TensorInfo;
+      const { stride, kh, kw } = attrs as unknown as { stride: number; kh: number; kw: number };
+      const [n, hp, wp, cin] = x.shape;
+      const cout = dy.shape[3];
+      const out = b.makeOutput([kh, kw, cin, cout], "float32");
+      wasmConvFilterGrad(
+        b.typedArrayFromHeap(x),
+        b.typedArrayFromHeap(dy),
+        { n, hp, wp, cin, kh, kw, cout, stride },
+        b.typedArrayFromHeap(out),
+      );
+      return out;
+    },
+  });
+}
+
+/**
+ * Valid convolution (cross-correlation) plus optional bias of an already padded NHWC input on the
+ * conv engine: x `[n, hp, wp, cin]`, filter `[kh, kw, cin, cout]` → `[n, ho, wo, cout]`, same values
+ * as `tf.conv2d(x, filter, stride, "valid")` (+ bias) up to float rounding.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { convValidWasm } from "./wasm_conv_ops.ts";
+ * await selectBackend({ prefer: "wasm", quiet: true });
+ * convValidWasm(tf.ones([1, 3, 3, 1]), tf.ones([3, 3, 1, 2]), null, 1).print(); // [[[[9, 9]]]]
+ * ```
+ */
+export function convValidWasm(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D | null,
+  stride: number,
+): tf.Tensor4D {
+  register();
+  const inputs: tf.NamedTensorMap = bias ? { x, f: filter, b: bias } : { x, f: filter };
+  return tf.engine().runKernel(FWD, inputs, { stride }) as tf.Tensor4D;
+}
+
+/**
+ * Filter gradient of {@link convValidWasm}: `dW[u, v, i, o] = Σ x[b, s·y + u, s·x + v, i] ·
+ * dy[b, y, x, o]` from the padded input x and the output cotangent dy, `[kh, kw, cin, cout]`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { convFilterGradWasm } from "./wasm_conv_ops.ts";
+ * await selectBackend({ prefer: "wasm", quiet: true });
+ * console.log(convFilterGradWasm(tf.ones([1, 3, 3, 1]), tf.ones([1, 1, 1, 2]), 3, 3, 1).shape);
+ * // [3, 3, 1, 2]
+ * ```
+ */
+export function convFilterGradWasm(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  kh: number,
+  kw: number,
+  stride: number,
+): tf.Tensor4D {
+  register();
+  return tf.engine().runKernel(WGRAD, { x, dy }, { stride, kh, kw }) as tf.Tensor4D;
+}
