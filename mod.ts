@@ -84,10 +84,19 @@ export {
 export {
   type BackendInfo,
   type BackendName,
+  defaultThreads,
   readTensor,
   selectBackend,
   type SelectBackendOptions,
 } from "./src/backend/select.ts";
+export {
+  closeConvThreads,
+  convEngineInfo,
+  type ConvGeometry,
+  setConvThreads,
+  wasmConvFilterGrad,
+  wasmConvForward,
+} from "./src/backend/wasm_conv.ts";
 export {
   type NamedTensor,
   readSafetensors,

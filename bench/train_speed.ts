@@ -6,7 +6,7 @@
  *     deno run -A bench/train_speed.ts [--paper-steps 2] [--small-steps 3] [--batch 4]
  */
 import { parseArgs } from "node:util";
-import { selectBackend } from "../src/backend/select.ts";
+import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { paperUNetConfig, type UNetConfig } from "../src/diffusion/unet_config.ts";
 import { SyntheticSource } from "../src/train/source.ts";
 import { train } from "../src/train/trainer.ts";
@@ -20,7 +20,8 @@ const { values } = parseArgs({
     workers: { type: "string", default: "0,1,2" },
   },
 });
-await selectBackend({ prefer: "wasm", quiet: true });
+// workers = 0 trains on this thread with the conv engine on the cores (at most 2)
+await selectBackend({ prefer: "wasm", quiet: true, threads: defaultThreads() });
 const batch = Number(values.batch);
 const source = new SyntheticSource({ height: 64, width: 64, length: 10 });
 const configs: [string, UNetConfig, number][] = [

@@ -6,10 +6,12 @@
 // conv_wgrad: dw[u, v, i, o] += sum_{r,w} x[r·s + u, w·s + v, i] · dy[r, w, o] over output rows
 //             [row0, row1) (a partial sum: threads split the rows and add their partials).
 //
-// Register blocking: 4 output pixels × 8 output channels (forward) and 4 input channels × 8
-// output channels (filter gradient), with 4-wide and scalar tails. FMA(a, b, c) is a·b + c; with
-// RELAXED it is f32x4.relaxed_madd (the build patches clang 14's prototype opcode), else
-// mul + add.
+// Register blocking: 4 output pixels × 8 output channels (forward, from a packed filter: one block
+// of 8 output channels contiguous) and 4 filter inputs × 8 output channels (filter gradient, over
+// up to 128 output pixels of one image per tile), with narrower and scalar tails. Wider tiles (5 or
+// 6 pixels) run slower: V8 then spills vector registers. FMA(a, b, c) is a·b + c; with RELAXED it
+// is f32x4.relaxed_madd (the build patches clang 14's prototype opcode), else mul + add.
+// No stack is used (checked by the build): the helper thread shares the memory, not a stack.
 
 #include <wasm_simd128.h>
 
@@ -119,11 +121,13 @@ void conv_fwd(const float *x, const float *f, const float *bias, float *out, flo
   }
 }
 
-// filter gradient of one output row: dw[u, j, o] += sum_w x[u, w·s·cin + j] · dy[w, o] where
-// j = v·cin + i runs over the kw·cin contiguous values of one filter row
-static void wgrad_row(const float *x, const float *dy, float *dw, int wp, int cin, int kh,
-                      int kw, int cout, int s, int wo) {
+// filter gradient of nr consecutive output rows of one image: dw[u, j, o] += sum_{r,w}
+// x[r·s + u, w·s·cin + j] · dy[r, w, o] where j = v·cin + i runs over the kw·cin contiguous values
+// of one filter row (several rows per tile: fewer accumulator loads and stores on small grids)
+static void wgrad_rows(const float *x, const float *dy, float *dw, int wp, int cin, int kh,
+                       int kw, int cout, int s, int wo, int nr) {
   const int xrow = wp * cin, ps = s * cin, kc = kw * cin;
+  const int xrs = s * xrow, drs = wo * cout;
   for (int u = 0; u < kh; u++) {
     const float *xb = x + u * xrow;
     float *db = dw + u * kc * cout;
@@ -136,22 +140,24 @@ static void wgrad_row(const float *x, const float *dy, float *dw, int wp, int ci
         v128_t a10 = LD(d + cout), a11 = LD(d + cout + 4);
         v128_t a20 = LD(d + 2 * cout), a21 = LD(d + 2 * cout + 4);
         v128_t a30 = LD(d + 3 * cout), a31 = LD(d + 3 * cout + 4);
-        const float *xp = xb + i0;
-        const float *gp = dy + o0;
-        for (int w = 0; w < wo; w++, xp += ps, gp += cout) {
-          v128_t g0 = LD(gp), g1 = LD(gp + 4);
-          v128_t x0 = SPLAT(xp);
-          a00 = FMA(x0, g0, a00);
-          a01 = FMA(x0, g1, a01);
-          v128_t x1 = SPLAT(xp + 1);
-          a10 = FMA(x1, g0, a10);
-          a11 = FMA(x1, g1, a11);
-          v128_t x2 = SPLAT(xp + 2);
-          a20 = FMA(x2, g0, a20);
-          a21 = FMA(x2, g1, a21);
-          v128_t x3 = SPLAT(xp + 3);
-          a30 = FMA(x3, g0, a30);
-          a31 = FMA(x3, g1, a31);
+        for (int rr = 0; rr < nr; rr++) {
+          const float *xp = xb + rr * xrs + i0;
+          const float *gp = dy + rr * drs + o0;
+          for (int w = 0; w < wo; w++, xp += ps, gp += cout) {
+            v128_t g0 = LD(gp), g1 = LD(gp + 4);
+            v128_t x0 = SPLAT(xp);
+            a00 = FMA(x0, g0, a00);
+            a01 = FMA(x0, g1, a01);
+            v128_t x1 = SPLAT(xp + 1);
+            a10 = FMA(x1, g0, a10);
+            a11 = FMA(x1, g1, a11);
+            v128_t x2 = SPLAT(xp + 2);
+            a20 = FMA(x2, g0, a20);
+            a21 = FMA(x2, g1, a21);
+            v128_t x3 = SPLAT(xp + 3);
+            a30 = FMA(x3, g0, a30);
+            a31 = FMA(x3, g1, a31);
+          }
         }
         ST(d, a00);
         ST(d + 4, a01);
@@ -165,14 +171,16 @@ static void wgrad_row(const float *x, const float *dy, float *dw, int wp, int ci
       for (; o0 + 4 <= cout; o0 += 4) {
         float *d = db + i0 * cout + o0;
         v128_t a0 = LD(d), a1 = LD(d + cout), a2 = LD(d + 2 * cout), a3 = LD(d + 3 * cout);
-        const float *xp = xb + i0;
-        const float *gp = dy + o0;
-        for (int w = 0; w < wo; w++, xp += ps, gp += cout) {
-          v128_t g = LD(gp);
-          a0 = FMA(SPLAT(xp), g, a0);
-          a1 = FMA(SPLAT(xp + 1), g, a1);
-          a2 = FMA(SPLAT(xp + 2), g, a2);
-          a3 = FMA(SPLAT(xp + 3), g, a3);
+        for (int rr = 0; rr < nr; rr++) {
+          const float *xp = xb + rr * xrs + i0;
+          const float *gp = dy + rr * drs + o0;
+          for (int w = 0; w < wo; w++, xp += ps, gp += cout) {
+            v128_t g = LD(gp);
+            a0 = FMA(SPLAT(xp), g, a0);
+            a1 = FMA(SPLAT(xp + 1), g, a1);
+            a2 = FMA(SPLAT(xp + 2), g, a2);
+            a3 = FMA(SPLAT(xp + 3), g, a3);
+          }
         }
         ST(d, a0);
         ST(d + cout, a1);
@@ -182,7 +190,11 @@ static void wgrad_row(const float *x, const float *dy, float *dw, int wp, int ci
       for (; o0 < cout; o0++) {
         for (int q = 0; q < 4; q++) {
           float acc = 0.f;
-          for (int w = 0; w < wo; w++) acc += xb[w * ps + i0 + q] * dy[w * cout + o0];
+          for (int rr = 0; rr < nr; rr++) {
+            for (int w = 0; w < wo; w++) {
+              acc += xb[rr * xrs + w * ps + i0 + q] * dy[rr * drs + w * cout + o0];
+            }
+          }
           db[(i0 + q) * cout + o0] += acc;
         }
       }
@@ -192,14 +204,20 @@ static void wgrad_row(const float *x, const float *dy, float *dw, int wp, int ci
       for (; o0 + 4 <= cout; o0 += 4) {
         float *d = db + i0 * cout + o0;
         v128_t a = LD(d);
-        const float *xp = xb + i0;
-        const float *gp = dy + o0;
-        for (int w = 0; w < wo; w++, xp += ps, gp += cout) a = FMA(SPLAT(xp), LD(gp), a);
+        for (int rr = 0; rr < nr; rr++) {
+          const float *xp = xb + rr * xrs + i0;
+          const float *gp = dy + rr * drs + o0;
+          for (int w = 0; w < wo; w++, xp += ps, gp += cout) a = FMA(SPLAT(xp), LD(gp), a);
+        }
         ST(d, a);
       }
       for (; o0 < cout; o0++) {
         float acc = 0.f;
-        for (int w = 0; w < wo; w++) acc += xb[w * ps + i0] * dy[w * cout + o0];
+        for (int rr = 0; rr < nr; rr++) {
+          for (int w = 0; w < wo; w++) {
+            acc += xb[rr * xrs + w * ps + i0] * dy[rr * drs + w * cout + o0];
+          }
+        }
         db[i0 * cout + o0] += acc;
       }
     }
@@ -208,9 +226,14 @@ static void wgrad_row(const float *x, const float *dy, float *dw, int wp, int ci
 
 void conv_wgrad(const float *x, const float *dy, float *dw, int hp, int wp, int cin, int kh,
                 int kw, int cout, int s, int ho, int wo, int row0, int row1) {
-  for (int r = row0; r < row1; r++) {
+  const int chunk = wo >= 128 ? 1 : 128 / wo;
+  for (int r = row0; r < row1;) {
     const int b = r / ho, y = r % ho;
+    int nr = ho - y; // rows left in this image
+    if (nr > chunk) nr = chunk;
+    if (nr > row1 - r) nr = row1 - r;
     const float *xr = x + ((long)b * hp + (long)y * s) * wp * cin;
-    wgrad_row(xr, dy + (long)r * wo * cout, dw, wp, cin, kh, kw, cout, s, wo);
+    wgrad_rows(xr, dy + (long)r * wo * cout, dw, wp, cin, kh, kw, cout, s, wo, nr);
+    r += nr;
   }
 }
