@@ -11,7 +11,7 @@
  * An assimilation of one window makes K + 1 Π evaluations (K steps), so it takes about
  * (K + 1) × one step: the estimate mode prints that for K = 64 and K = 256.
  */
-import { selectBackend } from "../src/backend/select.ts";
+import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import type { WindowShape } from "../src/diffusion/denoiser.ts";
 import { alpha, sigma } from "../src/diffusion/schedule.ts";
 import { createUNet } from "../src/diffusion/unet.ts";
@@ -26,7 +26,7 @@ import { observe } from "../src/obs/observe.ts";
 import { arctan3x } from "../src/obs/pointwise.ts";
 import { Rng } from "../src/rng.ts";
 
-const backend = await selectBackend({ prefer: "wasm", quiet: true });
+const backend = await selectBackend({ prefer: "wasm", quiet: true, threads: defaultThreads() });
 const L = 9, M = 5, TAU = 0.25;
 const layout = augmentedLayout("arctan3x");
 const C = layout.channels;

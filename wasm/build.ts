@@ -1,9 +1,13 @@
 /**
- * Builds the SIMD kernels: `wasm/fft.c` (real 2-D FFT) and `wasm/qg.c` (pointwise QG step
- * kernels) → one module `wasm/kernels.wasm` and `wasm/kernels_wasm.ts` (the same
- * bytes base64-embedded, so the library loads with no file or network permission, also from
- * JSR). Run with `deno task build:wasm`. Needs clang (with the wasm32 target) and wasm-ld
- * (`apt-get install clang lld`); set `CLANG` to use another clang binary.
+ * Builds the SIMD kernels:
+ * - `wasm/fft.c` (real 2-D FFT) and `wasm/qg.c` (pointwise QG step kernels) → `wasm/kernels.wasm`;
+ * - `wasm/conv.c` (the U-Net's direct convolution and filter gradient, shared memory for the conv
+ *   engine's helper thread) → `wasm/conv_relaxed.wasm` (relaxed-SIMD FMA) and
+ *   `wasm/conv_simd.wasm` (SIMD128 only, for engines without relaxed SIMD);
+ * and `wasm/kernels_wasm.ts` / `wasm/conv_wasm.ts` (the same bytes base64-embedded, so the library
+ * loads with no file or network permission, also from JSR). Run with `deno task build:wasm`. Needs
+ * clang (with the wasm32 target) and wasm-ld (`apt-get install clang lld`); set `CLANG` to use
+ * another clang binary. The build is deterministic: rebuilding gives the committed bytes.
  * @module
  */
 
