@@ -69,7 +69,8 @@ async function main(): Promise<void> {
     weights: "best validation loss (weights.safetensors); checkpoint.safetensors = last step",
     valid_loss: Object.fromEntries(valid.map((r) => [r.step, Number(r.validLoss!.toFixed(4))])),
     wall_seconds: Math.round(records.reduce((s, r) => s + r.seconds, 0)),
-    backend: `tfjs-wasm (SIMD, 1 thread per Worker), ${info.workers} data-parallel Worker(s), ` +
+    backend: `tfjs-wasm (SIMD; convolutions on the soad conv engine from session 3 on), 1 thread ` +
+      `per Worker, ${info.workers} data-parallel Worker(s), ` +
       `${navigator.hardwareConcurrency}-core ${Deno.build.arch}`,
     resume: `deno task train --data data/qg.zarr --out run/train-${c.model}-small --resume ` +
       `(after copying checkpoint.safetensors there; see models/README.md)`,

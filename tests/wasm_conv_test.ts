@@ -204,3 +204,25 @@ Deno.test("wasm conv: tfjs ops = tfjs-wasm conv2d (XNNPACK) and the swapped-conv
     });
   }
 });
+
+Deno.test("selectBackend: threads sets the conv engine (wasm), bad counts are refused", {
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  try {
+    const two = await selectBackend({ prefer: "wasm", quiet: true, threads: 2 });
+    assert.equal(two.threads, 2);
+    assert.equal(convEngineInfo().threads, 2);
+    assert.match(two.reason, /conv engine 2 thread\(s\)/);
+    const one = await selectBackend({ prefer: "wasm", quiet: true });
+    assert.equal(one.threads, 1);
+    assert.equal(convEngineInfo().threads, 1);
+    await assert.rejects(
+      () => selectBackend({ prefer: "wasm", quiet: true, threads: 1.5 }),
+      (e: unknown) =>
+        e instanceof SoadError && /threads must be a positive integer/.test(e.message),
+    );
+  } finally {
+    closeConvThreads();
+  }
+});

@@ -179,9 +179,16 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       const why = prefer ? "requested" : "no usable WebGPU adapter";
       info = { name: "wasm", reason: `${why}; wasm ${simd ? "with" : "without"} SIMD` };
       if (!prefer && notes.length) info.reason += ` (${notes.join("; ")})`;
-      info.threads = await setConvThreads(options.threads ?? 1);
+      let helperNote = "";
+      try {
+        info.threads = await setConvThreads(options.threads ?? 1);
+      } catch (e) {
+        // e.g. a runtime that cannot start the helper Worker: one thread still works
+        info.threads = await setConvThreads(1);
+        helperNote = ` (no helper thread: ${e instanceof Error ? e.message : e})`;
+      }
       const fma = convEngineInfo().relaxedSimd ? "relaxed-SIMD FMA" : "SIMD128";
-      info.reason += `; conv engine ${info.threads} thread(s), ${fma}`;
+      info.reason += `; conv engine ${info.threads} thread(s), ${fma}${helperNote}`;
     }
   }
   if (!info) {
