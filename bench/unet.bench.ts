@@ -8,13 +8,15 @@
  *     deno bench -A bench/unet.bench.ts
  *     deno bench -A bench/unet.bench.ts --filter "32x32"   # a subset
  */
-import { selectBackend } from "../src/backend/select.ts";
+import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import type { WindowShape } from "../src/diffusion/denoiser.ts";
 import { createUNet, type UNet } from "../src/diffusion/unet.ts";
 import { paperUNetConfig, type UNetConfig } from "../src/diffusion/unet_config.ts";
 import { Rng } from "../src/rng.ts";
 
-await selectBackend({ prefer: "wasm", quiet: true });
+// the conv engine on the cores (at most 2), as the tasks run it; SOAD_THREADS=1 for one thread
+const threads = Number(Deno.env.get("SOAD_THREADS") ?? defaultThreads());
+await selectBackend({ prefer: "wasm", quiet: true, threads });
 
 const SMALL: UNetConfig = { channels: 4, widths: [4, 8, 16], blocks: 2, kernel: 5, frames: 9 };
 const cases: [string, UNetConfig, number, number][] = [

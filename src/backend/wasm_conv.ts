@@ -68,16 +68,15 @@ function outSize(padded: number, k: number, stride: number): number {
 }
 
 function checkGeometry(g: ConvGeometry): { ho: number; wo: number } {
-  const { n, hp, wp, cin, kh, kw, cout, stride } = g;
-  for (const [k, v] of Object.entries(g)) {
-    if (!Number.isInteger(v) || v < 1) {
-      throw new SoadError(`conv geometry: ${k} must be a positive integer, got ${v}`);
+  for (const k of ["n", "hp", "wp", "cin", "kh", "kw", "cout", "stride"] as const) {
+    if (!Number.isInteger(g[k]) || g[k] < 1) {
+      throw new SoadError(`conv geometry: ${k} must be a positive integer, got ${g[k]}`);
     }
   }
+  const { hp, wp, kh, kw, stride } = g;
   if (kh > hp || kw > wp) {
     throw new SoadError(`conv geometry: filter ${kh}×${kw} larger than the input ${hp}×${wp}`);
   }
-  void n, cin, cout, stride;
   return { ho: outSize(hp, kh, stride), wo: outSize(wp, kw, stride) };
 }
 
