@@ -1,8 +1,8 @@
 // The SOAD U-Net against the PyTorch peer (../shared/peers/unet_torch.py, CPU, 2 threads), timed in
 // the same run: forward, forward + input VJP (the sampler's unit of work) and a training step
 // (forward + weight gradients of the ε-MSE), widths (16, 32, 64), 3 blocks, C = 4, L = 9.
-// Run: deno run -A bench/unet_peer.ts [grid ...] [--threads N]   (needs /usr/bin/python3 with
-// python3-torch)
+// Run: deno run -A bench/unet_peer.ts [grid ...] [--threads N] [--batch 1,8]   (needs
+// /usr/bin/python3 with python3-torch)
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { createUNet } from "../src/diffusion/unet.ts";
 import { Rng } from "../src/rng.ts";
@@ -58,10 +58,17 @@ async function best(f: () => Promise<unknown>, reps: number): Promise<number> {
   return b;
 }
 
-// --threads N: conv-engine threads (default: the cores, at most 2, like PyTorch's 2 threads)
-const ti = Deno.args.indexOf("--threads");
-const threads = ti >= 0 ? Number(Deno.args[ti + 1]) : defaultThreads();
-const rest = ti >= 0 ? Deno.args.filter((_, i) => i !== ti && i !== ti + 1) : Deno.args;
+// --threads N: conv-engine threads (default: the cores, at most 2, like PyTorch's 2 threads);
+// --batch LIST: windows per call (default 1)
+function flag(name: string): string | undefined {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+const threads = Number(flag("--threads") ?? defaultThreads());
+const batches = (flag("--batch") ?? "1").split(",").map(Number);
+const rest = Deno.args.filter((a, i) =>
+  !a.startsWith("--") && !["--threads", "--batch"].includes(Deno.args[i - 1])
+);
 const backend = await selectBackend({ quiet: true, threads });
 const grids = rest.length ? rest.map(Number) : [32, 64];
 console.log(
@@ -72,28 +79,30 @@ console.log(
   "grid B | forward: ours torch ratio | fwd+VJP: ours torch ratio | train step: ours torch ratio",
 );
 for (const grid of grids) {
-  const B = 1, reps = 3;
-  const shape: [number, number, number, number, number] = [B, 9, 4, grid, grid];
-  const n = shape.reduce((a, b) => a * b, 1);
-  const rng = new Rng(1);
-  const z = Float32Array.from({ length: n }, () => rng.normal());
-  const w = Float32Array.from({ length: n }, () => rng.normal());
-  const t = Float32Array.from({ length: B }, () => rng.uniform());
-  const net = await createUNet({
-    channels: 4,
-    widths: [16, 32, 64],
-    blocks: 3,
-    kernel: 5,
-    frames: 9,
-  });
-  const ours = [
-    await best(() => net.denoise(z, shape, t), reps),
-    await best(() => net.denoiseVjp(z, shape, t, w), reps),
-    await best(() => net.denoiseParamVjp(z, shape, t, w), reps),
-  ];
-  net.dispose();
-  const theirs = await peer(grid, B, reps);
-  const cell = (i: number) =>
-    `${ours[i].toFixed(3)} ${theirs[i].toFixed(3)} ${(theirs[i] / ours[i]).toFixed(2)}x`;
-  console.log(`${grid} ${B} | ${cell(0)} | ${cell(1)} | ${cell(2)}`);
+  for (const B of batches) {
+    const reps = 3;
+    const shape: [number, number, number, number, number] = [B, 9, 4, grid, grid];
+    const n = shape.reduce((a, b) => a * b, 1);
+    const rng = new Rng(1);
+    const z = Float32Array.from({ length: n }, () => rng.normal());
+    const w = Float32Array.from({ length: n }, () => rng.normal());
+    const t = Float32Array.from({ length: B }, () => rng.uniform());
+    const net = await createUNet({
+      channels: 4,
+      widths: [16, 32, 64],
+      blocks: 3,
+      kernel: 5,
+      frames: 9,
+    });
+    const ours = [
+      await best(() => net.denoise(z, shape, t), reps),
+      await best(() => net.denoiseVjp(z, shape, t, w), reps),
+      await best(() => net.denoiseParamVjp(z, shape, t, w), reps),
+    ];
+    net.dispose();
+    const theirs = await peer(grid, B, reps);
+    const cell = (i: number) =>
+      `${ours[i].toFixed(3)} ${theirs[i].toFixed(3)} ${(theirs[i] / ours[i]).toFixed(2)}x`;
+    console.log(`${grid} ${B} | ${cell(0)} | ${cell(1)} | ${cell(2)}`);
+  }
 }
