@@ -138,38 +138,32 @@ function indexOfAll(bytes: Uint8Array, pat: number[]): number[] {
   return at;
 }
 
+/** clang's assembly of `wasm/conv.c` with `flags` (the link flags dropped). */
+async function convAssembly(flags: string[]): Promise<string> {
+  const cc = flags.filter((f) => !f.startsWith("-Wl,"));
+  const out = await clangOk([...cc, "-S", "-o", "-", path("conv.c")]);
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** Compiles the conv module; fails if it uses the stack (its threads share one memory). */
+async function compileConv(flags: string[]): Promise<Uint8Array<ArrayBuffer>> {
+  if ((await convAssembly(flags)).includes("__stack_pointer")) {
+    fail("wasm/conv.c uses the stack; its threads share one memory and no stack may be used");
+  }
+  return await compile(["conv.c"], flags);
+}
+
 /** The conv module with relaxed-SIMD FMA (see {@link FMA_PROTO}). */
 async function compileConvRelaxed(): Promise<Uint8Array<ArrayBuffer>> {
   const flags = [...CONV_FLAGS, "-mrelaxed-simd", "-DRELAXED"];
-  const bytes = await compile(["conv.c"], flags);
-  const asm = await clangOk([
-    ...flags.filter((f) => !f.startsWith("-Wl,")),
-    "-S",
-    "-o",
-    "-",
-    path("conv.c"),
-  ]);
-  const text = new TextDecoder().decode(asm.stdout);
-  const n = (text.match(/\tf32x4\.fma\b/g) ?? []).length;
+  const bytes = await compileConv(flags);
+  const n = ((await convAssembly(flags)).match(/\tf32x4\.fma\b/g) ?? []).length;
   const at = indexOfAll(bytes, FMA_PROTO);
   if (n === 0 || at.length !== n) {
     fail(`relaxed FMA patch: ${n} f32x4.fma in the assembly but ${at.length} byte matches`);
   }
   for (const i of at) bytes.set(FMA_FINAL, i);
   return bytes;
-}
-
-async function checkNoStack(): Promise<void> {
-  const asm = await clangOk([
-    ...CONV_FLAGS.filter((f) => !f.startsWith("-Wl,")),
-    "-S",
-    "-o",
-    "-",
-    path("conv.c"),
-  ]);
-  if (new TextDecoder().decode(asm.stdout).includes("__stack_pointer")) {
-    fail("wasm/conv.c uses the stack; its threads share one memory and no stack may be used");
-  }
 }
 
 async function writeModule(
@@ -208,8 +202,7 @@ async function main(): Promise<void> {
     ].join("\n"),
   );
 
-  await checkNoStack();
-  const convSimd = await compile(["conv.c"], CONV_FLAGS);
+  const convSimd = await compileConv(CONV_FLAGS);
   const convRelaxed = await compileConvRelaxed();
   await writeModule("conv_simd.wasm", convSimd);
   // an engine without relaxed SIMD rejects this one; the loader then uses conv_simd.wasm

@@ -62,6 +62,11 @@ function moduleBytes(): { bytes: Uint8Array<ArrayBuffer>; relaxed: boolean } {
   return { bytes: decode(CONV_SIMD_WASM_BASE64), relaxed: false };
 }
 
+/** Bytes of `n` floats rounded up to a 64-byte boundary (heap layout of one call). */
+function al(n: number): number {
+  return (n * 4 + 63) & ~63;
+}
+
 /** Output size of a valid convolution along one axis. */
 function outSize(padded: number, k: number, stride: number): number {
   return Math.floor((padded - k) / stride) + 1;
@@ -158,6 +163,11 @@ class ConvEngine {
     Atomics.notify(c, 0);
   }
 
+  /** Whether a call of `rows` output rows and `macs` multiply-adds goes to both threads. */
+  #split(rows: number, macs: number): boolean {
+    return this.#helper !== undefined && rows >= 2 && macs >= SPLIT_MIN_MACS;
+  }
+
   #join(): void {
     const c = this.#ctl;
     for (;;) {
@@ -180,7 +190,6 @@ class ConvEngine {
     sizes(f, kh * kw * cin * cout, "filter");
     if (bias) sizes(bias, cout, "bias");
     sizes(out, n * ho * wo * cout, "output");
-    const al = (k: number) => (k * 4 + 63) & ~63;
     const px = this.#heap, pf = px + al(x.length), pb = pf + al(f.length);
     const po = pb + al(cout), ps = po + al(out.length);
     const end = ps + this.#ex.conv_pack_bytes(kh, kw, cin, cout);
@@ -192,7 +201,7 @@ class ConvEngine {
     const rows = n * ho;
     const fn = this.#ex.conv_fwd;
     fn(px, pf, bias ? pb : 0, po, ps, ...geo, 0, 0, 1); // packs the filter once
-    if (this.#helper && rows >= 2 && rows * wo * cout * kh * kw * cin >= SPLIT_MIN_MACS) {
+    if (this.#split(rows, rows * wo * cout * kh * kw * cin)) {
       const mid = rows >> 1;
       this.#post(1, [px, pf, bias ? pb : 0, po, ps, ...geo, mid, rows, 0]);
       fn(px, pf, bias ? pb : 0, po, ps, ...geo, 0, mid, 0);
@@ -210,7 +219,6 @@ class ConvEngine {
     sizes(dy, n * ho * wo * cout, "output cotangent");
     const nw = kh * kw * cin * cout;
     sizes(out, nw, "filter gradient");
-    const al = (k: number) => (k * 4 + 63) & ~63;
     const px = this.#heap, pd = px + al(x.length), pw1 = pd + al(dy.length), pw2 = pw1 + al(nw);
     const F = this.#reserve(pw2 + al(nw) - this.#heap);
     F.set(x, px >> 2);
@@ -220,7 +228,7 @@ class ConvEngine {
     const fn = this.#ex.conv_wgrad;
     const w1 = F.subarray(pw1 >> 2, (pw1 >> 2) + nw);
     w1.fill(0);
-    if (this.#helper && rows >= 2 && rows * wo * cout * kh * kw * cin >= SPLIT_MIN_MACS) {
+    if (this.#split(rows, rows * wo * cout * kh * kw * cin)) {
       const w2 = F.subarray(pw2 >> 2, (pw2 >> 2) + nw);
       w2.fill(0);
       const mid = rows >> 1;

@@ -153,6 +153,18 @@ export function adjointFilter(f: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => tf.transpose(tf.reverse(f, [0, 1]), [0, 1, 3, 2]));
 }
 
+/** Valid convolution (plus bias) of a padded input: the conv engine on wasm, else tfjs. */
+function validConv(
+  xp: tf.Tensor4D,
+  f: tf.Tensor4D,
+  b: tf.Tensor1D | null,
+  stride: 1 | 2,
+): tf.Tensor4D {
+  if (onWasm(xp)) return convValidWasm(xp, f, b, stride);
+  if (!b) return tf.conv2d(xp, f, stride, "valid");
+  return tf.fused.conv2d({ x: xp, filter: f, bias: b, strides: stride, pad: "valid" });
+}
+
 /** Forward: pad, then a valid convolution plus bias. */
 function convForward(
   x: tf.Tensor4D,
@@ -163,9 +175,7 @@ function convForward(
 ): tf.Tensor4D {
   const [kh, kw] = f.shape;
   return tf.tidy(() => {
-    const xp = padInOp(x, (kh - 1) / 2, (kw - 1) / 2, mode);
-    if (onWasm(xp)) return convValidWasm(xp, f, b, stride);
-    return tf.fused.conv2d({ x: xp, filter: f, bias: b, strides: stride, pad: "valid" });
+    return validConv(padInOp(x, (kh - 1) / 2, (kw - 1) / 2, mode), f, b, stride);
   });
 }
 
@@ -181,9 +191,7 @@ function convInputGrad(
   return tf.tidy(() => {
     const d = stride === 2 ? zeroInsert(dy) : dy;
     const dp = padInOp(d, (kh - 1) / 2, (kw - 1) / 2, mode);
-    const fa = adjoint ?? adjointFilter(f);
-    if (onWasm(dp)) return convValidWasm(dp, fa, null, 1);
-    return tf.conv2d(dp, fa, 1, "valid");
+    return validConv(dp, adjoint ?? adjointFilter(f), null, 1);
   });
 }
 
@@ -273,15 +281,7 @@ export function conv2dPadded(
     const xp = padInOp(xi as tf.Tensor4D, (kh - 1) / 2, (kw - 1) / 2, mode);
     save([xp, fi]);
     return {
-      value: onWasm(xp)
-        ? convValidWasm(xp, fi as tf.Tensor4D, bi as tf.Tensor1D, stride)
-        : tf.fused.conv2d({
-          x: xp,
-          filter: fi as tf.Tensor4D,
-          bias: bi,
-          strides: stride,
-          pad: "valid",
-        }),
+      value: validConv(xp, fi as tf.Tensor4D, bi as tf.Tensor1D, stride),
       gradFunc: (dy, saved) => {
         const [xps, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
         const d = dy as tf.Tensor4D;

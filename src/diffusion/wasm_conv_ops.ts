@@ -3,15 +3,12 @@
  * `../backend/wasm_conv.ts` (hand-written SIMD, optionally two threads) instead of XNNPACK: the
  * valid convolution of a padded input (forward and input gradient) and its filter gradient.
  * Not differentiable: call them inside custom-op bodies and gradient functions, on wasm only
- * ({@link onWasm}).
+ * (`onWasm` of `wasm_heap_kernels.ts`).
  * @module
  */
 
 import * as tf from "@tensorflow/tfjs";
 import { wasmConvFilterGrad, wasmConvForward } from "../backend/wasm_conv.ts";
-import { onWasm } from "./wasm_heap_kernels.ts";
-
-export { onWasm };
 
 interface HeapBackend {
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
