@@ -13,19 +13,7 @@
 // is f32x4.relaxed_madd (the build patches clang 14's prototype opcode), else mul + add.
 // No stack is used (checked by the build): the helper thread shares the memory, not a stack.
 
-#include <wasm_simd128.h>
-
-typedef float v4f __attribute__((vector_size(16)));
-
-#ifdef RELAXED
-#define FMA(a, b, c) ((v128_t)__builtin_wasm_fma_f32x4((v4f)(a), (v4f)(b), (v4f)(c)))
-#else
-#define FMA(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
-#endif
-
-#define LD(p) wasm_v128_load(p)
-#define ST(p, v) wasm_v128_store((p), (v))
-#define SPLAT(p) wasm_v128_load32_splat(p)
+#include "simd.h"
 
 // Forward: the filter is first packed into blocks of 8 output channels, [cp/8][kh·kc][8] with
 // kc = kw·cin and cp = cout rounded up to 8 (zeros), so that one block's weights are contiguous.

@@ -6,6 +6,7 @@
  */
 
 import { parentPort, workerData } from "node:worker_threads";
+import { CONV_JOBS } from "./conv_jobs.ts";
 
 interface Data {
   module: WebAssembly.Module;
@@ -30,9 +31,7 @@ for (;;) {
   seen = Atomics.load(ctl, 0);
   const fn = ctl[2];
   if (fn === 0) break;
-  const args = Array.from(ctl.subarray(3, 20));
-  if (fn === 1) ex.conv_fwd(...args.slice(0, 17));
-  else if (fn === 2) ex.conv_wgrad(...args.slice(0, 14));
+  ex[CONV_JOBS[fn]](...Array.from(ctl.subarray(3, 20)));
   Atomics.store(ctl, 1, seen);
   Atomics.notify(ctl, 1);
 }

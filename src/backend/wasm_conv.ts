@@ -13,6 +13,7 @@
 import { Worker } from "node:worker_threads";
 import { SoadError } from "../errors.ts";
 import { CONV_RELAXED_WASM_BASE64, CONV_SIMD_WASM_BASE64 } from "../../wasm/conv_wasm.ts";
+import { CONV_JOBS, type ConvJob } from "./conv_jobs.ts";
 
 /** Shape of one convolution: padded input `[n, hp, wp, cin]`, filter `[kh, kw, cin, cout]`. */
 export interface ConvGeometry {
@@ -34,12 +35,11 @@ export interface ConvGeometry {
   stride: number;
 }
 
-interface ConvExports {
-  conv_fwd(...args: number[]): void;
-  conv_wgrad(...args: number[]): void;
+/** The conv module's exports: the jobs of {@link CONV_JOBS} plus these. */
+export type ConvExports = Record<ConvJob | "kdft_rows", (...args: number[]) => void> & {
   conv_pack_bytes(kh: number, kw: number, cin: number, cout: number): number;
   __heap_base: WebAssembly.Global;
-}
+};
 
 const PAGE = 65536;
 const MAX_PAGES = 32768; // 2 GiB, as linked
@@ -63,7 +63,7 @@ function moduleBytes(): { bytes: Uint8Array<ArrayBuffer>; relaxed: boolean } {
 }
 
 /** Bytes of `n` floats rounded up to a 64-byte boundary (heap layout of one call). */
-function al(n: number): number {
+export function al(n: number): number {
   return (n * 4 + 63) & ~63;
 }
 
@@ -86,7 +86,7 @@ function checkGeometry(g: ConvGeometry): { ho: number; wo: number } {
 }
 
 /** A conv engine: one shared memory, the module instance of this thread, an optional helper. */
-class ConvEngine {
+export class ConvEngine {
   readonly relaxed: boolean;
   readonly #module: WebAssembly.Module;
   readonly #memory: WebAssembly.Memory;
@@ -110,6 +110,39 @@ class ConvEngine {
 
   get threads(): number {
     return this.#helper ? 2 : 1;
+  }
+
+  /** The module's exports (on this thread). */
+  get exports(): ConvExports {
+    return this.#ex;
+  }
+
+  /** Byte offset of the first heap byte a call may use (see {@link reserve}). */
+  get heap(): number {
+    return this.#heap;
+  }
+
+  /**
+   * Runs `job` over the items [0, count): on both threads (the helper takes [count/2, count),
+   * part 1) when there is a helper, count ≥ 2 and `work` (multiply-adds) is large enough, else on
+   * this thread alone. `args(lo, hi, part)` gives the job's arguments. Returns whether it split.
+   */
+  run(
+    job: ConvJob,
+    args: (lo: number, hi: number, part: 0 | 1) => number[],
+    count: number,
+    work: number,
+  ): boolean {
+    const fn = this.#ex[job];
+    if (this.#split(count, work)) {
+      const mid = count >> 1;
+      this.#post(CONV_JOBS.indexOf(job), args(mid, count, 1));
+      fn(...args(0, mid, 0));
+      this.#join();
+      return true;
+    }
+    fn(...args(0, count, 0));
+    return false;
   }
 
   /** Starts (or stops) the helper thread; resolves when it is ready. */
@@ -140,7 +173,7 @@ class ConvEngine {
   }
 
   /** Makes sure `bytes` from the heap start are available; returns a fresh f32 view. */
-  #reserve(bytes: number): Float32Array {
+  reserve(bytes: number): Float32Array {
     const need = this.#heap + bytes;
     const have = this.#memory.buffer.byteLength;
     if (need > have) {
@@ -153,7 +186,7 @@ class ConvEngine {
     return new Float32Array(this.#memory.buffer);
   }
 
-  /** Posts job `fn` (1 forward, 2 filter gradient, 0 exit) to the helper. */
+  /** Posts job `fn` (an index of {@link CONV_JOBS}; 0 exit) to the helper. */
   #post(fn: number, args: number[]): void {
     const c = this.#ctl;
     c[2] = fn;
@@ -193,7 +226,7 @@ class ConvEngine {
     const px = this.#heap, pf = px + al(x.length), pb = pf + al(f.length);
     const po = pb + al(cout), ps = po + al(out.length);
     const end = ps + this.#ex.conv_pack_bytes(kh, kw, cin, cout);
-    const F = this.#reserve(end - this.#heap);
+    const F = this.reserve(end - this.#heap);
     F.set(x, px >> 2);
     F.set(f, pf >> 2);
     if (bias) F.set(bias, pb >> 2);
@@ -220,7 +253,7 @@ class ConvEngine {
     const nw = kh * kw * cin * cout;
     sizes(out, nw, "filter gradient");
     const px = this.#heap, pd = px + al(x.length), pw1 = pd + al(dy.length), pw2 = pw1 + al(nw);
-    const F = this.#reserve(pw2 + al(nw) - this.#heap);
+    const F = this.reserve(pw2 + al(nw) - this.#heap);
     F.set(x, px >> 2);
     F.set(dy, pd >> 2);
     const geo = [hp, wp, cin, kh, kw, cout, stride, ho, wo];
@@ -251,7 +284,8 @@ function sizes(a: Float32Array, want: number, what: string): void {
 
 let engine: ConvEngine | undefined;
 
-function getEngine(): ConvEngine {
+/** The conv engine of this thread (created on first use). */
+export function getEngine(): ConvEngine {
   engine ??= new ConvEngine();
   return engine;
 }

@@ -16,7 +16,14 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { adjointFilterWasm, circularPadWasm, onWasm, sumLeadingWasm } from "./wasm_heap_kernels.ts";
-import { convFilterGradWasm, convValidWasm } from "./wasm_conv_ops.ts";
+import {
+  convCircularFFTWasm,
+  convCircularFilterGradFFTWasm,
+  convFilterGradWasm,
+  convValidWasm,
+} from "./wasm_conv_ops.ts";
+import { fftConvSupported } from "../backend/wasm_fft_conv.ts";
+import { SoadError } from "../errors.ts";
 
 /** How a convolution pads its input. */
 export type PadMode = "circular" | "zeros";
@@ -153,6 +160,45 @@ export function adjointFilter(f: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => tf.transpose(tf.reverse(f, [0, 1]), [0, 1, 3, 2]));
 }
 
+/**
+ * How the circular stride-1 k×k convolutions run on wasm: `fft` (products in Fourier space,
+ * `../backend/wasm_fft_conv.ts`; power-of-two grids), `direct` (the conv engine's direct
+ * kernels), or `auto` (the default: FFT where it is supported and the filter has more than one
+ * tap, else direct). Other backends and other convolutions are not affected.
+ */
+export type CircularConvMethod = "auto" | "fft" | "direct";
+
+let circularMethod: CircularConvMethod = "auto";
+
+/**
+ * Sets the {@link CircularConvMethod} of this thread (for benchmarks and parity checks; `auto`
+ * is the fast choice). Returns the previous method.
+ *
+ * @example
+ * ```ts
+ * import { setCircularConvMethod } from "./circular_conv.ts";
+ * const before = setCircularConvMethod("direct");
+ * setCircularConvMethod(before);
+ * ```
+ */
+export function setCircularConvMethod(method: CircularConvMethod): CircularConvMethod {
+  if (method !== "auto" && method !== "fft" && method !== "direct") {
+    throw new SoadError(`circular conv method must be auto, fft or direct, got '${method}'`);
+  }
+  const before = circularMethod;
+  circularMethod = method;
+  return before;
+}
+
+/** Whether a convolution of x with a filter of `fShape` runs by the FFT. */
+function useFFT(x: tf.Tensor4D, fShape: number[], stride: 1 | 2, mode: PadMode): boolean {
+  if (circularMethod === "direct" || mode !== "circular" || stride !== 1 || !onWasm(x)) {
+    return false;
+  }
+  const [kh, kw] = fShape;
+  return kh * kw > 1 && fftConvSupported(x.shape[1], x.shape[2], kh, kw);
+}
+
 /** Valid convolution (plus bias) of a padded input: the conv engine on wasm, else tfjs. */
 function validConv(
   xp: tf.Tensor4D,
@@ -174,6 +220,7 @@ function convForward(
   mode: PadMode,
 ): tf.Tensor4D {
   const [kh, kw] = f.shape;
+  if (useFFT(x, f.shape, stride, mode)) return convCircularFFTWasm(x, f, b);
   return tf.tidy(() => {
     return validConv(padInOp(x, (kh - 1) / 2, (kw - 1) / 2, mode), f, b, stride);
   });
@@ -188,6 +235,9 @@ function convInputGrad(
   adjoint?: tf.Tensor4D,
 ): tf.Tensor4D {
   const [kh, kw] = f.shape;
+  if (useFFT(dy, f.shape, stride, mode)) {
+    return tf.tidy(() => convCircularFFTWasm(dy, adjoint ?? adjointFilter(f), null));
+  }
   return tf.tidy(() => {
     const d = stride === 2 ? zeroInsert(dy) : dy;
     const dp = padInOp(d, (kh - 1) / 2, (kw - 1) / 2, mode);
@@ -274,6 +324,24 @@ export function conv2dPadded(
       gradFunc: (dy) => convInputGrad(dy as tf.Tensor4D, filter, stride, mode, options.adjoint),
     }));
     return op(x) as tf.Tensor4D;
+  }
+  if (useFFT(x, filter.shape, stride, mode)) {
+    const op = customOp(([xi, fi, bi], save) => {
+      save([xi, fi]);
+      return {
+        value: convCircularFFTWasm(xi as tf.Tensor4D, fi as tf.Tensor4D, bi as tf.Tensor1D),
+        gradFunc: (dy, saved) => {
+          const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
+          const d = dy as tf.Tensor4D;
+          return [
+            convInputGrad(d, fs, stride, mode),
+            convCircularFilterGradFFTWasm(xs, d, fs.shape[0], fs.shape[1]),
+            biasGrad(d),
+          ];
+        },
+      };
+    });
+    return op(x, filter, bias) as tf.Tensor4D;
   }
   const op = customOp(([xi, fi, bi], save) => {
     const [kh, kw] = (fi as tf.Tensor4D).shape;

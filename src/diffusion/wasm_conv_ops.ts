@@ -9,6 +9,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { wasmConvFilterGrad, wasmConvForward } from "../backend/wasm_conv.ts";
+import { wasmCircularConvFFT, wasmCircularFilterGradFFT } from "../backend/wasm_fft_conv.ts";
 
 interface HeapBackend {
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
@@ -17,6 +18,8 @@ interface HeapBackend {
 
 const FWD = "SoadConvValid";
 const WGRAD = "SoadConvFilterGrad";
+const FFT = "SoadConvCircularFFT";
+const FFT_WGRAD = "SoadConvCircularFilterGradFFT";
 let registered = false;
 
 function register(): void {
@@ -59,6 +62,45 @@ function register(): void {
         b.typedArrayFromHeap(x),
         b.typedArrayFromHeap(dy),
         { n, hp, wp, cin, kh, kw, cout, stride },
+        b.typedArrayFromHeap(out),
+      );
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: FFT,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as HeapBackend;
+      const x = inputs.x as tf.TensorInfo, f = inputs.f as tf.TensorInfo;
+      const bias = inputs.b as tf.TensorInfo | undefined;
+      const [n, h, w, cin] = x.shape;
+      const [kh, kw, , cout] = f.shape;
+      const out = b.makeOutput([n, h, w, cout], "float32");
+      wasmCircularConvFFT(
+        b.typedArrayFromHeap(x),
+        b.typedArrayFromHeap(f),
+        bias ? b.typedArrayFromHeap(bias) : null,
+        { n, h, w, cin, kh, kw, cout },
+        b.typedArrayFromHeap(out),
+      );
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: FFT_WGRAD,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as HeapBackend;
+      const x = inputs.x as tf.TensorInfo, dy = inputs.dy as tf.TensorInfo;
+      const { kh, kw } = attrs as unknown as { kh: number; kw: number };
+      const [n, h, w, cin] = x.shape;
+      const cout = dy.shape[3];
+      const out = b.makeOutput([kh, kw, cin, cout], "float32");
+      wasmCircularFilterGradFFT(
+        b.typedArrayFromHeap(x),
+        b.typedArrayFromHeap(dy),
+        { n, h, w, cin, kh, kw, cout },
         b.typedArrayFromHeap(out),
       );
       return out;
@@ -114,4 +156,54 @@ export function convFilterGradWasm(
 ): tf.Tensor4D {
   register();
   return tf.engine().runKernel(WGRAD, { x, dy }, { stride, kh, kw }) as tf.Tensor4D;
+}
+
+/**
+ * Circular "same" convolution (cross-correlation wrapping on both axes) plus optional bias of an
+ * unpadded NHWC input by the FFT on the conv engine (`../backend/wasm_fft_conv.ts`): x
+ * `[n, h, w, cin]` (power-of-two h, w), filter `[kh, kw, cin, cout]` (odd sides) →
+ * `[n, h, w, cout]`; equal to circular padding then {@link convValidWasm} up to float rounding.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { convCircularFFTWasm } from "./wasm_conv_ops.ts";
+ * await selectBackend({ prefer: "wasm", quiet: true });
+ * console.log(convCircularFFTWasm(tf.ones([1, 4, 4, 1]), tf.ones([3, 3, 1, 2]), null).shape);
+ * // [1, 4, 4, 2], every value 9
+ * ```
+ */
+export function convCircularFFTWasm(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D | null,
+): tf.Tensor4D {
+  register();
+  const inputs: tf.NamedTensorMap = bias ? { x, f: filter, b: bias } : { x, f: filter };
+  return tf.engine().runKernel(FFT, inputs, {}) as tf.Tensor4D;
+}
+
+/**
+ * Filter gradient of {@link convCircularFFTWasm} from the unpadded input x and the output
+ * cotangent dy, by the FFT: `[kh, kw, cin, cout]`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { convCircularFilterGradFFTWasm } from "./wasm_conv_ops.ts";
+ * await selectBackend({ prefer: "wasm", quiet: true });
+ * console.log(convCircularFilterGradFFTWasm(tf.ones([1, 4, 4, 1]), tf.ones([1, 4, 4, 2]), 3, 3).shape);
+ * // [3, 3, 1, 2]
+ * ```
+ */
+export function convCircularFilterGradFFTWasm(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  kh: number,
+  kw: number,
+): tf.Tensor4D {
+  register();
+  return tf.engine().runKernel(FFT_WGRAD, { x, dy }, { kh, kw }) as tf.Tensor4D;
 }

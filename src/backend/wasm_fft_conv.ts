@@ -1,0 +1,245 @@
+/**
+ * Circular convolutions by the FFT on the conv engine (`wasm/fft_conv.c`): the U-Net's stride-1
+ * k×k convolutions with circular padding are circular cross-correlations, so on a power-of-two
+ * grid they are products in Fourier space. Per frequency the channel mixing costs 4 real
+ * multiply-adds per (in, out) pair on half the plane, against k² per pixel directly (25 for
+ * the paper's 5×5): an order of magnitude fewer operations, plus the FFTs (cheap: O(log n) per
+ * value) and the filter's spectrum (5 complex multiply-adds per pair and frequency, pruned DFT).
+ * Each phase splits over the engine's threads. Results equal the direct convolution up to float
+ * rounding (tests/wasm_fft_conv_test.ts).
+ * @module
+ */
+
+import { SoadError } from "../errors.ts";
+import { al, getEngine } from "./wasm_conv.ts";
+
+/** Shape of a circular convolution: input `[n, h, w, cin]`, filter `[kh, kw, cin, cout]`. */
+export interface CircularConvGeometry {
+  /** Images (frames) in the batch. */
+  n: number;
+  /** Grid height (a power of two). */
+  h: number;
+  /** Grid width (a power of two). */
+  w: number;
+  /** Input channels. */
+  cin: number;
+  /** Filter height (odd, ≤ h). */
+  kh: number;
+  /** Filter width (odd, ≤ w). */
+  kw: number;
+  /** Output channels. */
+  cout: number;
+}
+
+const pow2 = (v: number): boolean => Number.isInteger(v) && v >= 2 && (v & (v - 1)) === 0;
+const odd = (v: number): boolean => Number.isInteger(v) && v >= 1 && v % 2 === 1;
+
+/**
+ * Whether the FFT path can run a circular convolution of this shape: power-of-two grid sides
+ * (at least 2), odd filter sides no larger than the grid.
+ *
+ * @example
+ * ```ts
+ * import { fftConvSupported } from "./wasm_fft_conv.ts";
+ * console.log(fftConvSupported(64, 64, 5, 5), fftConvSupported(48, 64, 5, 5)); // true false
+ * ```
+ */
+export function fftConvSupported(h: number, w: number, kh: number, kw: number): boolean {
+  return pow2(h) && pow2(w) && odd(kh) && odd(kw) && kh <= h && kw <= w;
+}
+
+function check(g: CircularConvGeometry): void {
+  for (const k of ["n", "h", "w", "cin", "kh", "kw", "cout"] as const) {
+    if (!Number.isInteger(g[k]) || g[k] < 1) {
+      throw new SoadError(`fft conv geometry: ${k} must be a positive integer, got ${g[k]}`);
+    }
+  }
+  if (!fftConvSupported(g.h, g.w, g.kh, g.kw)) {
+    throw new SoadError(
+      `fft conv: needs power-of-two grid sides and odd filter sides no larger than the grid, ` +
+        `got a ${g.kh}×${g.kw} filter on ${g.h}×${g.w}`,
+    );
+  }
+}
+
+function sizes(a: Float32Array, want: number, what: string): void {
+  if (a.length !== want) {
+    throw new SoadError(`fft conv: the ${what} has ${a.length} values, expected ${want}`);
+  }
+}
+
+const up = (v: number, m: number): number => Math.ceil(v / m) * m;
+
+/** Bump allocator over the engine heap: byte offsets of 64-byte aligned float arrays. */
+class Layout {
+  end: number;
+  constructor(start: number) {
+    this.end = start;
+  }
+  take(floats: number): number {
+    const at = this.end;
+    this.end += al(floats);
+    return at;
+  }
+}
+
+/** cos, sin(2πk/m) for k < m, into the heap at `at`. */
+function writeTwiddles(F: Float32Array, at: number, m: number): void {
+  const o = at >> 2;
+  for (let k = 0; k < m; k++) {
+    F[o + 2 * k] = Math.cos((2 * Math.PI * k) / m);
+    F[o + 2 * k + 1] = Math.sin((2 * Math.PI * k) / m);
+  }
+}
+
+/** Copies rows of `c` floats into rows of `cp` (zero padded) at byte offset `at`. */
+function writePadded(F: Float32Array, at: number, src: Float32Array, c: number, cp: number) {
+  const o = at >> 2, rows = src.length / c;
+  if (c === cp) {
+    F.set(src, o);
+    return;
+  }
+  F.fill(0, o, o + rows * cp);
+  for (let r = 0; r < rows; r++) F.set(src.subarray(r * c, r * c + c), o + r * cp);
+}
+
+/**
+ * Half-plane spectra `s` of `count` images `x` of `c` channels (padded to `cp`), or (inverse) the
+ * images from the spectra, on the engine's threads.
+ */
+function fftImages(
+  x: number,
+  s: number,
+  g: CircularConvGeometry,
+  count: number,
+  c: number,
+  cp: number,
+  tw: number,
+  z: [number, number],
+  inverse: boolean,
+): void {
+  const { h, w } = g;
+  const m = Math.max(h, w);
+  getEngine().run(
+    inverse ? "fft_inv_images" : "fft_fwd_images",
+    (lo, hi, part) =>
+      inverse
+        ? [s, x, h, w, c, cp, tw, m, z[part], lo, hi]
+        : [x, s, h, w, c, cp, tw, m, z[part], lo, hi],
+    count,
+    count * h * w * cp * 2 * Math.log2(h * w),
+  );
+}
+
+/**
+ * Circular 2-D convolution (cross-correlation, "same" size, wrapping on both axes) plus optional
+ * bias by the FFT: `out[b, y, x, o] = bias[o] + Σ_{u,v,i} x[b, (y + u − rh) mod h, (x + v − rw)
+ * mod w, i] · f[u, v, i, o]` with rh = (kh − 1)/2, rw = (kw − 1)/2. x `[n, h, w, cin]`
+ * (unpadded), filter `[kh, kw, cin, cout]`, out `[n, h, w, cout]`.
+ *
+ * @example
+ * ```ts
+ * import { wasmCircularConvFFT } from "./wasm_fft_conv.ts";
+ * const out = new Float32Array(4);
+ * wasmCircularConvFFT(new Float32Array([1, 2, 3, 4]), new Float32Array([0, 0, 1]), null,
+ *   { n: 1, h: 2, w: 2, cin: 1, kh: 1, kw: 3, cout: 1 }, out);
+ * console.log(Array.from(out, Math.round)); // [2, 1, 4, 3]: x shifted left by one, wrapping
+ * ```
+ */
+export function wasmCircularConvFFT(
+  x: Float32Array,
+  filter: Float32Array,
+  bias: Float32Array | null,
+  g: CircularConvGeometry,
+  out: Float32Array,
+): void {
+  check(g);
+  const { n, h, w, cin, kh, kw, cout } = g;
+  sizes(x, n * h * w * cin, "input");
+  sizes(filter, kh * kw * cin * cout, "filter");
+  if (bias) sizes(bias, cout, "bias");
+  sizes(out, n * h * w * cout, "output");
+  const e = getEngine(), ex = e.exports;
+  const cip = up(cin, 4), cop = up(cout, 8), wh = w / 2 + 1, m = Math.max(h, w);
+  const L = new Layout(e.heap);
+  const tw = L.take(2 * m), px = L.take(x.length), pg = L.take(kh * kw * cin * cop);
+  const pb = L.take(cop), pt = L.take(kh * wh * cin * 2 * cop), pp = L.take(h * wh * cin * 2 * cop);
+  const sx = L.take(n * h * wh * 2 * cip), sy = L.take(n * h * wh * 2 * cop);
+  const zl = w * 2 * Math.max(cip, cop), z: [number, number] = [L.take(zl), L.take(zl)];
+  const po = L.take(out.length);
+  const F = e.reserve(L.end - e.heap);
+  writeTwiddles(F, tw, m);
+  F.set(x, px >> 2);
+  writePadded(F, pg, filter, cout, cop);
+  if (bias) writePadded(F, pb, bias, cout, cop);
+  // the filter's spectrum, the input's, their product, back
+  ex.kdft_rows(pg, pt, kh, kw, cin, cop, w, tw, m);
+  e.run(
+    "kdft_cols",
+    (lo, hi) => [pt, pp, kh, cin, cop, h, w, tw, m, lo, hi],
+    h,
+    h * wh * cin * cop * kh,
+  );
+  fftImages(px, sx, g, n, cin, cip, tw, z, false);
+  e.run(
+    "spec_mul",
+    (lo, hi) => [sx, pp, bias ? pb : 0, sy, n, h, wh, cin, cip, cop, lo, hi],
+    h,
+    n * h * wh * cin * cop * 4,
+  );
+  fftImages(po, sy, g, n, cout, cop, tw, z, true);
+  out.set(F.subarray(po >> 2, (po >> 2) + out.length));
+}
+
+/**
+ * Filter gradient of {@link wasmCircularConvFFT}: `out[u, v, i, o] = Σ_{b,y,x} x[b, (y + u − rh)
+ * mod h, (x + v − rw) mod w, i] · dy[b, y, x, o]` (`[kh, kw, cin, cout]`), from the (unpadded)
+ * input and the output cotangent, by the FFT.
+ *
+ * @example
+ * ```ts
+ * import { wasmCircularFilterGradFFT } from "./wasm_fft_conv.ts";
+ * const dg = new Float32Array(3);
+ * wasmCircularFilterGradFFT(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 0]),
+ *   { n: 1, h: 2, w: 2, cin: 1, kh: 1, kw: 3, cout: 1 }, dg);
+ * console.log(Array.from(dg, Math.round)); // [2, 1, 2]
+ * ```
+ */
+export function wasmCircularFilterGradFFT(
+  x: Float32Array,
+  dy: Float32Array,
+  g: CircularConvGeometry,
+  out: Float32Array,
+): void {
+  check(g);
+  const { n, h, w, cin, kh, kw, cout } = g;
+  sizes(x, n * h * w * cin, "input");
+  sizes(dy, n * h * w * cout, "output cotangent");
+  sizes(out, kh * kw * cin * cout, "filter gradient");
+  const e = getEngine();
+  const cip = up(cin, 4), cop = up(cout, 8), wh = w / 2 + 1, m = Math.max(h, w);
+  const L = new Layout(e.heap);
+  const tw = L.take(2 * m), px = L.take(x.length), pd = L.take(dy.length);
+  const sx = L.take(n * h * wh * 2 * cip), sd = L.take(n * h * wh * 2 * cop);
+  const tl = kh * wh * cin * 2 * cop, gl = kh * kw * cin * cop;
+  const tp = [L.take(tl), L.take(tl)], dg = [L.take(gl), L.take(gl)];
+  const zl = w * 2 * Math.max(cip, cop), z: [number, number] = [L.take(zl), L.take(zl)];
+  const F = e.reserve(L.end - e.heap);
+  writeTwiddles(F, tw, m);
+  F.set(x, px >> 2);
+  F.set(dy, pd >> 2);
+  fftImages(px, sx, g, n, cin, cip, tw, z, false);
+  fftImages(pd, sd, g, n, cout, cop, tw, z, false);
+  const split = e.run(
+    "spec_wgrad",
+    (lo, hi, part) => [sx, sd, tp[part], dg[part], n, h, w, cin, cip, cop, kh, kw, tw, m, lo, hi],
+    h,
+    n * h * wh * cin * cop * 4,
+  );
+  const V = F, a = dg[0] >> 2, b = dg[1] >> 2;
+  for (let r = 0; r < kh * kw * cin; r++) {
+    for (let o = 0; o < cout; o++) {
+      out[r * cout + o] = split ? V[a + r * cop + o] + V[b + r * cop + o] : V[a + r * cop + o];
+    }
+  }
+}

@@ -1,0 +1,202 @@
+// Circular convolutions by the FFT (wasm/fft_conv.c via src/backend/wasm_fft_conv.ts) against
+// float64 circular references: forward (with and without bias) and filter gradient over grids
+// from 2×2 to 32×16, channel counts with every tail (not multiples of 4 or 8), 1×5 / 3×3 / 5×5
+// filters, on one and two threads; and the U-Net's conv op with method fft = method direct for
+// the value and all gradients.
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../src/backend/select.ts";
+import { closeConvThreads, setConvThreads } from "../src/backend/wasm_conv.ts";
+import {
+  type CircularConvGeometry,
+  fftConvSupported,
+  wasmCircularConvFFT,
+  wasmCircularFilterGradFFT,
+} from "../src/backend/wasm_fft_conv.ts";
+import { conv2dPadded, setCircularConvMethod } from "../src/diffusion/circular_conv.ts";
+import { SoadError } from "../src/errors.ts";
+import { Rng } from "../src/rng.ts";
+
+const mod = (a: number, n: number) => ((a % n) + n) % n;
+
+/** x[b, (y + u − rh) mod h, (x + v − rw) mod w, i] at flat index (input offset). */
+function xAt(g: CircularConvGeometry, b: number, y: number, x: number, u: number, v: number) {
+  const yy = mod(y + u - (g.kh - 1) / 2, g.h), xx = mod(x + v - (g.kw - 1) / 2, g.w);
+  return ((b * g.h + yy) * g.w + xx) * g.cin;
+}
+
+function refForward(
+  x: Float32Array,
+  f: Float32Array,
+  bias: Float32Array | null,
+  g: CircularConvGeometry,
+) {
+  const out = new Float64Array(g.n * g.h * g.w * g.cout);
+  for (let b = 0; b < g.n; b++) {
+    for (let y = 0; y < g.h; y++) {
+      for (let xx = 0; xx < g.w; xx++) {
+        for (let o = 0; o < g.cout; o++) {
+          let acc = bias ? bias[o] : 0;
+          for (let u = 0; u < g.kh; u++) {
+            for (let v = 0; v < g.kw; v++) {
+              const x0 = xAt(g, b, y, xx, u, v);
+              for (let i = 0; i < g.cin; i++) {
+                acc += x[x0 + i] * f[((u * g.kw + v) * g.cin + i) * g.cout + o];
+              }
+            }
+          }
+          out[((b * g.h + y) * g.w + xx) * g.cout + o] = acc;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function refFilterGrad(x: Float32Array, dy: Float32Array, g: CircularConvGeometry) {
+  const out = new Float64Array(g.kh * g.kw * g.cin * g.cout);
+  for (let b = 0; b < g.n; b++) {
+    for (let y = 0; y < g.h; y++) {
+      for (let xx = 0; xx < g.w; xx++) {
+        const d0 = ((b * g.h + y) * g.w + xx) * g.cout;
+        for (let u = 0; u < g.kh; u++) {
+          for (let v = 0; v < g.kw; v++) {
+            const x0 = xAt(g, b, y, xx, u, v);
+            for (let i = 0; i < g.cin; i++) {
+              const w0 = ((u * g.kw + v) * g.cin + i) * g.cout;
+              for (let o = 0; o < g.cout; o++) out[w0 + o] += x[x0 + i] * dy[d0 + o];
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const randn = (n: number, rng: Rng) => new Float32Array(n).map(() => rng.normal());
+
+/** max |a − ref| / max(1, max |ref|). */
+function relErr(a: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let e = 0, m = 1;
+  for (let i = 0; i < ref.length; i++) {
+    e = Math.max(e, Math.abs(a[i] - ref[i]));
+    m = Math.max(m, Math.abs(ref[i]));
+  }
+  return e / m;
+}
+
+const GEOMETRIES: CircularConvGeometry[] = [
+  { n: 1, h: 2, w: 2, cin: 1, kh: 1, kw: 1, cout: 1 },
+  { n: 1, h: 4, w: 4, cin: 1, kh: 3, kw: 3, cout: 1 },
+  { n: 2, h: 8, w: 16, cin: 3, kh: 5, kw: 5, cout: 6 },
+  { n: 3, h: 16, w: 8, cin: 6, kh: 1, kw: 5, cout: 9 },
+  { n: 1, h: 4, w: 8, cin: 10, kh: 3, kw: 3, cout: 17 },
+  // large enough to be split over two threads
+  { n: 5, h: 32, w: 16, cin: 16, kh: 5, kw: 5, cout: 24 },
+];
+
+Deno.test("fft conv: forward and filter gradient = float64 circular reference, 1 and 2 threads", {
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  try {
+    for (const threads of [1, 2]) {
+      assert.equal(await setConvThreads(threads), threads);
+      for (const g of GEOMETRIES) {
+        const r = new Rng(g.h * 100 + g.cin + threads);
+        const x = randn(g.n * g.h * g.w * g.cin, r);
+        const f = randn(g.kh * g.kw * g.cin * g.cout, r);
+        const b = randn(g.cout, r);
+        const dy = randn(g.n * g.h * g.w * g.cout, r);
+        const key = `${JSON.stringify(g)} on ${threads} thread(s)`;
+        const out = new Float32Array(g.n * g.h * g.w * g.cout);
+        wasmCircularConvFFT(x, f, b, g, out);
+        const e = relErr(out, refForward(x, f, b, g));
+        assert.ok(e < 5e-6, `forward ${key}: rel err ${e}`);
+        wasmCircularConvFFT(x, f, null, g, out);
+        assert.ok(relErr(out, refForward(x, f, null, g)) < 5e-6, `forward without bias ${key}`);
+        const dw = new Float32Array(f.length);
+        wasmCircularFilterGradFFT(x, dy, g, dw);
+        const ew = relErr(dw, refFilterGrad(x, dy, g));
+        assert.ok(ew < 5e-6, `filter grad ${key}: rel err ${ew}`);
+      }
+    }
+  } finally {
+    closeConvThreads();
+  }
+});
+
+Deno.test("fft conv: supported shapes; bad geometry and sizes throw SoadError", () => {
+  assert.equal(fftConvSupported(64, 32, 5, 5), true);
+  assert.equal(fftConvSupported(48, 64, 5, 5), false); // not a power of two
+  assert.equal(fftConvSupported(64, 64, 4, 5), false); // even filter
+  assert.equal(fftConvSupported(4, 4, 5, 5), false); // filter larger than the grid
+  const g = { n: 1, h: 4, w: 4, cin: 1, kh: 3, kw: 3, cout: 1 };
+  assert.throws(
+    () =>
+      wasmCircularConvFFT(new Float32Array(15), new Float32Array(9), null, g, new Float32Array(16)),
+    (e: unknown) => e instanceof SoadError && /input has 15 values, expected 16/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      wasmCircularConvFFT(
+        new Float32Array(12),
+        new Float32Array(9),
+        null,
+        { ...g, h: 3 },
+        new Float32Array(12),
+      ),
+    (e: unknown) => e instanceof SoadError && /power-of-two grid/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      wasmCircularFilterGradFFT(
+        new Float32Array(16),
+        new Float32Array(16),
+        { ...g, cout: 0 },
+        new Float32Array(0),
+      ),
+    (e: unknown) => e instanceof SoadError && /cout must be a positive integer/.test(e.message),
+  );
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () => setCircularConvMethod("winograd" as any),
+    (e: unknown) => e instanceof SoadError && /auto, fft or direct/.test(e.message),
+  );
+});
+
+Deno.test("fft conv: the U-Net conv op by FFT = direct (value, input, filter and bias gradients)", async () => {
+  await selectBackend({ prefer: "wasm", quiet: true });
+  const run = (method: "fft" | "direct", paramGrads: boolean) => {
+    const before = setCircularConvMethod(method);
+    try {
+      return tf.tidy(() => {
+        const x = tf.randomNormal([3, 16, 8, 6], 0, 1, "float32", 1) as tf.Tensor4D;
+        const f = tf.randomNormal([5, 5, 6, 10], 0, 0.3, "float32", 2) as tf.Tensor4D;
+        const b = tf.randomNormal([10], 0, 1, "float32", 3) as tf.Tensor1D;
+        const w = tf.randomNormal([3, 16, 8, 10], 0, 1, "float32", 4);
+        const loss = (xi: tf.Tensor, fi: tf.Tensor, bi: tf.Tensor) =>
+          tf.sum(tf.mul(
+            conv2dPadded(xi as tf.Tensor4D, fi as tf.Tensor4D, bi as tf.Tensor1D, { paramGrads }),
+            w,
+          ));
+        const y = conv2dPadded(x, f, b, { paramGrads });
+        const grads = paramGrads
+          ? tf.grads(loss)([x, f, b])
+          : [tf.grad((xi: tf.Tensor) => loss(xi, f, b))(x)];
+        return [y, ...grads].map((t) => t.dataSync().slice());
+      });
+    } finally {
+      setCircularConvMethod(before);
+    }
+  };
+  for (const paramGrads of [false, true]) {
+    const fft = run("fft", paramGrads), direct = run("direct", paramGrads);
+    assert.equal(fft.length, paramGrads ? 4 : 2);
+    for (let k = 0; k < fft.length; k++) {
+      const e = relErr(fft[k], direct[k]);
+      assert.ok(e < 5e-6, `paramGrads ${paramGrads}, output ${k}: rel err ${e}`);
+    }
+  }
+});
