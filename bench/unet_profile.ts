@@ -1,9 +1,9 @@
 /**
  * Profile of one U-Net training sample on wasm: kernel time by kernel name (with `--profile`;
  * `--shapes` adds the top kernels by input shapes), and the min wall and CPU times of denoise /
- * denoiseVjp / denoiseParamVjp at 1x9x4x64x64 over `reps` repetitions.
+ * denoiseVjp / denoiseParamVjp at 1x9x4xGxG (G = `--grid`, default 64) over `reps` repetitions.
  *
- *     deno run -A bench/unet_profile.ts [small|paper] [reps] [--profile] [--shapes] [--threads N]
+ *     deno run -A bench/unet_profile.ts [small|paper] [reps] [--profile] [--shapes] [--threads N] [--grid G]
  */
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
@@ -23,7 +23,9 @@ const reps = Number(Deno.args[1] ?? 3);
 const config: UNetConfig = which === "small"
   ? { channels: 4, widths: [4, 8, 16], blocks: 2, kernel: 5, frames: 9 }
   : paperUNetConfig(4);
-const shape: WindowShape = [1, 9, 4, 64, 64];
+const gi = Deno.args.indexOf("--grid");
+const grid = gi >= 0 ? Number(Deno.args[gi + 1]) : 64;
+const shape: WindowShape = [1, 9, 4, grid, grid];
 const size = shape.reduce((a, b) => a * b, 1);
 const rng = new Rng(1);
 const z = new Float32Array(size).map(() => rng.normal());

@@ -153,20 +153,14 @@ void fft_inv_images(float *s, float *y, int h, int w, int c, int cp, const float
   }
 }
 
-// cos and sin of 2π·j·d/n for integers j, d of either sign (n a power of two) from the table of
-// size m: index ((j·d) mod n)·(m/n), the mod by masking (two's complement)
-static inline float twc(const float *tw, int m, int n, int j, int d) {
-  return tw[2 * (((j * d) & (n - 1)) * (m / n))];
-}
-static inline float tws(const float *tw, int m, int n, int j, int d) {
-  return tw[2 * (((j * d) & (n - 1)) * (m / n)) + 1];
-}
+// The pruned DFTs over the filter taps read twiddle tables made by the caller:
+// tpw[v][b] = (cos, sin)(2π·v·(b − rw)/w) for v ≤ w/2, tph[u][a] = (cos, sin)(2π·u·(a − rh)/h).
 
 // Filter spectrum, step 1 (along w): t[a][v][ci][2][cop] = sum_b g[a][b][ci][·] e^{+2πi v·db/w}
 // for the filter g [kh][kw][cin][cop] (cop a multiple of 8, zero padded).
-void kdft_rows(const float *g, float *t, int kh, int kw, int cin, int cop, int w, const float *tw,
-               int m) {
-  const int wh = w / 2 + 1, rw = (kw - 1) / 2;
+void kdft_rows(const float *g, float *t, int kh, int kw, int cin, int cop, int w,
+               const float *tpw) {
+  const int wh = w / 2 + 1;
   for (int a = 0; a < kh; a++) {
     for (int v = 0; v < wh; v++) {
       for (int ci = 0; ci < cin; ci++) {
@@ -175,8 +169,9 @@ void kdft_rows(const float *g, float *t, int kh, int kw, int cin, int cop, int w
           v128_t sr = wasm_f32x4_splat(0.f), si = sr;
           for (int b = 0; b < kw; b++) {
             const v128_t gv = LD(g + (((long)a * kw + b) * cin + ci) * cop + o);
-            sr = FMA(gv, wasm_f32x4_splat(twc(tw, m, w, v, b - rw)), sr);
-            si = FMA(gv, wasm_f32x4_splat(tws(tw, m, w, v, b - rw)), si);
+            const float *e = tpw + 2 * (v * kw + b);
+            sr = FMA(gv, SPLAT(e), sr);
+            si = FMA(gv, SPLAT(e + 1), si);
           }
           ST(tr + o, sr);
           ST(ti + o, si);
@@ -188,12 +183,13 @@ void kdft_rows(const float *g, float *t, int kh, int kw, int cin, int cop, int w
 
 // Filter spectrum, step 2 (along h) for rows u in [u0, u1): p = conj(G)/(h·w), packed
 // [u][v][cop/8][cin][re 8, im 8], from t of kdft_rows.
-void kdft_cols(const float *t, float *p, int kh, int cin, int cop, int h, int w, const float *tw,
-               int m, int u0, int u1) {
-  const int wh = w / 2 + 1, rh = (kh - 1) / 2, nb = cop / 8;
-  const float scale = 1.f / ((float)h * (float)w);
+void kdft_cols(const float *t, float *p, int kh, int cin, int cop, int h, int w, const float *tph,
+               int u0, int u1) {
+  const int wh = w / 2 + 1, nb = cop / 8;
+  const v128_t scale = wasm_f32x4_splat(1.f / ((float)h * (float)w));
   const long ta = (long)wh * cin * 2 * cop;
   for (int u = u0; u < u1; u++) {
+    const float *eu = tph + 2 * u * kh;
     for (int v = 0; v < wh; v++) {
       float *pv = p + ((long)u * wh + v) * nb * cin * 16;
       for (int ci = 0; ci < cin; ci++) {
@@ -203,8 +199,7 @@ void kdft_cols(const float *t, float *p, int kh, int cin, int cop, int h, int w,
           for (int a = 0; a < kh; a++) {
             const float *tr = tv + a * ta + ob * 8;
             const v128_t xr0 = LD(tr), xr1 = LD(tr + 4), xi0 = LD(tr + cop), xi1 = LD(tr + cop + 4);
-            const v128_t c = wasm_f32x4_splat(scale * twc(tw, m, h, u, a - rh));
-            const v128_t s = wasm_f32x4_splat(scale * tws(tw, m, h, u, a - rh));
+            const v128_t c = SPLAT(eu + 2 * a), s = SPLAT(eu + 2 * a + 1);
             const v128_t sn = wasm_f32x4_neg(s);
             // (xr + i·xi)(c + i·s) = xr·c − xi·s + i(xr·s + xi·c)
             r0 = FMA(xi0, sn, FMA(xr0, c, r0));
@@ -213,10 +208,10 @@ void kdft_cols(const float *t, float *p, int kh, int cin, int cop, int h, int w,
             i1 = FMA(xi1, c, FMA(xr1, s, i1));
           }
           float *d = pv + ((long)ob * cin + ci) * 16;
-          ST(d, r0);
-          ST(d + 4, r1);
-          ST(d + 8, i0);
-          ST(d + 12, i1);
+          ST(d, vmul(r0, scale));
+          ST(d + 4, vmul(r1, scale));
+          ST(d + 8, vmul(i0, scale));
+          ST(d + 12, vmul(i1, scale));
         }
       }
     }
@@ -296,9 +291,9 @@ void spec_mul(const float *x, const float *p, const float *bias, float *y, int n
 // accumulated) from the spectra x (cip) and dy (cop) of all n images; tp is this thread's scratch
 // of kh·wh·cin·2·cop floats.
 void spec_wgrad(const float *x, const float *dy, float *tp, float *dg, int n, int h, int w,
-                int cin, int cip, int cop, int kh, int kw, const float *tw, int m, int u0,
-                int u1) {
-  const int wh = w / 2 + 1, rh = (kh - 1) / 2, rw = (kw - 1) / 2;
+                int cin, int cip, int cop, int kh, int kw, const float *tph, const float *tpw,
+                int u0, int u1) {
+  const int wh = w / 2 + 1;
   const long fx = 2L * cip, fy = 2L * cop, ix = (long)h * wh * fx, iy = (long)h * wh * fy;
   const long tsz = (long)kh * wh * cin * 2 * cop;
   const v128_t zero = wasm_f32x4_splat(0.f);
@@ -331,8 +326,7 @@ void spec_wgrad(const float *x, const float *dy, float *tp, float *dg, int n, in
             ei1 = FMA(yi1, zn, FMA(yr1, zi, ei1));
           }
           for (int a = 0; a < kh; a++) {
-            const v128_t c = wasm_f32x4_splat(twc(tw, m, h, u, a - rh));
-            const v128_t s = wasm_f32x4_splat(tws(tw, m, h, u, a - rh));
+            const v128_t c = SPLAT(tph + 2 * (u * kh + a)), s = SPLAT(tph + 2 * (u * kh + a) + 1);
             const v128_t sn = wasm_f32x4_neg(s);
             float *tr = tp + (((long)a * wh + v) * cin + ci) * 2 * cop + o, *ti = tr + cop;
             ST(tr, FMA(di0, sn, FMA(dr0, c, LD(tr))));
@@ -351,21 +345,24 @@ void spec_wgrad(const float *x, const float *dy, float *tp, float *dg, int n, in
       }
     }
   }
-  // dg[a][b] = (1/hw) sum_v c_v Re(t[a][v] e^{+2πi v·db/w}), c_v = 1 at v = 0 and w/2, else 2
+  // dg[a][b] = (1/hw) sum_v c_v Re(t[a][v] e^{+2πi v·db/w}), c_v = 1 at v = 0 and w/2, else 2;
+  // the first v writes, the others add
   const float scale = 1.f / ((float)h * (float)w);
   for (int a = 0; a < kh; a++) {
     for (int b = 0; b < kw; b++) {
-      for (int ci = 0; ci < cin; ci++) {
-        float *d = dg + (((long)a * kw + b) * cin + ci) * cop;
-        for (int o = 0; o < cop; o += 4) {
-          v128_t acc = zero;
-          for (int v = 0; v < wh; v++) {
-            const float cv = (v == 0 || v == w / 2 ? 1.f : 2.f) * scale;
-            const float *tr = tp + (((long)a * wh + v) * cin + ci) * 2 * cop + o;
-            acc = FMA(LD(tr), wasm_f32x4_splat(cv * twc(tw, m, w, v, b - rw)), acc);
-            acc = FMA(LD(tr + cop), wasm_f32x4_splat(-cv * tws(tw, m, w, v, b - rw)), acc);
+      float *d = dg + ((long)a * kw + b) * cin * cop;
+      for (int v = 0; v < wh; v++) {
+        const float cv = (v == 0 || v == w / 2 ? 1.f : 2.f) * scale;
+        const v128_t c = wasm_f32x4_splat(cv * tpw[2 * (v * kw + b)]);
+        const v128_t sn = wasm_f32x4_splat(-cv * tpw[2 * (v * kw + b) + 1]);
+        const float *tv = tp + ((long)a * wh + v) * cin * 2 * cop;
+        for (int ci = 0; ci < cin; ci++) {
+          const float *tr = tv + (long)ci * 2 * cop;
+          float *dc = d + (long)ci * cop;
+          for (int o = 0; o < cop; o += 4) {
+            const v128_t acc = FMA(LD(tr + cop + o), sn, vmul(LD(tr + o), c));
+            ST(dc + o, v == 0 ? acc : vadd(LD(dc + o), acc));
           }
-          ST(d + o, acc);
         }
       }
     }

@@ -14,6 +14,11 @@ export const CONV_JOBS = [
   "kdft_cols",
   "spec_mul",
   "spec_wgrad",
+  "silu_fwd",
+  "silu_bwd",
+  "ln_fwd",
+  "ln_bwd",
+  "col_sum",
 ] as const;
 
 /** A job of {@link CONV_JOBS} other than exit. */

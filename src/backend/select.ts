@@ -23,6 +23,23 @@ for (const name of ["webgpu", "wasm"]) {
   }
 }
 
+// tfjs-wasm's Identity copies its input (tfjs's custom gradients run it on every input and output:
+// ~380 copies per U-Net training pass); tensors are immutable, so share the data instead, as the
+// cpu and webgl backends do.
+interface RefCounting {
+  incRef(dataId: tf.DataId): void;
+}
+tf.unregisterKernel("Identity", "wasm");
+tf.registerKernel({
+  kernelName: "Identity",
+  backendName: "wasm",
+  kernelFunc: ({ inputs, backend }) => {
+    const x = inputs.x as tf.TensorInfo;
+    (backend as unknown as RefCounting).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  },
+});
+
 /** Names of the backends {@link selectBackend} can choose. */
 export type BackendName = "webgpu" | "wasm" | "cpu";
 

@@ -92,6 +92,21 @@ function writeTwiddles(F: Float32Array, at: number, m: number): void {
   }
 }
 
+/**
+ * Twiddles of the pruned DFT over `k` filter taps along an axis of `n`: `[j][tap]` = (cos, sin)
+ * of 2π·j·(tap − (k − 1)/2)/n for the frequencies j < `count`, into the heap at `at`.
+ */
+function writeTapTwiddles(F: Float32Array, at: number, n: number, k: number, count: number) {
+  const o = at >> 2, r = (k - 1) / 2;
+  for (let j = 0; j < count; j++) {
+    for (let t = 0; t < k; t++) {
+      const a = (2 * Math.PI * ((j * (t - r)) % n)) / n;
+      F[o + 2 * (j * k + t)] = Math.cos(a);
+      F[o + 2 * (j * k + t) + 1] = Math.sin(a);
+    }
+  }
+}
+
 /** Copies rows of `c` floats into rows of `cp` (zero padded) at byte offset `at`. */
 function writePadded(F: Float32Array, at: number, src: Float32Array, c: number, cp: number) {
   const o = at >> 2, rows = src.length / c;
@@ -162,21 +177,24 @@ export function wasmCircularConvFFT(
   const e = getEngine(), ex = e.exports;
   const cip = up(cin, 4), cop = up(cout, 8), wh = w / 2 + 1, m = Math.max(h, w);
   const L = new Layout(e.heap);
-  const tw = L.take(2 * m), px = L.take(x.length), pg = L.take(kh * kw * cin * cop);
+  const tw = L.take(2 * m), tph = L.take(2 * h * kh), tpw = L.take(2 * wh * kw);
+  const px = L.take(x.length), pg = L.take(kh * kw * cin * cop);
   const pb = L.take(cop), pt = L.take(kh * wh * cin * 2 * cop), pp = L.take(h * wh * cin * 2 * cop);
   const sx = L.take(n * h * wh * 2 * cip), sy = L.take(n * h * wh * 2 * cop);
   const zl = w * 2 * Math.max(cip, cop), z: [number, number] = [L.take(zl), L.take(zl)];
   const po = L.take(out.length);
   const F = e.reserve(L.end - e.heap);
   writeTwiddles(F, tw, m);
+  writeTapTwiddles(F, tph, h, kh, h);
+  writeTapTwiddles(F, tpw, w, kw, wh);
   F.set(x, px >> 2);
   writePadded(F, pg, filter, cout, cop);
   if (bias) writePadded(F, pb, bias, cout, cop);
   // the filter's spectrum, the input's, their product, back
-  ex.kdft_rows(pg, pt, kh, kw, cin, cop, w, tw, m);
+  ex.kdft_rows(pg, pt, kh, kw, cin, cop, w, tpw);
   e.run(
     "kdft_cols",
-    (lo, hi) => [pt, pp, kh, cin, cop, h, w, tw, m, lo, hi],
+    (lo, hi) => [pt, pp, kh, cin, cop, h, w, tph, lo, hi],
     h,
     h * wh * cin * cop * kh,
   );
@@ -219,20 +237,27 @@ export function wasmCircularFilterGradFFT(
   const e = getEngine();
   const cip = up(cin, 4), cop = up(cout, 8), wh = w / 2 + 1, m = Math.max(h, w);
   const L = new Layout(e.heap);
-  const tw = L.take(2 * m), px = L.take(x.length), pd = L.take(dy.length);
+  const tw = L.take(2 * m), tph = L.take(2 * h * kh), tpw = L.take(2 * wh * kw);
+  const px = L.take(x.length), pd = L.take(dy.length);
   const sx = L.take(n * h * wh * 2 * cip), sd = L.take(n * h * wh * 2 * cop);
   const tl = kh * wh * cin * 2 * cop, gl = kh * kw * cin * cop;
   const tp = [L.take(tl), L.take(tl)], dg = [L.take(gl), L.take(gl)];
   const zl = w * 2 * Math.max(cip, cop), z: [number, number] = [L.take(zl), L.take(zl)];
   const F = e.reserve(L.end - e.heap);
   writeTwiddles(F, tw, m);
+  writeTapTwiddles(F, tph, h, kh, h);
+  writeTapTwiddles(F, tpw, w, kw, wh);
   F.set(x, px >> 2);
   F.set(dy, pd >> 2);
   fftImages(px, sx, g, n, cin, cip, tw, z, false);
   fftImages(pd, sd, g, n, cout, cop, tw, z, false);
   const split = e.run(
     "spec_wgrad",
-    (lo, hi, part) => [sx, sd, tp[part], dg[part], n, h, w, cin, cip, cop, kh, kw, tw, m, lo, hi],
+    (
+      lo,
+      hi,
+      part,
+    ) => [sx, sd, tp[part], dg[part], n, h, w, cin, cip, cop, kh, kw, tph, tpw, lo, hi],
     h,
     n * h * wh * cin * cop * 4,
   );

@@ -23,6 +23,7 @@ import {
   convValidWasm,
 } from "./wasm_conv_ops.ts";
 import { fftConvSupported } from "../backend/wasm_fft_conv.ts";
+import { columnSumWasm, fusedChannelsOk } from "./wasm_pointwise_ops.ts";
 import { SoadError } from "../errors.ts";
 
 /** How a convolution pads its input. */
@@ -98,7 +99,9 @@ function padInOp(x: tf.Tensor4D, ph: number, pw: number, mode: PadMode): tf.Tens
 
 /** Gradient of a bias added on the last axis: the sum over all other axes. */
 function biasGrad(dy: tf.Tensor): tf.Tensor1D {
-  if (onWasm(dy)) return sumLeadingWasm(dy);
+  if (onWasm(dy)) {
+    return fusedChannelsOk(dy.shape[dy.rank - 1]) ? columnSumWasm(dy) : sumLeadingWasm(dy);
+  }
   return tf.sum(dy, [...Array(dy.rank - 1).keys()]) as tf.Tensor1D;
 }
 

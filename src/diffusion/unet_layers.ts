@@ -10,6 +10,14 @@ import * as tf from "@tensorflow/tfjs";
 import { conv2dPadded, customOp, dense } from "./circular_conv.ts";
 import { N_FREQ } from "./unet_config.ts";
 import { onWasm, sumLeadingWasm } from "./wasm_heap_kernels.ts";
+import {
+  columnSumWasm,
+  fusedChannelsOk,
+  layerNormGradWasm,
+  layerNormWasm,
+  siluGradWasm,
+  siluWasm,
+} from "./wasm_pointwise_ops.ts";
 
 /** Where the layers get their parameters (by PyTorch name) and how they differentiate. */
 export interface ParamSource {
@@ -40,6 +48,14 @@ export interface Fold {
  * ```
  */
 export function silu<T extends tf.Tensor>(x: T): T {
+  if (onWasm(x)) {
+    // one fused pass each way on the conv engine
+    const op = customOp(([xi], save) => {
+      save([xi]);
+      return { value: siluWasm(xi), gradFunc: (dy, [xs]) => siluGradWasm(xs, dy) };
+    });
+    return op(x) as T;
+  }
   // one saved tensor instead of the three clones tfjs's sigmoid·mul gradients would keep
   const op = customOp(([xi], save) => {
     save([xi]);
@@ -75,6 +91,21 @@ export function channelLayerNorm<T extends tf.Tensor>(
   bias: tf.Tensor,
   paramGrads = true,
 ): T {
+  if (onWasm(x) && fusedChannelsOk(x.shape[x.rank - 1])) {
+    // one fused pass each way on the conv engine
+    const op = customOp(([xi, wi, bi], save) => {
+      const [y, xhat, r] = layerNormWasm(xi, wi, bi);
+      save([xhat, r, wi]);
+      return {
+        value: y,
+        gradFunc: (dy, [xh, rs, ws]) => {
+          const g = layerNormGradWasm(dy, xh, rs, ws, paramGrads);
+          return paramGrads ? g : [g[0], tf.zerosLike(ws), tf.zerosLike(ws)];
+        },
+      };
+    });
+    return op(x, weight, bias) as T;
+  }
   const op = customOp(([xi, wi, bi], save) => {
     const mean = tf.mean(xi, -1, true);
     const d = tf.sub(xi, mean);
@@ -100,7 +131,7 @@ export function channelLayerNorm<T extends tf.Tensor>(
 
 /** Sum over every axis but the last (`[..., c]` → `[c]`). */
 function sumLeading(x: tf.Tensor): tf.Tensor {
-  if (onWasm(x)) return sumLeadingWasm(x);
+  if (onWasm(x)) return fusedChannelsOk(x.shape[x.rank - 1]) ? columnSumWasm(x) : sumLeadingWasm(x);
   return tf.sum(x, [...Array(x.rank - 1).keys()]);
 }
 
