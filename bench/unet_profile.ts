@@ -1,9 +1,9 @@
 /**
  * Profile of one U-Net training sample on wasm: kernel time by kernel name (with `--profile`;
  * `--shapes` adds the top kernels by input shapes), and the min wall and CPU times of denoise /
- * denoiseVjp / denoiseParamVjp at 1x9x4xGxG (G = `--grid`, default 64) over `reps` repetitions.
+ * denoiseVjp / denoiseParamVjp at Bx9x4xGxG (G = `--grid`, default 64; B = `--batch`, default 1) over `reps` repetitions.
  *
- *     deno run -A bench/unet_profile.ts [small|paper] [reps] [--profile] [--shapes] [--threads N] [--grid G]
+ *     deno run -A bench/unet_profile.ts [small|paper] [reps] [--profile] [--shapes] [--threads N] [--grid G] [--batch B]
  */
 import process from "node:process";
 import * as tf from "@tensorflow/tfjs";
@@ -25,12 +25,14 @@ const config: UNetConfig = which === "small"
   : paperUNetConfig(4);
 const gi = Deno.args.indexOf("--grid");
 const grid = gi >= 0 ? Number(Deno.args[gi + 1]) : 64;
-const shape: WindowShape = [1, 9, 4, grid, grid];
+const bi = Deno.args.indexOf("--batch");
+const batch = bi >= 0 ? Number(Deno.args[bi + 1]) : 1;
+const shape: WindowShape = [batch, 9, 4, grid, grid];
 const size = shape.reduce((a, b) => a * b, 1);
 const rng = new Rng(1);
 const z = new Float32Array(size).map(() => rng.normal());
 const w = new Float32Array(size).map(() => rng.normal());
-const t = new Float32Array([0.4]);
+const t = new Float32Array(batch).fill(0.4);
 const net = await createUNet(config, { seed: 1 });
 await net.denoiseParamVjp(z, shape, t, w);
 

@@ -166,22 +166,25 @@ Deno.test("fft conv: supported shapes; bad geometry and sizes throw SoadError", 
   );
 });
 
-Deno.test("fft conv: the U-Net conv op by FFT = direct (value, input, filter and bias gradients)", async () => {
+Deno.test("fft conv: the U-Net conv op by FFT = direct, stride 1 and 2 (value and all gradients)", async () => {
   await selectBackend({ prefer: "wasm", quiet: true });
-  const run = (method: "fft" | "direct", paramGrads: boolean) => {
+  const run = (method: "fft" | "direct", paramGrads: boolean, stride: 1 | 2) => {
     const before = setCircularConvMethod(method);
     try {
       return tf.tidy(() => {
         const x = tf.randomNormal([3, 16, 8, 6], 0, 1, "float32", 1) as tf.Tensor4D;
         const f = tf.randomNormal([5, 5, 6, 10], 0, 0.3, "float32", 2) as tf.Tensor4D;
         const b = tf.randomNormal([10], 0, 1, "float32", 3) as tf.Tensor1D;
-        const w = tf.randomNormal([3, 16, 8, 10], 0, 1, "float32", 4);
+        const w = tf.randomNormal([3, 16 / stride, 8 / stride, 10], 0, 1, "float32", 4);
         const loss = (xi: tf.Tensor, fi: tf.Tensor, bi: tf.Tensor) =>
           tf.sum(tf.mul(
-            conv2dPadded(xi as tf.Tensor4D, fi as tf.Tensor4D, bi as tf.Tensor1D, { paramGrads }),
+            conv2dPadded(xi as tf.Tensor4D, fi as tf.Tensor4D, bi as tf.Tensor1D, {
+              paramGrads,
+              stride,
+            }),
             w,
           ));
-        const y = conv2dPadded(x, f, b, { paramGrads });
+        const y = conv2dPadded(x, f, b, { paramGrads, stride });
         const grads = paramGrads
           ? tf.grads(loss)([x, f, b])
           : [tf.grad((xi: tf.Tensor) => loss(xi, f, b))(x)];
@@ -191,12 +194,14 @@ Deno.test("fft conv: the U-Net conv op by FFT = direct (value, input, filter and
       setCircularConvMethod(before);
     }
   };
-  for (const paramGrads of [false, true]) {
-    const fft = run("fft", paramGrads), direct = run("direct", paramGrads);
-    assert.equal(fft.length, paramGrads ? 4 : 2);
-    for (let k = 0; k < fft.length; k++) {
-      const e = relErr(fft[k], direct[k]);
-      assert.ok(e < 5e-6, `paramGrads ${paramGrads}, output ${k}: rel err ${e}`);
+  for (const stride of [1, 2] as const) {
+    for (const paramGrads of [false, true]) {
+      const fft = run("fft", paramGrads, stride), direct = run("direct", paramGrads, stride);
+      assert.equal(fft.length, paramGrads ? 4 : 2);
+      for (let k = 0; k < fft.length; k++) {
+        const e = relErr(fft[k], direct[k]);
+        assert.ok(e < 5e-6, `stride ${stride}, paramGrads ${paramGrads}, output ${k}: ${e}`);
+      }
     }
   }
 });

@@ -15,7 +15,13 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { adjointFilterWasm, circularPadWasm, onWasm, sumLeadingWasm } from "./wasm_heap_kernels.ts";
+import {
+  adjointFilterWasm,
+  circularPadWasm,
+  onWasm,
+  subsample2Wasm,
+  sumLeadingWasm,
+} from "./wasm_heap_kernels.ts";
 import {
   convCircularFFTWasm,
   convCircularFilterGradFFTWasm,
@@ -193,13 +199,20 @@ export function setCircularConvMethod(method: CircularConvMethod): CircularConvM
   return before;
 }
 
-/** Whether a convolution of x with a filter of `fShape` runs by the FFT. */
-function useFFT(x: tf.Tensor4D, fShape: number[], stride: 1 | 2, mode: PadMode): boolean {
-  if (circularMethod === "direct" || mode !== "circular" || stride !== 1 || !onWasm(x)) {
-    return false;
-  }
+/**
+ * Whether a convolution of x with a filter of `fShape` runs by the FFT (stride 2 as the stride-1
+ * convolution at full resolution, subsampled: cheaper than the direct kernels there too).
+ */
+function useFFT(x: tf.Tensor4D, fShape: number[], mode: PadMode): boolean {
+  if (circularMethod === "direct" || mode !== "circular" || !onWasm(x)) return false;
   const [kh, kw] = fShape;
   return kh * kw > 1 && fftConvSupported(x.shape[1], x.shape[2], kh, kw);
+}
+
+/** The circular convolution by the FFT at stride 1 or 2. */
+function fftConv(x: tf.Tensor4D, f: tf.Tensor4D, b: tf.Tensor1D | null, stride: 1 | 2) {
+  if (stride === 1) return convCircularFFTWasm(x, f, b);
+  return tf.tidy(() => subsample2Wasm(convCircularFFTWasm(x, f, b)));
 }
 
 /** Valid convolution (plus bias) of a padded input: the conv engine on wasm, else tfjs. */
@@ -223,7 +236,7 @@ function convForward(
   mode: PadMode,
 ): tf.Tensor4D {
   const [kh, kw] = f.shape;
-  if (useFFT(x, f.shape, stride, mode)) return convCircularFFTWasm(x, f, b);
+  if (useFFT(x, f.shape, mode)) return fftConv(x, f, b, stride);
   return tf.tidy(() => {
     return validConv(padInOp(x, (kh - 1) / 2, (kw - 1) / 2, mode), f, b, stride);
   });
@@ -238,8 +251,11 @@ function convInputGrad(
   adjoint?: tf.Tensor4D,
 ): tf.Tensor4D {
   const [kh, kw] = f.shape;
-  if (useFFT(dy, f.shape, stride, mode)) {
-    return tf.tidy(() => convCircularFFTWasm(dy, adjoint ?? adjointFilter(f), null));
+  if (useFFT(dy, f.shape, mode)) {
+    return tf.tidy(() => {
+      const d = stride === 2 ? zeroInsert(dy) : dy;
+      return convCircularFFTWasm(d, adjoint ?? adjointFilter(f), null);
+    });
   }
   return tf.tidy(() => {
     const d = stride === 2 ? zeroInsert(dy) : dy;
@@ -328,17 +344,24 @@ export function conv2dPadded(
     }));
     return op(x) as tf.Tensor4D;
   }
-  if (useFFT(x, filter.shape, stride, mode)) {
+  if (useFFT(x, filter.shape, mode)) {
     const op = customOp(([xi, fi, bi], save) => {
       save([xi, fi]);
       return {
-        value: convCircularFFTWasm(xi as tf.Tensor4D, fi as tf.Tensor4D, bi as tf.Tensor1D),
+        value: fftConv(xi as tf.Tensor4D, fi as tf.Tensor4D, bi as tf.Tensor1D, stride),
         gradFunc: (dy, saved) => {
           const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
           const d = dy as tf.Tensor4D;
           return [
             convInputGrad(d, fs, stride, mode),
-            convCircularFilterGradFFTWasm(xs, d, fs.shape[0], fs.shape[1]),
+            tf.tidy(() =>
+              convCircularFilterGradFFTWasm(
+                xs,
+                stride === 2 ? zeroInsert(d) : d,
+                fs.shape[0],
+                fs.shape[1],
+              )
+            ),
             biasGrad(d),
           ];
         },

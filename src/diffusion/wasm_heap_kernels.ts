@@ -97,6 +97,42 @@ export function circularPadWasm(x: tf.Tensor4D, ph: number, pw: number): tf.Tens
 }
 
 /**
+ * Every second row and column from the first, `[n, 2h, 2w, c]` → `[n, h, w, c]` (the stride-2
+ * subsampling; tfjs-wasm's StridedSlice is a slow generic loop), as pixel copies on the heap.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { subsample2Wasm } from "./wasm_heap_kernels.ts";
+ * await selectBackend({ prefer: "wasm", quiet: true });
+ * subsample2Wasm(tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1])).print(); // [[[[1]]]]
+ * ```
+ */
+export function subsample2Wasm(x: tf.Tensor4D): tf.Tensor4D {
+  return run(
+    "SoadSubsample2",
+    (xi, b) => {
+      const [n, h2, w2, c] = xi.shape;
+      const h = h2 >> 1, w = w2 >> 1;
+      const out = b.makeOutput([n, h, w, c], "float32");
+      const src = b.typedArrayFromHeap(xi), dst = b.typedArrayFromHeap(out);
+      for (let i = 0; i < n; i++) {
+        for (let r = 0; r < h; r++) {
+          const s0 = (i * h2 + 2 * r) * w2 * c, d0 = (i * h + r) * w * c;
+          for (let q = 0; q < w; q++) {
+            dst.set(src.subarray(s0 + 2 * q * c, s0 + 2 * q * c + c), d0 + q * c);
+          }
+        }
+      }
+      return out;
+    },
+    x,
+    {},
+  ) as tf.Tensor4D;
+}
+
+/**
  * The adjoint filter `[kh, kw, out, in]` of a filter `[kh, kw, in, out]`: flipped spatially, in
  * and out channels swapped (same values as `transpose(reverse(f, [0, 1]), [0, 1, 3, 2])`).
  *
