@@ -6,12 +6,12 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../src/backend/select.ts";
-import { closeConvThreads, setConvThreads } from "../src/backend/wasm_conv.ts";
+import { closeConvThreads, getEngine, setConvThreads } from "../src/backend/wasm_conv.ts";
 import {
   type CircularConvGeometry,
   fftConvSupported,
+  wasmCircularConvBackwardFFT,
   wasmCircularConvFFT,
-  wasmCircularFilterGradFFT,
 } from "../src/backend/wasm_fft_conv.ts";
 import { conv2dPadded, setCircularConvMethod } from "../src/diffusion/circular_conv.ts";
 import { SoadError } from "../src/errors.ts";
@@ -74,6 +74,45 @@ function refFilterGrad(x: Float32Array, dy: Float32Array, g: CircularConvGeometr
   return out;
 }
 
+/** Input gradient of the circular convolution (scatter of dy through the filter), float64. */
+function refInputGrad(f: Float32Array, dy: Float32Array, g: CircularConvGeometry) {
+  const out = new Float64Array(g.n * g.h * g.w * g.cin);
+  for (let b = 0; b < g.n; b++) {
+    for (let y = 0; y < g.h; y++) {
+      for (let xx = 0; xx < g.w; xx++) {
+        const d0 = ((b * g.h + y) * g.w + xx) * g.cout;
+        for (let u = 0; u < g.kh; u++) {
+          for (let v = 0; v < g.kw; v++) {
+            const x0 = xAt(g, b, y, xx, u, v);
+            for (let i = 0; i < g.cin; i++) {
+              const w0 = ((u * g.kw + v) * g.cin + i) * g.cout;
+              for (let o = 0; o < g.cout; o++) out[x0 + i] += f[w0 + o] * dy[d0 + o];
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The adjoint filter `[kh, kw, cout, cin]`: flipped, in/out swapped. */
+function adjointOf(f: Float32Array, g: CircularConvGeometry): Float32Array {
+  const out = new Float32Array(f.length);
+  for (let u = 0; u < g.kh; u++) {
+    for (let v = 0; v < g.kw; v++) {
+      for (let i = 0; i < g.cin; i++) {
+        for (let o = 0; o < g.cout; o++) {
+          const src = ((u * g.kw + v) * g.cin + i) * g.cout + o;
+          const dst = (((g.kh - 1 - u) * g.kw + (g.kw - 1 - v)) * g.cout + o) * g.cin + i;
+          out[dst] = f[src];
+        }
+      }
+    }
+  }
+  return out;
+}
+
 const randn = (n: number, rng: Rng) => new Float32Array(n).map(() => rng.normal());
 
 /** max |a − ref| / max(1, max |ref|). */
@@ -92,6 +131,8 @@ const GEOMETRIES: CircularConvGeometry[] = [
   { n: 2, h: 8, w: 16, cin: 3, kh: 5, kw: 5, cout: 6 },
   { n: 3, h: 16, w: 8, cin: 6, kh: 1, kw: 5, cout: 9 },
   { n: 1, h: 4, w: 8, cin: 10, kh: 3, kw: 3, cout: 17 },
+  // channel counts that are multiples of 4 but not of 8 (padded spectrum lanes)
+  { n: 3, h: 8, w: 8, cin: 12, kh: 5, kw: 5, cout: 4 },
   // large enough to be split over two threads
   { n: 5, h: 32, w: 16, cin: 16, kh: 5, kw: 5, cout: 24 },
 ];
@@ -110,16 +151,26 @@ Deno.test("fft conv: forward and filter gradient = float64 circular reference, 1
         const b = randn(g.cout, r);
         const dy = randn(g.n * g.h * g.w * g.cout, r);
         const key = `${JSON.stringify(g)} on ${threads} thread(s)`;
+        // poison the engine's scratch memory: padding lanes must be written, never read as is
+        const engine = getEngine();
+        engine.reserve(8 << 20).fill(NaN, engine.heap >> 2);
         const out = new Float32Array(g.n * g.h * g.w * g.cout);
         wasmCircularConvFFT(x, f, b, g, out);
         const e = relErr(out, refForward(x, f, b, g));
         assert.ok(e < 5e-6, `forward ${key}: rel err ${e}`);
         wasmCircularConvFFT(x, f, null, g, out);
         assert.ok(relErr(out, refForward(x, f, null, g)) < 5e-6, `forward without bias ${key}`);
-        const dw = new Float32Array(f.length);
-        wasmCircularFilterGradFFT(x, dy, g, dw);
-        const ew = relErr(dw, refFilterGrad(x, dy, g));
-        assert.ok(ew < 5e-6, `filter grad ${key}: rel err ${ew}`);
+        // the backward in one pass from the forward's input and the adjoint filter
+        const dx = new Float32Array(x.length), dg = new Float32Array(f.length);
+        const db = new Float32Array(g.cout);
+        wasmCircularConvBackwardFFT(dy, g, adjointOf(f, g), x, dx, dg, db);
+        const ex = relErr(dx, refInputGrad(f, dy, g));
+        assert.ok(ex < 5e-6, `backward dx ${key}: rel err ${ex}`);
+        const ew = relErr(dg, refFilterGrad(x, dy, g));
+        assert.ok(ew < 5e-6, `backward dg ${key}: rel err ${ew}`);
+        const refDb = new Float64Array(g.cout);
+        dy.forEach((v, i) => refDb[i % g.cout] += v);
+        assert.ok(relErr(db, refDb) < 5e-6, `backward db ${key}`);
       }
     }
   } finally {
@@ -151,13 +202,29 @@ Deno.test("fft conv: supported shapes; bad geometry and sizes throw SoadError", 
   );
   assert.throws(
     () =>
-      wasmCircularFilterGradFFT(
-        new Float32Array(16),
+      wasmCircularConvBackwardFFT(
         new Float32Array(16),
         { ...g, cout: 0 },
-        new Float32Array(0),
+        null,
+        null,
+        null,
+        null,
+        null,
       ),
     (e: unknown) => e instanceof SoadError && /cout must be a positive integer/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      wasmCircularConvBackwardFFT(
+        new Float32Array(16),
+        g,
+        null,
+        null,
+        null,
+        new Float32Array(9),
+        null,
+      ),
+    (e: unknown) => e instanceof SoadError && /dg needs the forward's input/.test(e.message),
   );
   assert.throws(
     // deno-lint-ignore no-explicit-any

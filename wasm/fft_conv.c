@@ -77,6 +77,11 @@ void fft_fwd_images(const float *x, float *s, int h, int w, int c, int cp, const
             ST(zq + k, LD(r0 + q * c + k));
             ST(zq + cp + k, LD(r1 + q * c + k));
           }
+          // the padding lanes (cp may exceed c by more than a tail)
+          for (int k = c; k < cp; k += 4) {
+            ST(zq + k, wasm_f32x4_splat(0.f));
+            ST(zq + cp + k, wasm_f32x4_splat(0.f));
+          }
         } else {
           for (int k = 0; k < cp; k++) {
             zq[k] = k < c ? r0[q * c + k] : 0.f;

@@ -146,6 +146,89 @@ function fftImages(
   );
 }
 
+/** Heap layout of the twiddle tables a call needs. */
+interface Twiddles {
+  tw: number;
+  tph: number;
+  tpw: number;
+}
+
+function takeTwiddles(L: Layout, g: CircularConvGeometry): Twiddles {
+  const wh = g.w / 2 + 1;
+  return {
+    tw: L.take(2 * Math.max(g.h, g.w)),
+    tph: L.take(2 * g.h * g.kh),
+    tpw: L.take(2 * wh * g.kw),
+  };
+}
+
+function writeAllTwiddles(F: Float32Array, t: Twiddles, g: CircularConvGeometry): void {
+  writeTwiddles(F, t.tw, Math.max(g.h, g.w));
+  writeTapTwiddles(F, t.tph, g.h, g.kh, g.h);
+  writeTapTwiddles(F, t.tpw, g.w, g.kw, g.w / 2 + 1);
+}
+
+/** Heap layout of one circular convolution in Fourier space (filter in, spectra in and out). */
+interface ProductLayout {
+  /** The filter, output channels padded to a multiple of 8. */
+  pg: number;
+  /** The bias, padded likewise. */
+  pb: number;
+  /** Scratch of the filter spectrum's first step. */
+  pt: number;
+  /** The packed filter spectrum. */
+  pp: number;
+  /** The output spectrum. */
+  sy: number;
+}
+
+function takeProduct(L: Layout, n: number, g: CircularConvGeometry, cin: number, cout: number) {
+  const { h, w, kh, kw } = g;
+  const wh = w / 2 + 1, cop = up(cout, 8);
+  return {
+    pg: L.take(kh * kw * cin * cop),
+    pb: L.take(cop),
+    pt: L.take(kh * wh * cin * 2 * cop),
+    pp: L.take(h * wh * cin * 2 * cop),
+    sy: L.take(n * h * wh * 2 * cop),
+  };
+}
+
+/**
+ * The output spectrum `sy` of a convolution of `cin` → `cout` channels with `filter` (+ bias)
+ * from the input spectrum `sx` (lanes `cip`): the filter's spectrum, then the product.
+ */
+function product(
+  F: Float32Array,
+  P: ProductLayout,
+  t: Twiddles,
+  g: CircularConvGeometry,
+  sx: number,
+  cin: number,
+  cip: number,
+  cout: number,
+  filter: Float32Array,
+  bias: Float32Array | null,
+): void {
+  const e = getEngine(), { n, h, w, kh, kw } = g;
+  const wh = w / 2 + 1, cop = up(cout, 8);
+  writePadded(F, P.pg, filter, cout, cop);
+  if (bias) writePadded(F, P.pb, bias, cout, cop);
+  e.exports.kdft_rows(P.pg, P.pt, kh, kw, cin, cop, w, t.tpw);
+  e.run(
+    "kdft_cols",
+    (lo, hi) => [P.pt, P.pp, kh, cin, cop, h, w, t.tph, lo, hi],
+    h,
+    h * wh * cin * cop * kh,
+  );
+  e.run(
+    "spec_mul",
+    (lo, hi) => [sx, P.pp, bias ? P.pb : 0, P.sy, n, h, wh, cin, cip, cop, lo, hi],
+    h,
+    n * h * wh * cin * cop * 4,
+  );
+}
+
 /**
  * Circular 2-D convolution (cross-correlation, "same" size, wrapping on both axes) plus optional
  * bias by the FFT: `out[b, y, x, o] = bias[o] + Σ_{u,v,i} x[b, (y + u − rh) mod h, (x + v − rw)
@@ -174,97 +257,105 @@ export function wasmCircularConvFFT(
   sizes(filter, kh * kw * cin * cout, "filter");
   if (bias) sizes(bias, cout, "bias");
   sizes(out, n * h * w * cout, "output");
-  const e = getEngine(), ex = e.exports;
-  const cip = up(cin, 4), cop = up(cout, 8), wh = w / 2 + 1, m = Math.max(h, w);
+  const e = getEngine();
+  const cip = up(cin, 4), cop = up(cout, 8), wh = w / 2 + 1;
   const L = new Layout(e.heap);
-  const tw = L.take(2 * m), tph = L.take(2 * h * kh), tpw = L.take(2 * wh * kw);
-  const px = L.take(x.length), pg = L.take(kh * kw * cin * cop);
-  const pb = L.take(cop), pt = L.take(kh * wh * cin * 2 * cop), pp = L.take(h * wh * cin * 2 * cop);
-  const sx = L.take(n * h * wh * 2 * cip), sy = L.take(n * h * wh * 2 * cop);
+  const t = takeTwiddles(L, g);
+  const px = L.take(x.length), sx = L.take(n * h * wh * 2 * cip);
+  const P = takeProduct(L, n, g, cin, cout);
   const zl = w * 2 * Math.max(cip, cop), z: [number, number] = [L.take(zl), L.take(zl)];
   const po = L.take(out.length);
   const F = e.reserve(L.end - e.heap);
-  writeTwiddles(F, tw, m);
-  writeTapTwiddles(F, tph, h, kh, h);
-  writeTapTwiddles(F, tpw, w, kw, wh);
+  writeAllTwiddles(F, t, g);
   F.set(x, px >> 2);
-  writePadded(F, pg, filter, cout, cop);
-  if (bias) writePadded(F, pb, bias, cout, cop);
-  // the filter's spectrum, the input's, their product, back
-  ex.kdft_rows(pg, pt, kh, kw, cin, cop, w, tpw);
-  e.run(
-    "kdft_cols",
-    (lo, hi) => [pt, pp, kh, cin, cop, h, w, tph, lo, hi],
-    h,
-    h * wh * cin * cop * kh,
-  );
-  fftImages(px, sx, g, n, cin, cip, tw, z, false);
-  e.run(
-    "spec_mul",
-    (lo, hi) => [sx, pp, bias ? pb : 0, sy, n, h, wh, cin, cip, cop, lo, hi],
-    h,
-    n * h * wh * cin * cop * 4,
-  );
-  fftImages(po, sy, g, n, cout, cop, tw, z, true);
+  fftImages(px, sx, g, n, cin, cip, t.tw, z, false);
+  product(F, P, t, g, sx, cin, cip, cout, filter, bias);
+  fftImages(po, P.sy, g, n, cout, cop, t.tw, z, true);
   out.set(F.subarray(po >> 2, (po >> 2) + out.length));
 }
 
 /**
- * Filter gradient of {@link wasmCircularConvFFT}: `out[u, v, i, o] = Σ_{b,y,x} x[b, (y + u − rh)
- * mod h, (x + v − rw) mod w, i] · dy[b, y, x, o]` (`[kh, kw, cin, cout]`), from the (unpadded)
- * input and the output cotangent, by the FFT.
+ * The backward of {@link wasmCircularConvFFT} in one pass: the output cotangent's spectrum is
+ * taken once and gives the input gradient `dx` (the same convolution with the `adjoint` filter
+ * `[kh, kw, cout, cin]`: flipped, in/out swapped), the filter gradient `dg` (with the spectrum
+ * of the forward's input `x`) and the bias gradient `db` (the DC bins). Each of the three may be
+ * null; `dx` needs `adjoint` and `dg` needs `x`.
  *
  * @example
  * ```ts
- * import { wasmCircularFilterGradFFT } from "./wasm_fft_conv.ts";
- * const dg = new Float32Array(3);
- * wasmCircularFilterGradFFT(new Float32Array([1, 2, 3, 4]), new Float32Array([1, 0, 0, 0]),
- *   { n: 1, h: 2, w: 2, cin: 1, kh: 1, kw: 3, cout: 1 }, dg);
- * console.log(Array.from(dg, Math.round)); // [2, 1, 2]
+ * import { wasmCircularConvBackwardFFT } from "./wasm_fft_conv.ts";
+ * const g = { n: 1, h: 2, w: 2, cin: 1, kh: 1, kw: 1, cout: 1 };
+ * const x = new Float32Array([1, 2, 3, 4]), adjoint = new Float32Array([2]);
+ * const dx = new Float32Array(4), dg = new Float32Array(1), db = new Float32Array(1);
+ * wasmCircularConvBackwardFFT(new Float32Array([1, 1, 1, 1]), g, adjoint, x, dx, dg, db);
+ * console.log(Array.from(dx, Math.round), Math.round(dg[0]), Math.round(db[0])); // [2, 2, 2, 2] 10 4
  * ```
  */
-export function wasmCircularFilterGradFFT(
-  x: Float32Array,
+export function wasmCircularConvBackwardFFT(
   dy: Float32Array,
   g: CircularConvGeometry,
-  out: Float32Array,
+  adjoint: Float32Array | null,
+  x: Float32Array | null,
+  dx: Float32Array | null,
+  dg: Float32Array | null,
+  db: Float32Array | null,
 ): void {
   check(g);
   const { n, h, w, cin, kh, kw, cout } = g;
-  sizes(x, n * h * w * cin, "input");
   sizes(dy, n * h * w * cout, "output cotangent");
-  sizes(out, kh * kw * cin * cout, "filter gradient");
+  if (dx) {
+    sizes(dx, n * h * w * cin, "input gradient");
+    if (!adjoint) throw new SoadError("fft conv backward: dx needs the adjoint filter");
+    sizes(adjoint, kh * kw * cin * cout, "adjoint filter");
+  }
+  if (dg) {
+    sizes(dg, kh * kw * cin * cout, "filter gradient");
+    if (!x) throw new SoadError("fft conv backward: dg needs the forward's input");
+    sizes(x, n * h * w * cin, "forward input");
+  }
+  if (db) sizes(db, cout, "bias gradient");
   const e = getEngine();
-  const cip = up(cin, 4), cop = up(cout, 8), wh = w / 2 + 1, m = Math.max(h, w);
+  const cip = up(cin, 4), cop = up(cout, 8), wh = w / 2 + 1;
   const L = new Layout(e.heap);
-  const tw = L.take(2 * m), tph = L.take(2 * h * kh), tpw = L.take(2 * wh * kw);
-  const px = L.take(x.length), pd = L.take(dy.length);
-  const sx = L.take(n * h * wh * 2 * cip), sd = L.take(n * h * wh * 2 * cop);
+  const t = takeTwiddles(L, g);
+  const pd = L.take(dy.length), sd = L.take(n * h * wh * 2 * cop);
+  const P = dx ? takeProduct(L, n, g, cout, cin) : null;
+  const pdx = dx ? L.take(dx.length) : 0;
+  const px = dg ? L.take(n * h * w * cin) : 0, sx = dg ? L.take(n * h * wh * 2 * cip) : 0;
   const tl = kh * wh * cin * 2 * cop, gl = kh * kw * cin * cop;
-  const tp = [L.take(tl), L.take(tl)], dg = [L.take(gl), L.take(gl)];
-  const zl = w * 2 * Math.max(cip, cop), z: [number, number] = [L.take(zl), L.take(zl)];
+  const tp = dg ? [L.take(tl), L.take(tl)] : [0, 0], pg = dg ? [L.take(gl), L.take(gl)] : [0, 0];
+  const zl = w * 2 * Math.max(cip, cop, up(cin, 8)), z: [number, number] = [L.take(zl), L.take(zl)];
   const F = e.reserve(L.end - e.heap);
-  writeTwiddles(F, tw, m);
-  writeTapTwiddles(F, tph, h, kh, h);
-  writeTapTwiddles(F, tpw, w, kw, wh);
-  F.set(x, px >> 2);
+  writeAllTwiddles(F, t, g);
   F.set(dy, pd >> 2);
-  fftImages(px, sx, g, n, cin, cip, tw, z, false);
-  fftImages(pd, sd, g, n, cout, cop, tw, z, false);
-  const split = e.run(
-    "spec_wgrad",
-    (
-      lo,
-      hi,
-      part,
-    ) => [sx, sd, tp[part], dg[part], n, h, w, cin, cip, cop, kh, kw, tph, tpw, lo, hi],
-    h,
-    n * h * wh * cin * cop * 4,
-  );
-  const V = F, a = dg[0] >> 2, b = dg[1] >> 2;
-  for (let r = 0; r < kh * kw * cin; r++) {
-    for (let o = 0; o < cout; o++) {
-      out[r * cout + o] = split ? V[a + r * cop + o] + V[b + r * cop + o] : V[a + r * cop + o];
+  fftImages(pd, sd, g, n, cout, cop, t.tw, z, false);
+  if (db) {
+    // the DC bin of an image's spectrum is the sum over its pixels
+    db.fill(0);
+    for (let i = 0; i < n; i++) {
+      const o = (sd >> 2) + i * h * wh * 2 * cop;
+      for (let c = 0; c < cout; c++) db[c] += F[o + c];
+    }
+  }
+  if (dx && P) {
+    product(F, P, t, g, sd, cout, cop, cin, adjoint!, null);
+    fftImages(pdx, P.sy, g, n, cin, up(cin, 8), t.tw, z, true);
+    dx.set(F.subarray(pdx >> 2, (pdx >> 2) + dx.length));
+  }
+  if (dg) {
+    F.set(x!, px >> 2);
+    fftImages(px, sx, g, n, cin, cip, t.tw, z, false);
+    const split = e.run(
+      "spec_wgrad",
+      (lo, hi, k) => [sx, sd, tp[k], pg[k], n, h, w, cin, cip, cop, kh, kw, t.tph, t.tpw, lo, hi],
+      h,
+      n * h * wh * cin * cop * 4,
+    );
+    const a = pg[0] >> 2, b = pg[1] >> 2;
+    for (let r = 0; r < kh * kw * cin; r++) {
+      for (let o = 0; o < cout; o++) {
+        dg[r * cout + o] = split ? F[a + r * cop + o] + F[b + r * cop + o] : F[a + r * cop + o];
+      }
     }
   }
 }

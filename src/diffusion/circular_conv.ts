@@ -24,7 +24,7 @@ import {
 } from "./wasm_heap_kernels.ts";
 import {
   convCircularFFTWasm,
-  convCircularFilterGradFFTWasm,
+  convCircularGradFFTWasm,
   convFilterGradWasm,
   convValidWasm,
 } from "./wasm_conv_ops.ts";
@@ -209,12 +209,6 @@ function useFFT(x: tf.Tensor4D, fShape: number[], mode: PadMode): boolean {
   return kh * kw > 1 && fftConvSupported(x.shape[1], x.shape[2], kh, kw);
 }
 
-/** The circular convolution by the FFT at stride 1 or 2. */
-function fftConv(x: tf.Tensor4D, f: tf.Tensor4D, b: tf.Tensor1D | null, stride: 1 | 2) {
-  if (stride === 1) return convCircularFFTWasm(x, f, b);
-  return tf.tidy(() => subsample2Wasm(convCircularFFTWasm(x, f, b)));
-}
-
 /** Valid convolution (plus bias) of a padded input: the conv engine on wasm, else tfjs. */
 function validConv(
   xp: tf.Tensor4D,
@@ -236,7 +230,6 @@ function convForward(
   mode: PadMode,
 ): tf.Tensor4D {
   const [kh, kw] = f.shape;
-  if (useFFT(x, f.shape, mode)) return fftConv(x, f, b, stride);
   return tf.tidy(() => {
     return validConv(padInOp(x, (kh - 1) / 2, (kw - 1) / 2, mode), f, b, stride);
   });
@@ -251,12 +244,6 @@ function convInputGrad(
   adjoint?: tf.Tensor4D,
 ): tf.Tensor4D {
   const [kh, kw] = f.shape;
-  if (useFFT(dy, f.shape, mode)) {
-    return tf.tidy(() => {
-      const d = stride === 2 ? zeroInsert(dy) : dy;
-      return convCircularFFTWasm(d, adjoint ?? adjointFilter(f), null);
-    });
-  }
   return tf.tidy(() => {
     const d = stride === 2 ? zeroInsert(dy) : dy;
     const dp = padInOp(d, (kh - 1) / 2, (kw - 1) / 2, mode);
@@ -312,6 +299,47 @@ function convFilterGrad(
 }
 
 /**
+ * The circular convolution by the FFT as a custom op whose backward takes the cotangent's
+ * spectrum once: for the input gradient (the convolution with the adjoint filter) and, with
+ * `paramGrads`, the filter and bias gradients (with the saved input). Stride 2: the
+ * full-resolution convolution, subsampled; its backward sees the zero-inserted cotangent.
+ */
+function fftConvOp(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bias: tf.Tensor1D,
+  stride: 1 | 2,
+  paramGrads: boolean,
+  adjoint?: tf.Tensor4D,
+): tf.Tensor4D {
+  const body = (xi: tf.Tensor, fi: tf.Tensor, bi: tf.Tensor, save: tf.GradSaveFunc) => {
+    if (paramGrads) save([xi, fi]);
+    const y = convCircularFFTWasm(xi as tf.Tensor4D, fi as tf.Tensor4D, bi as tf.Tensor1D);
+    let value = y;
+    if (stride === 2) {
+      value = subsample2Wasm(y);
+      y.dispose();
+    }
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const d = stride === 2 ? zeroInsert(dy as tf.Tensor4D) : dy as tf.Tensor4D;
+          if (!paramGrads) {
+            return convCircularGradFFTWasm(d, adjoint ?? adjointFilter(filter), null)[0];
+          }
+          const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
+          return convCircularGradFFTWasm(d, adjointFilter(fs), xs);
+        }),
+    };
+  };
+  if (!paramGrads) {
+    return customOp(([xi], save) => body(xi, filter, bias, save))(x) as tf.Tensor4D;
+  }
+  return customOp(([xi, fi, bi], save) => body(xi, fi, bi, save))(x, filter, bias) as tf.Tensor4D;
+}
+
+/**
  * Padded 2-D convolution (cross-correlation) with bias, NHWC input, filter `[kh, kw, in, out]`
  * (odd kh, kw; padding (k−1)/2 per side, circular or zeros), stride 1 or 2. Gradients w.r.t. the
  * input always work; w.r.t. filter and bias only with `paramGrads: true`.
@@ -337,37 +365,15 @@ export function conv2dPadded(
   if (stride === 2 && (x.shape[1] % 2 !== 0 || x.shape[2] % 2 !== 0)) {
     throw new RangeError(`a stride-2 conv needs an even grid, got ${x.shape[1]}×${x.shape[2]}`);
   }
+  if (useFFT(x, filter.shape, mode)) {
+    return fftConvOp(x, filter, bias, stride, options.paramGrads ?? false, options.adjoint);
+  }
   if (!options.paramGrads) {
     const op = customOp(([xi]) => ({
       value: convForward(xi as tf.Tensor4D, filter, bias, stride, mode),
       gradFunc: (dy) => convInputGrad(dy as tf.Tensor4D, filter, stride, mode, options.adjoint),
     }));
     return op(x) as tf.Tensor4D;
-  }
-  if (useFFT(x, filter.shape, mode)) {
-    const op = customOp(([xi, fi, bi], save) => {
-      save([xi, fi]);
-      return {
-        value: fftConv(xi as tf.Tensor4D, fi as tf.Tensor4D, bi as tf.Tensor1D, stride),
-        gradFunc: (dy, saved) => {
-          const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
-          const d = dy as tf.Tensor4D;
-          return [
-            convInputGrad(d, fs, stride, mode),
-            tf.tidy(() =>
-              convCircularFilterGradFFTWasm(
-                xs,
-                stride === 2 ? zeroInsert(d) : d,
-                fs.shape[0],
-                fs.shape[1],
-              )
-            ),
-            biasGrad(d),
-          ];
-        },
-      };
-    });
-    return op(x, filter, bias) as tf.Tensor4D;
   }
   const op = customOp(([xi, fi, bi], save) => {
     const [kh, kw] = (fi as tf.Tensor4D).shape;

@@ -9,7 +9,7 @@
 
 import * as tf from "@tensorflow/tfjs";
 import { wasmConvFilterGrad, wasmConvForward } from "../backend/wasm_conv.ts";
-import { wasmCircularConvFFT, wasmCircularFilterGradFFT } from "../backend/wasm_fft_conv.ts";
+import { wasmCircularConvBackwardFFT, wasmCircularConvFFT } from "../backend/wasm_fft_conv.ts";
 
 interface HeapBackend {
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
@@ -19,7 +19,7 @@ interface HeapBackend {
 const FWD = "SoadConvValid";
 const WGRAD = "SoadConvFilterGrad";
 const FFT = "SoadConvCircularFFT";
-const FFT_WGRAD = "SoadConvCircularFilterGradFFT";
+const FFT_GRAD = "SoadConvCircularGradFFT";
 let registered = false;
 
 function register(): void {
@@ -88,22 +88,27 @@ function register(): void {
     },
   });
   tf.registerKernel({
-    kernelName: FFT_WGRAD,
+    kernelName: FFT_GRAD,
     backendName: "wasm",
-    kernelFunc: ({ inputs, backend, attrs }) => {
+    kernelFunc: ({ inputs, backend }) => {
       const b = backend as unknown as HeapBackend;
-      const x = inputs.x as tf.TensorInfo, dy = inputs.dy as tf.TensorInfo;
-      const { kh, kw } = attrs as unknown as { kh: number; kw: number };
-      const [n, h, w, cin] = x.shape;
-      const cout = dy.shape[3];
-      const out = b.makeOutput([kh, kw, cin, cout], "float32");
-      wasmCircularFilterGradFFT(
-        b.typedArrayFromHeap(x),
+      const dy = inputs.dy as tf.TensorInfo, adj = inputs.adj as tf.TensorInfo;
+      const x = inputs.x as tf.TensorInfo | undefined;
+      const [kh, kw, , cin] = adj.shape;
+      const [n, h, w, cout] = dy.shape;
+      const dx = b.makeOutput([n, h, w, cin], "float32");
+      const dg = x ? b.makeOutput([kh, kw, cin, cout], "float32") : null;
+      const db = x ? b.makeOutput([cout], "float32") : null;
+      wasmCircularConvBackwardFFT(
         b.typedArrayFromHeap(dy),
         { n, h, w, cin, kh, kw, cout },
-        b.typedArrayFromHeap(out),
+        b.typedArrayFromHeap(adj),
+        x ? b.typedArrayFromHeap(x) : null,
+        b.typedArrayFromHeap(dx),
+        dg ? b.typedArrayFromHeap(dg) : null,
+        db ? b.typedArrayFromHeap(db) : null,
       );
-      return out;
+      return dg && db ? [dx, dg, db] : [dx];
     },
   });
 }
@@ -162,7 +167,7 @@ export function convFilterGradWasm(
  * Circular "same" convolution (cross-correlation wrapping on both axes) plus optional bias of an
  * unpadded NHWC input by the FFT on the conv engine (`../backend/wasm_fft_conv.ts`): x
  * `[n, h, w, cin]` (power-of-two h, w), filter `[kh, kw, cin, cout]` (odd sides) →
- * `[n, h, w, cout]`; equal to circular padding then {@link convValidWasm} up to float rounding.
+ * `[n, h, w, cout]`, equal to circular padding then {@link convValidWasm} up to float rounding.
  *
  * @example
  * ```ts
@@ -185,25 +190,27 @@ export function convCircularFFTWasm(
 }
 
 /**
- * Filter gradient of {@link convCircularFFTWasm} from the unpadded input x and the output
- * cotangent dy, by the FFT: `[kh, kw, cin, cout]`.
+ * The backward of {@link convCircularFFTWasm} in one pass (the cotangent's spectrum is taken
+ * once): from dy and the adjoint filter `[kh, kw, cout, cin]` `[dx]`, and given the forward's
+ * input x also the filter and bias gradients `[dx, dFilter, dBias]`.
  *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { selectBackend } from "../backend/select.ts";
- * import { convCircularFilterGradFFTWasm } from "./wasm_conv_ops.ts";
+ * import { convCircularGradFFTWasm } from "./wasm_conv_ops.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
- * console.log(convCircularFilterGradFFTWasm(tf.ones([1, 4, 4, 1]), tf.ones([1, 4, 4, 2]), 3, 3).shape);
- * // [3, 3, 1, 2]
+ * const g = convCircularGradFFTWasm(tf.ones([1, 4, 4, 2]), tf.ones([3, 3, 2, 1]), tf.ones([1, 4, 4, 1]));
+ * console.log(g.map((t) => t.shape)); // [[1, 4, 4, 1], [3, 3, 1, 2], [2]]
  * ```
  */
-export function convCircularFilterGradFFTWasm(
-  x: tf.Tensor4D,
+export function convCircularGradFFTWasm(
   dy: tf.Tensor4D,
-  kh: number,
-  kw: number,
-): tf.Tensor4D {
+  adjoint: tf.Tensor4D,
+  x: tf.Tensor4D | null,
+): tf.Tensor[] {
   register();
-  return tf.engine().runKernel(FFT_WGRAD, { x, dy }, { kh, kw }) as tf.Tensor4D;
+  const inputs: tf.NamedTensorMap = x ? { dy, adj: adjoint, x } : { dy, adj: adjoint };
+  const out = tf.engine().runKernel(FFT_GRAD, inputs, {}) as tf.Tensor | tf.Tensor[];
+  return Array.isArray(out) ? out : [out];
 }
