@@ -98,6 +98,13 @@ export {
   wasmConvForward,
 } from "./src/backend/wasm_conv.ts";
 export {
+  type CircularConvGeometry,
+  fftConvSupported,
+  wasmCircularConvBackwardFFT,
+  wasmCircularConvFFT,
+} from "./src/backend/wasm_fft_conv.ts";
+export { type CircularConvMethod, setCircularConvMethod } from "./src/diffusion/circular_conv.ts";
+export {
   type NamedTensor,
   readSafetensors,
   readSafetensorsMetadata,

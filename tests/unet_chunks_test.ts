@@ -17,7 +17,7 @@ function maxRel(a: Float32Array, b: Float32Array): number {
   return e / Math.max(1, m);
 }
 
-Deno.test("unet: one window per chunk gives the same ε̂ and VJP as one pass", async () => {
+Deno.test("unet: one window per chunk gives the same ε̂, VJP and parameter gradients as one pass", async () => {
   await selectBackend({ prefer: "wasm", quiet: true });
   const weights = readSafetensors(await Deno.readFile(new URL("small.weights.safetensors", DIR)));
   const io = readSafetensors(await Deno.readFile(new URL("small.io.safetensors", DIR)));
@@ -34,6 +34,12 @@ Deno.test("unet: one window per chunk gives the same ε̂ and VJP as one pass", 
   assert.ok(maxRel(b.eps, io.get("eps")!.data) < 1e-4, "eps vs fixture");
   assert.ok(maxRel(b.grad, io.get("g")!.data) < 1e-4, "grad vs fixture");
   assert.ok(maxRel(await chunked.denoise(z, shape, t), a.eps) < 1e-6, "denoise");
+  // parameter gradients add over the chunks (the fixture's are of the whole batch)
+  const p = await chunked.denoiseParamVjp(z, shape, t, w);
+  assert.ok(maxRel(p.eps, a.eps) < 1e-6, "param-vjp eps");
+  for (const [k, g] of p.grads) {
+    assert.ok(maxRel(g.data, io.get(`grad.${k}`)!.data) < 1e-3, `chunked grad.${k}`);
+  }
   // a scalar t is broadcast to every chunk
   const t1 = new Float32Array([t[0]]);
   const c = await chunked.denoise(z, shape, t1);

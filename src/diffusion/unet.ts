@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { InvalidArgumentError } from "../errors.ts";
 import type { NamedTensor } from "../io/safetensors.ts";
 import { readTensor } from "../backend/select.ts";
-import { byWindowChunks, DEFAULT_CHUNK_FRAME_PIXELS } from "./chunks.ts";
+import { byWindowChunks, DEFAULT_CHUNK_FRAME_PIXELS, windowsPerChunk } from "./chunks.ts";
 import type { Denoiser, DenoiseVjpResult, WindowShape } from "./denoiser.ts";
 import {
   initUNetWeights,
@@ -82,8 +82,9 @@ export interface CreateUNetOptions {
   /** Initial weights (PyTorch names and layouts) instead of the random init. */
   weights?: Map<string, NamedTensor> | Record<string, NamedTensor>;
   /**
-   * `denoise`/`denoiseVjp` run large batches in chunks of whole windows of at most this many
-   * frames × pixels (default {@link DEFAULT_CHUNK_FRAME_PIXELS}: 2 windows of 9×64²).
+   * `denoise`/`denoiseVjp`/`denoiseParamVjp` run large batches in chunks of whole windows of at
+   * most this many frames × pixels (default {@link DEFAULT_CHUNK_FRAME_PIXELS}: 2 windows of
+   * 9×64²).
    */
   chunkFramePixels?: number;
 }
@@ -329,6 +330,39 @@ class UNetImpl implements UNet {
     w: Float32Array,
   ): Promise<ParamVjpResult> {
     this.#inputs(z, shape, t, w);
+    // in chunks of whole windows, like denoiseVjp (a training pass keeps every activation: the
+    // 4 GiB wasm32 heap holds about 8 windows of 9×64² at the paper's widths); the gradients add
+    const [B, L, C, H, W] = shape;
+    const k = windowsPerChunk(shape, this.#chunk);
+    if (k >= B) return await this.#denoiseParamVjpChunk(z, shape, t, w);
+    const per = L * C * H * W, eps = new Float32Array(z.length);
+    let grads: Map<string, NamedTensor> | undefined;
+    for (let b0 = 0; b0 < B; b0 += k) {
+      const b1 = Math.min(B, b0 + k);
+      const r = await this.#denoiseParamVjpChunk(
+        z.subarray(b0 * per, b1 * per),
+        [b1 - b0, L, C, H, W],
+        t.length === 1 ? t : t.subarray(b0, b1),
+        w.subarray(b0 * per, b1 * per),
+      );
+      eps.set(r.eps, b0 * per);
+      if (!grads) grads = r.grads;
+      else {
+        for (const [name, g] of r.grads) {
+          const acc = grads.get(name)!.data;
+          for (let i = 0; i < acc.length; i++) acc[i] += g.data[i];
+        }
+      }
+    }
+    return { eps, grads: grads! };
+  }
+
+  async #denoiseParamVjpChunk(
+    z: Float32Array,
+    shape: WindowShape,
+    t: Float32Array,
+    w: Float32Array,
+  ): Promise<ParamVjpResult> {
     let eps: tf.Tensor | undefined;
     const names = [...this.#shapes.keys()];
     const grads = tf.tidy(() => {
