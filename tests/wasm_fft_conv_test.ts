@@ -19,10 +19,28 @@ import { Rng } from "../src/rng.ts";
 
 const mod = (a: number, n: number) => ((a % n) + n) % n;
 
-/** x[b, (y + u − rh) mod h, (x + v − rw) mod w, i] at flat index (input offset). */
-function xAt(g: CircularConvGeometry, b: number, y: number, x: number, u: number, v: number) {
-  const yy = mod(y + u - (g.kh - 1) / 2, g.h), xx = mod(x + v - (g.kw - 1) / 2, g.w);
-  return ((b * g.h + yy) * g.w + xx) * g.cin;
+/**
+ * Every (image, pixel, tap) of a circular convolution: `visit(x0, d0, w0)` with x0 the offset of
+ * x[b, (y + u − rh) mod h, (x + v − rw) mod w, 0], d0 that of out[b, y, x, 0] and w0 that of
+ * f[u, v, 0, 0].
+ */
+function taps(g: CircularConvGeometry, visit: (x0: number, d0: number, w0: number) => void) {
+  for (let b = 0; b < g.n; b++) {
+    for (let y = 0; y < g.h; y++) {
+      for (let xx = 0; xx < g.w; xx++) {
+        for (let u = 0; u < g.kh; u++) {
+          for (let v = 0; v < g.kw; v++) {
+            const yy = mod(y + u - (g.kh - 1) / 2, g.h), xs = mod(xx + v - (g.kw - 1) / 2, g.w);
+            visit(
+              ((b * g.h + yy) * g.w + xs) * g.cin,
+              ((b * g.h + y) * g.w + xx) * g.cout,
+              (u * g.kw + v) * g.cin * g.cout,
+            );
+          }
+        }
+      }
+    }
+  }
 }
 
 function refForward(
@@ -32,67 +50,33 @@ function refForward(
   g: CircularConvGeometry,
 ) {
   const out = new Float64Array(g.n * g.h * g.w * g.cout);
-  for (let b = 0; b < g.n; b++) {
-    for (let y = 0; y < g.h; y++) {
-      for (let xx = 0; xx < g.w; xx++) {
-        for (let o = 0; o < g.cout; o++) {
-          let acc = bias ? bias[o] : 0;
-          for (let u = 0; u < g.kh; u++) {
-            for (let v = 0; v < g.kw; v++) {
-              const x0 = xAt(g, b, y, xx, u, v);
-              for (let i = 0; i < g.cin; i++) {
-                acc += x[x0 + i] * f[((u * g.kw + v) * g.cin + i) * g.cout + o];
-              }
-            }
-          }
-          out[((b * g.h + y) * g.w + xx) * g.cout + o] = acc;
-        }
-      }
+  if (bias) out.forEach((_, i) => out[i] = bias[i % g.cout]);
+  taps(g, (x0, d0, w0) => {
+    for (let i = 0; i < g.cin; i++) {
+      for (let o = 0; o < g.cout; o++) out[d0 + o] += x[x0 + i] * f[w0 + i * g.cout + o];
     }
-  }
+  });
   return out;
 }
 
 function refFilterGrad(x: Float32Array, dy: Float32Array, g: CircularConvGeometry) {
   const out = new Float64Array(g.kh * g.kw * g.cin * g.cout);
-  for (let b = 0; b < g.n; b++) {
-    for (let y = 0; y < g.h; y++) {
-      for (let xx = 0; xx < g.w; xx++) {
-        const d0 = ((b * g.h + y) * g.w + xx) * g.cout;
-        for (let u = 0; u < g.kh; u++) {
-          for (let v = 0; v < g.kw; v++) {
-            const x0 = xAt(g, b, y, xx, u, v);
-            for (let i = 0; i < g.cin; i++) {
-              const w0 = ((u * g.kw + v) * g.cin + i) * g.cout;
-              for (let o = 0; o < g.cout; o++) out[w0 + o] += x[x0 + i] * dy[d0 + o];
-            }
-          }
-        }
-      }
+  taps(g, (x0, d0, w0) => {
+    for (let i = 0; i < g.cin; i++) {
+      for (let o = 0; o < g.cout; o++) out[w0 + i * g.cout + o] += x[x0 + i] * dy[d0 + o];
     }
-  }
+  });
   return out;
 }
 
 /** Input gradient of the circular convolution (scatter of dy through the filter), float64. */
 function refInputGrad(f: Float32Array, dy: Float32Array, g: CircularConvGeometry) {
   const out = new Float64Array(g.n * g.h * g.w * g.cin);
-  for (let b = 0; b < g.n; b++) {
-    for (let y = 0; y < g.h; y++) {
-      for (let xx = 0; xx < g.w; xx++) {
-        const d0 = ((b * g.h + y) * g.w + xx) * g.cout;
-        for (let u = 0; u < g.kh; u++) {
-          for (let v = 0; v < g.kw; v++) {
-            const x0 = xAt(g, b, y, xx, u, v);
-            for (let i = 0; i < g.cin; i++) {
-              const w0 = ((u * g.kw + v) * g.cin + i) * g.cout;
-              for (let o = 0; o < g.cout; o++) out[x0 + i] += f[w0 + o] * dy[d0 + o];
-            }
-          }
-        }
-      }
+  taps(g, (x0, d0, w0) => {
+    for (let i = 0; i < g.cin; i++) {
+      for (let o = 0; o < g.cout; o++) out[x0 + i] += f[w0 + i * g.cout + o] * dy[d0 + o];
     }
-  }
+  });
   return out;
 }
 

@@ -11,6 +11,8 @@
  * @module
  */
 
+import { CONV_JOBS } from "../src/backend/conv_jobs.ts";
+
 const dir = new URL(".", import.meta.url);
 const path = (f: string) => new URL(f, dir).pathname;
 const clang = Deno.env.get("CLANG") ?? "clang";
@@ -54,20 +56,9 @@ const KERNELS_FLAGS = [
  * same code on the same data. It must use no stack (threads would share it): checked below.
  */
 const CONV_EXPORTS = [
-  "conv_fwd",
-  "conv_wgrad",
-  "conv_pack_bytes",
-  "fft_fwd_images",
-  "fft_inv_images",
+  ...CONV_JOBS.filter((j) => j !== "exit"),
   "kdft_rows",
-  "kdft_cols",
-  "spec_mul",
-  "spec_wgrad",
-  "silu_fwd",
-  "silu_bwd",
-  "ln_fwd",
-  "ln_bwd",
-  "col_sum",
+  "conv_pack_bytes",
   "__heap_base",
 ];
 /**

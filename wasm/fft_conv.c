@@ -223,6 +223,37 @@ void kdft_cols(const float *t, float *p, int kh, int cin, int cop, int h, int w,
   }
 }
 
+// P images (1 or 2, a compile-time constant after inlining) × 8 output channels at one
+// frequency: y = x · p, from x0 (image stride ix) and the packed block pb
+static inline __attribute__((always_inline)) void mul_block(const float *x0, long ix,
+                                                             const float *pb, float *y0, long iy,
+                                                             int cin, int cip, int cop,
+                                                             const int P) {
+  v128_t r0[2], r1[2], i0[2], i1[2];
+  for (int q = 0; q < P; q++) r0[q] = r1[q] = i0[q] = i1[q] = wasm_f32x4_splat(0.f);
+  for (int ci = 0; ci < cin; ci++) {
+    const float *pq = pb + ci * 16;
+    const v128_t pr0 = LD(pq), pr1 = LD(pq + 4), pi0 = LD(pq + 8), pi1 = LD(pq + 12);
+    for (int q = 0; q < P; q++) {
+      // (ar + i·ai)(pr + i·pi) = ar·pr − ai·pi + i(ar·pi + ai·pr)
+      const float *xq = x0 + q * ix;
+      const v128_t ar = SPLAT(xq + ci), ai = SPLAT(xq + cip + ci);
+      const v128_t an = wasm_f32x4_neg(ai);
+      r0[q] = FMA(an, pi0, FMA(ar, pr0, r0[q]));
+      r1[q] = FMA(an, pi1, FMA(ar, pr1, r1[q]));
+      i0[q] = FMA(ai, pr0, FMA(ar, pi0, i0[q]));
+      i1[q] = FMA(ai, pr1, FMA(ar, pi1, i1[q]));
+    }
+  }
+  for (int q = 0; q < P; q++) {
+    float *yq = y0 + q * iy;
+    ST(yq, r0[q]);
+    ST(yq + 4, r1[q]);
+    ST(yq + cop, i0[q]);
+    ST(yq + cop + 4, i1[q]);
+  }
+}
+
 // Y[img][f] = X[img][f] · P[f] (+ bias at f = 0) for frequency rows u in [u0, u1):
 // x [n][h][wh][2][cip] (cin channels used), p packed, y [n][h][wh][2][cop].
 void spec_mul(const float *x, const float *p, const float *bias, float *y, int n, int h, int wh,
@@ -234,53 +265,12 @@ void spec_mul(const float *x, const float *p, const float *bias, float *y, int n
       const float *pb = p + (f * nb + ob) * cin * 16;
       int img = 0;
       for (; img + 1 < n; img += 2) {
-        const float *x0 = x + img * ix + f * fx, *x1 = x0 + ix;
-        v128_t r0 = wasm_f32x4_splat(0.f), r1 = r0, i0 = r0, i1 = r0;
-        v128_t r2 = r0, r3 = r0, i2 = r0, i3 = r0;
-        for (int ci = 0; ci < cin; ci++) {
-          const float *q = pb + ci * 16;
-          const v128_t pr0 = LD(q), pr1 = LD(q + 4), pi0 = LD(q + 8), pi1 = LD(q + 12);
-          const v128_t ar = SPLAT(x0 + ci), ai = SPLAT(x0 + cip + ci);
-          const v128_t an = wasm_f32x4_neg(ai);
-          r0 = FMA(an, pi0, FMA(ar, pr0, r0));
-          r1 = FMA(an, pi1, FMA(ar, pr1, r1));
-          i0 = FMA(ai, pr0, FMA(ar, pi0, i0));
-          i1 = FMA(ai, pr1, FMA(ar, pi1, i1));
-          const v128_t br = SPLAT(x1 + ci), bi = SPLAT(x1 + cip + ci);
-          const v128_t bn = wasm_f32x4_neg(bi);
-          r2 = FMA(bn, pi0, FMA(br, pr0, r2));
-          r3 = FMA(bn, pi1, FMA(br, pr1, r3));
-          i2 = FMA(bi, pr0, FMA(br, pi0, i2));
-          i3 = FMA(bi, pr1, FMA(br, pi1, i3));
-        }
-        float *y0 = y + img * iy + f * fy + ob * 8, *y1 = y0 + iy;
-        ST(y0, r0);
-        ST(y0 + 4, r1);
-        ST(y0 + cop, i0);
-        ST(y0 + cop + 4, i1);
-        ST(y1, r2);
-        ST(y1 + 4, r3);
-        ST(y1 + cop, i2);
-        ST(y1 + cop + 4, i3);
+        mul_block(x + img * ix + f * fx, ix, pb, y + img * iy + f * fy + ob * 8, iy, cin, cip,
+                  cop, 2);
       }
-      for (; img < n; img++) {
-        const float *x0 = x + img * ix + f * fx;
-        v128_t r0 = wasm_f32x4_splat(0.f), r1 = r0, i0 = r0, i1 = r0;
-        for (int ci = 0; ci < cin; ci++) {
-          const float *q = pb + ci * 16;
-          const v128_t pr0 = LD(q), pr1 = LD(q + 4), pi0 = LD(q + 8), pi1 = LD(q + 12);
-          const v128_t ar = SPLAT(x0 + ci), ai = SPLAT(x0 + cip + ci);
-          const v128_t an = wasm_f32x4_neg(ai);
-          r0 = FMA(an, pi0, FMA(ar, pr0, r0));
-          r1 = FMA(an, pi1, FMA(ar, pr1, r1));
-          i0 = FMA(ai, pr0, FMA(ar, pi0, i0));
-          i1 = FMA(ai, pr1, FMA(ar, pi1, i1));
-        }
-        float *y0 = y + img * iy + f * fy + ob * 8;
-        ST(y0, r0);
-        ST(y0 + 4, r1);
-        ST(y0 + cop, i0);
-        ST(y0 + cop + 4, i1);
+      if (img < n) {
+        mul_block(x + img * ix + f * fx, ix, pb, y + img * iy + f * fy + ob * 8, iy, cin, cip,
+                  cop, 1);
       }
     }
     if (f == 0 && bias) {

@@ -11,35 +11,76 @@
 
 import * as tf from "@tensorflow/tfjs";
 
-/** The part of tfjs-wasm's backend these kernels use. */
-interface WasmHeapBackend {
+/** The part of tfjs-wasm's backend heap kernels use. */
+export interface WasmHeapBackend {
+  /** A new output tensor on the heap. */
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
+  /** A view of a tensor's data on the heap (take views after the last `makeOutput`). */
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 
-type KernelBody = (
-  x: tf.TensorInfo,
+/** The body of a heap kernel: its inputs in order, the backend, the attributes. */
+export type HeapKernelBody = (
+  inputs: tf.TensorInfo[],
   backend: WasmHeapBackend,
   attrs: Record<string, number>,
-) => tf.TensorInfo;
+) => tf.TensorInfo | tf.TensorInfo[];
 
 const registered = new Set<string>();
 
-function run(name: string, body: KernelBody, x: tf.Tensor, attrs: Record<string, number>) {
+/**
+ * Runs the wasm kernel `name` on `inputs` (passed to `body` in order), registering it with `body`
+ * on first use; returns its output(s).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { selectBackend } from "../backend/select.ts";
+ * import { runHeapKernel } from "./wasm_heap_kernels.ts";
+ * await selectBackend({ prefer: "wasm", quiet: true });
+ * const twice = runHeapKernel("Twice", ([x], b) => {
+ *   const out = b.makeOutput(x.shape, "float32");
+ *   const src = b.typedArrayFromHeap(x), dst = b.typedArrayFromHeap(out);
+ *   for (let i = 0; i < src.length; i++) dst[i] = 2 * src[i];
+ *   return out;
+ * }, [tf.tensor1d([1, 2])]);
+ * (twice as tf.Tensor).print(); // [2, 4]
+ * ```
+ */
+export function runHeapKernel(
+  name: string,
+  body: HeapKernelBody,
+  inputs: tf.Tensor[],
+  attrs: Record<string, number> = {},
+): tf.Tensor | tf.Tensor[] {
   if (!registered.has(name)) {
     registered.add(name);
     tf.registerKernel({
       kernelName: name,
       backendName: "wasm",
-      kernelFunc: ({ inputs, backend, attrs }) =>
+      kernelFunc: ({ inputs: ins, backend, attrs }) =>
         body(
-          inputs.x as tf.TensorInfo,
+          Object.keys(ins).map((_, i) => ins[`i${i}`] as tf.TensorInfo),
           backend as unknown as WasmHeapBackend,
           attrs as unknown as Record<string, number>,
         ),
     });
   }
-  return tf.engine().runKernel(name, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const named: tf.NamedTensorMap = {};
+  inputs.forEach((t, i) => named[`i${i}`] = t);
+  return tf.engine().runKernel(name, named, attrs as unknown as tf.NamedAttrMap) as
+    | tf.Tensor
+    | tf.Tensor[];
+}
+
+/** {@link runHeapKernel} of one input and one output. */
+function run(
+  name: string,
+  body: (x: tf.TensorInfo, b: WasmHeapBackend, attrs: Record<string, number>) => tf.TensorInfo,
+  x: tf.Tensor,
+  attrs: Record<string, number>,
+): tf.Tensor {
+  return runHeapKernel(name, ([xi], b, a) => body(xi, b, a), [x], attrs) as tf.Tensor;
 }
 
 /**

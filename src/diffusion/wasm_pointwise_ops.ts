@@ -13,46 +13,7 @@ import {
   wasmSilu,
   wasmSiluGrad,
 } from "../backend/wasm_pointwise.ts";
-
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
-
-type Body = (
-  inputs: tf.TensorInfo[],
-  b: HeapBackend,
-  attrs: Record<string, number>,
-) => tf.TensorInfo | tf.TensorInfo[];
-
-const registered = new Set<string>();
-
-/** Runs kernel `name` (registered on first use) on inputs named i0, i1, …. */
-function run(
-  name: string,
-  body: Body,
-  inputs: tf.Tensor[],
-  attrs: Record<string, number> = {},
-): tf.Tensor | tf.Tensor[] {
-  if (!registered.has(name)) {
-    registered.add(name);
-    tf.registerKernel({
-      kernelName: name,
-      backendName: "wasm",
-      kernelFunc: ({ inputs, backend, attrs }) =>
-        body(
-          Object.keys(inputs).sort().map((k) => inputs[k] as tf.TensorInfo),
-          backend as unknown as HeapBackend,
-          attrs as unknown as Record<string, number>,
-        ),
-    });
-  }
-  const named: tf.NamedTensorMap = {};
-  inputs.forEach((t, i) => named[`i${i}`] = t);
-  return tf.engine().runKernel(name, named, attrs as unknown as tf.NamedAttrMap) as
-    | tf.Tensor
-    | tf.Tensor[];
-}
+import { runHeapKernel } from "./wasm_heap_kernels.ts";
 
 /**
  * Whether the LayerNorm and column-sum kernels take a tensor with this last axis: a positive
@@ -81,7 +42,7 @@ export function fusedChannelsOk(c: number): boolean {
  * ```
  */
 export function siluWasm<T extends tf.Tensor>(x: T): T {
-  return run("SoadSilu", ([xi], b) => {
+  return runHeapKernel("SoadSilu", ([xi], b) => {
     const out = b.makeOutput(xi.shape, "float32");
     wasmSilu(b.typedArrayFromHeap(xi), b.typedArrayFromHeap(out));
     return out;
@@ -101,7 +62,7 @@ export function siluWasm<T extends tf.Tensor>(x: T): T {
  * ```
  */
 export function siluGradWasm<T extends tf.Tensor>(x: T, dy: tf.Tensor): T {
-  return run("SoadSiluGrad", ([xi, di], b) => {
+  return runHeapKernel("SoadSiluGrad", ([xi, di], b) => {
     const out = b.makeOutput(xi.shape, "float32");
     wasmSiluGrad(b.typedArrayFromHeap(xi), b.typedArrayFromHeap(di), b.typedArrayFromHeap(out));
     return out;
@@ -122,7 +83,7 @@ export function siluGradWasm<T extends tf.Tensor>(x: T, dy: tf.Tensor): T {
  * ```
  */
 export function layerNormWasm(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor): tf.Tensor[] {
-  return run("SoadLayerNorm", ([xi, wi, bi], b) => {
+  return runHeapKernel("SoadLayerNorm", ([xi, wi, bi], b) => {
     const c = xi.shape[xi.shape.length - 1];
     const y = b.makeOutput(xi.shape, "float32"), xh = b.makeOutput(xi.shape, "float32");
     const r = b.makeOutput([...xi.shape.slice(0, -1), 1], "float32");
@@ -161,7 +122,7 @@ export function layerNormGradWasm(
   w: tf.Tensor,
   paramGrads: boolean,
 ): tf.Tensor[] {
-  return run(
+  return runHeapKernel(
     "SoadLayerNormGrad",
     ([di, hi, ri, wi], b, attrs) => {
       const c = di.shape[di.shape.length - 1];
@@ -198,7 +159,7 @@ export function layerNormGradWasm(
  * ```
  */
 export function columnSumWasm(x: tf.Tensor): tf.Tensor1D {
-  return run("SoadColumnSum", ([xi], b) => {
+  return runHeapKernel("SoadColumnSum", ([xi], b) => {
     const c = xi.shape[xi.shape.length - 1];
     const out = b.makeOutput([c], "float32");
     wasmColumnSum(b.typedArrayFromHeap(xi), c, b.typedArrayFromHeap(out));
