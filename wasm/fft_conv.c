@@ -282,6 +282,17 @@ void spec_mul(const float *x, const float *p, const float *bias, float *y, int n
   }
 }
 
+// t[0..8] += (r + i·m)(c + i·s) for 8 channels: real parts at t, imaginary parts at t + cop
+static inline void add_turned(float *t, int cop, v128_t r0, v128_t r1, v128_t m0, v128_t m1,
+                              v128_t c, v128_t s) {
+  const v128_t sn = wasm_f32x4_neg(s);
+  float *ti = t + cop;
+  ST(t, FMA(m0, sn, FMA(r0, c, LD(t))));
+  ST(t + 4, FMA(m1, sn, FMA(r1, c, LD(t + 4))));
+  ST(ti, FMA(m0, c, FMA(r0, s, LD(ti))));
+  ST(ti + 4, FMA(m1, c, FMA(r1, s, LD(ti + 4))));
+}
+
 // Partial filter gradient over frequency rows u in [u0, u1): dg [kh][kw][cin][cop] (written, not
 // accumulated) from the spectra x (cip) and dy (cop) of all n images; tp is this thread's scratch
 // of kh·wh·cin·2·cop floats.
@@ -322,19 +333,9 @@ void spec_wgrad(const float *x, const float *dy, float *tp, float *dg, int n, in
           }
           for (int a = 0; a < kh; a++) {
             const v128_t c = SPLAT(tph + 2 * (u * kh + a)), s = SPLAT(tph + 2 * (u * kh + a) + 1);
-            const v128_t sn = wasm_f32x4_neg(s);
-            float *tr = tp + (((long)a * wh + v) * cin + ci) * 2 * cop + o, *ti = tr + cop;
-            ST(tr, FMA(di0, sn, FMA(dr0, c, LD(tr))));
-            ST(tr + 4, FMA(di1, sn, FMA(dr1, c, LD(tr + 4))));
-            ST(ti, FMA(di0, c, FMA(dr0, s, LD(ti))));
-            ST(ti + 4, FMA(di1, c, FMA(dr1, s, LD(ti + 4))));
-            if (cj == ci) continue;
-            tr += 2 * cop;
-            ti += 2 * cop;
-            ST(tr, FMA(ei0, sn, FMA(er0, c, LD(tr))));
-            ST(tr + 4, FMA(ei1, sn, FMA(er1, c, LD(tr + 4))));
-            ST(ti, FMA(ei0, c, FMA(er0, s, LD(ti))));
-            ST(ti + 4, FMA(ei1, c, FMA(er1, s, LD(ti + 4))));
+            float *tr = tp + (((long)a * wh + v) * cin + ci) * 2 * cop + o;
+            add_turned(tr, cop, dr0, dr1, di0, di1, c, s);
+            if (cj != ci) add_turned(tr + 2 * cop, cop, er0, er1, ei0, ei1, c, s);
           }
         }
       }

@@ -103,12 +103,22 @@ function padInOp(x: tf.Tensor4D, ph: number, pw: number, mode: PadMode): tf.Tens
   return padNHWC(x, ph, pw, mode);
 }
 
-/** Gradient of a bias added on the last axis: the sum over all other axes. */
-function biasGrad(dy: tf.Tensor): tf.Tensor1D {
-  if (onWasm(dy)) {
-    return fusedChannelsOk(dy.shape[dy.rank - 1]) ? columnSumWasm(dy) : sumLeadingWasm(dy);
+/**
+ * The sum over every axis but the last (`[..., c]` → `[c]`): bias gradients. On wasm the conv
+ * engine's column sum (c a multiple of 4) or the heap kernel, else `tf.sum`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { sumLeading } from "./circular_conv.ts";
+ * sumLeading(tf.ones([2, 3, 4])).print(); // [6, 6, 6, 6]
+ * ```
+ */
+export function sumLeading(x: tf.Tensor): tf.Tensor1D {
+  if (onWasm(x)) {
+    return fusedChannelsOk(x.shape[x.rank - 1]) ? columnSumWasm(x) : sumLeadingWasm(x);
   }
-  return tf.sum(dy, [...Array(dy.rank - 1).keys()]) as tf.Tensor1D;
+  return tf.sum(x, [...Array(x.rank - 1).keys()]) as tf.Tensor1D;
 }
 
 /** What the body of a {@link customOp} returns. */
@@ -170,12 +180,12 @@ export function adjointFilter(f: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * How the circular stride-1 k×k convolutions run on wasm: `fft` (products in Fourier space,
- * `../backend/wasm_fft_conv.ts`; power-of-two grids), `direct` (the conv engine's direct
- * kernels), or `auto` (the default: FFT where it is supported and the filter has more than one
- * tap, else direct). Other backends and other convolutions are not affected.
+ * How the circular k×k convolutions run on wasm: `auto` (the default: in Fourier space,
+ * `../backend/wasm_fft_conv.ts`, wherever the grid is a power of two and the filter has more
+ * than one tap; else the direct kernels) or `direct` (always the conv engine's direct kernels).
+ * Other backends and other convolutions are not affected.
  */
-export type CircularConvMethod = "auto" | "fft" | "direct";
+export type CircularConvMethod = "auto" | "direct";
 
 let circularMethod: CircularConvMethod = "auto";
 
@@ -191,8 +201,8 @@ let circularMethod: CircularConvMethod = "auto";
  * ```
  */
 export function setCircularConvMethod(method: CircularConvMethod): CircularConvMethod {
-  if (method !== "auto" && method !== "fft" && method !== "direct") {
-    throw new SoadError(`circular conv method must be auto, fft or direct, got '${method}'`);
+  if (method !== "auto" && method !== "direct") {
+    throw new SoadError(`circular conv method must be auto or direct, got '${method}'`);
   }
   const before = circularMethod;
   circularMethod = method;
@@ -388,7 +398,7 @@ export function conv2dPadded(
         return [
           convInputGrad(d, fs, stride, mode),
           convFilterGrad(xps, d, fs.shape, stride),
-          biasGrad(d),
+          sumLeading(d),
         ];
       },
     };
@@ -444,7 +454,7 @@ export function dense(
         return [
           tf.matMul(d2, tf.transpose(ks)).reshape(xs.shape),
           tf.transpose(tf.matMul(tf.transpose(d2), tf.reshape(xs, [m, cin]))),
-          biasGrad(d2),
+          sumLeading(d2),
         ];
       },
     };
@@ -495,7 +505,7 @@ function dense1x1Wasm(
           tf.tidy(() =>
             tf.reshape(convFilterGradWasm(xs, dy as tf.Tensor4D, 1, 1, 1), [cin, cout])
           ),
-          biasGrad(dy),
+          sumLeading(dy),
         ];
       },
     };

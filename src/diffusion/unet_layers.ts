@@ -7,11 +7,10 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { conv2dPadded, customOp, dense } from "./circular_conv.ts";
+import { conv2dPadded, customOp, dense, sumLeading } from "./circular_conv.ts";
 import { N_FREQ } from "./unet_config.ts";
-import { onWasm, sumLeadingWasm } from "./wasm_heap_kernels.ts";
+import { onWasm } from "./wasm_heap_kernels.ts";
 import {
-  columnSumWasm,
   fusedChannelsOk,
   layerNormGradWasm,
   layerNormWasm,
@@ -127,12 +126,6 @@ export function channelLayerNorm<T extends tf.Tensor>(
     };
   });
   return op(x, weight, bias) as T;
-}
-
-/** Sum over every axis but the last (`[..., c]` → `[c]`). */
-function sumLeading(x: tf.Tensor): tf.Tensor {
-  if (onWasm(x)) return fusedChannelsOk(x.shape[x.rank - 1]) ? columnSumWasm(x) : sumLeadingWasm(x);
-  return tf.sum(x, [...Array(x.rank - 1).keys()]);
 }
 
 /**
