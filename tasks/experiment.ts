@@ -22,6 +22,7 @@ import {
   type Setting,
 } from "../src/assim/experiment_grid.ts";
 import {
+  type EvaluationSplit,
   type LoadedCheckpoint,
   loadExperimentCheckpoint,
   storeExperimentData,
@@ -39,7 +40,8 @@ Checkpoints (U-Net safetensors; only those the chosen cells need are required):
 Grid (comma lists; defaults = the paper's grid, settings I and II):
   --ops arctan3x,sin3x,vor2vel   --masks p1,p0.25,p0.0625,p0.01,s2,s4,s10
   --intervals 1,2,4,8            --seeds 0,1,2,3,4        --methods soad,sda
-  --settings I,II[,III]          --windows 0 (indices in the test split)
+  --settings I,II[,III]          --windows 0 (indices in the split)
+  --split test|valid (test)      valid: choose checkpoints by assimilation without touching test
   --variants base[,unknown-bg,no-fdc,jacobian-free,noise-laplace,noise-uniform,noise-lognormal0.5]
 Run:
   --data DIR          dataset store (required)
@@ -90,6 +92,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       methods: { type: "string", default: "soad,sda" },
       settings: { type: "string", default: "I,II" },
       windows: { type: "string", default: "0" },
+      split: { type: "string", default: "test" },
       variants: { type: "string", default: "base" },
       steps: { type: "string", default: "256" },
       corrections: { type: "string", default: "5" },
@@ -154,20 +157,23 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
           `their RMSE would not be comparable`,
       );
     }
-    const data = storeExperimentData(a.data, withNorm[0]);
+    const split = a.split as EvaluationSplit;
+    const data = storeExperimentData(a.data, withNorm[0], split);
     const models: Record<string, ExperimentModel> = {};
     for (const m of needed) {
       models[m] = { denoiser: loaded[m].net, channels: loaded[m].net.config.channels };
     }
     const inputs = {
       data: a.data,
+      // absent for test (results files written before --split existed resume unchanged)
+      ...(split === "test" ? {} : { split }),
       normalisation: data.normalisation,
       checkpoints: Object.fromEntries(needed.map((m) => [m, loaded[m].sha256])),
     };
     if (!a.quiet) {
       console.error(
         `experiment: ${cells.length} cells, K = ${config.steps}, ${data.height}x${data.width} grid,` +
-          ` ${data.count} test windows, backend ${backend.name}`,
+          ` ${data.count} ${split} windows, backend ${backend.name}`,
       );
     }
     const r = await runExperiment({

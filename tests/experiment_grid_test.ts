@@ -12,9 +12,11 @@ import {
 } from "../src/assim/experiment_grid.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 
-Deno.test("grid: the paper's grid has 3·7·4·5·2·2 cells in settings I, II; III adds 7·4·5·2", () => {
+Deno.test("grid: the paper's grid has 3·7·4·5·3 cells in settings I, II (SDA once); III adds 7·4·5·2", () => {
   const cells = enumerateGrid();
-  assertEquals(cells.length, 3 * 7 * 4 * 5 * 2 * 2);
+  // SOAD in I and II, SDA in I only: its setting-II cells would repeat setting I's exactly
+  assertEquals(cells.length, 3 * 7 * 4 * 5 * 3);
+  assert(!cells.some((c) => c.method === "sda" && c.setting === "II"));
   assertEquals(new Set(cells.map(cellKey)).size, cells.length);
   const all = enumerateGrid({ settings: ["I", "II", "III"] });
   assertEquals(all.length, cells.length + 7 * 4 * 5 * 2);
@@ -61,12 +63,18 @@ Deno.test("grid: variants apply where meaningful (unknown-bg: setting I; no-fdc:
   });
   const by = (v: string) =>
     cells.filter((c) => c.variant === v).map((c) => `${c.setting}${c.method}`);
-  assertEquals(by("base"), ["Isoad", "Isda", "IIsoad", "IIsda"]);
+  assertEquals(by("base"), ["Isoad", "Isda", "IIsoad"]);
   assertEquals(by("unknown-bg"), ["Isoad", "Isda"]);
   assertEquals(by("no-fdc"), ["Isoad", "IIsoad"]);
   assertEquals(by("jacobian-free"), ["Isoad", "IIsoad"]);
   assertEquals(parseVariant("jacobian-free").jacobianFree, true);
-  assertEquals(by("noise-laplace").length, 4);
+  assertEquals(by("noise-laplace").length, 3);
+  // setting II alone still runs SDA there
+  assertEquals(
+    enumerateGrid({ ops: ["sin3x"], masks: ["p1"], intervals: [1], seeds: [0], settings: ["II"] })
+      .map((c) => c.method),
+    ["soad", "sda"],
+  );
   assertEquals(parseVariant("noise-lognormal0.5").noise, { kind: "lognormal", shape: 0.5 });
 });
 

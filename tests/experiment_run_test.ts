@@ -1,4 +1,11 @@
-import { deepStrictEqual, equal, notDeepStrictEqual, ok, rejects } from "node:assert/strict";
+import {
+  deepStrictEqual,
+  equal,
+  notDeepStrictEqual,
+  ok,
+  rejects,
+  throws,
+} from "node:assert/strict";
 import { readResults, runExperiment } from "../src/assim/experiment.ts";
 import {
   type ExperimentData,
@@ -8,6 +15,7 @@ import {
 } from "../src/assim/experiment_cell.ts";
 import { cellKey, enumerateGrid, type ExperimentCell } from "../src/assim/experiment_grid.ts";
 import { storeExperimentData } from "../src/assim/experiment_inputs.ts";
+import { openDatasetStore, readWindow } from "../src/data/store.ts";
 import { augmentedIdentityDenoiser } from "../src/assim/gaussian.ts";
 import { readText, tempDir, tinyStore } from "./experiment_helpers.ts";
 
@@ -62,6 +70,24 @@ Deno.test("experiment: a cell's draws depend on seed and window, not on method o
   ok(d > 0 && d < n, `forecast error ${d.toFixed(2)} vs truth energy ${n.toFixed(2)}`);
 });
 
+Deno.test("experiment: SDA's setting-II cell repeats its setting-I cell (why the grid skips it)", async () => {
+  const { data, models } = await setup();
+  const [a, b] = await Promise.all(
+    (["I", "II"] as const).map((setting) =>
+      runCell(cell({ method: "sda", setting }), data, models.sda, config, clock)
+    ),
+  );
+  deepStrictEqual(a.rmseFrames, b.rmseFrames);
+  equal(a.rmse, b.rmse);
+  // while SOAD uses it
+  const s = await Promise.all(
+    (["I", "II"] as const).map((setting) =>
+      runCell(cell({ setting }), data, models["soad-arctan3x"], config, clock)
+    ),
+  );
+  notDeepStrictEqual(s[0].rmseFrames, s[1].rmseFrames);
+});
+
 Deno.test("experiment: runCell is deterministic; S > 1 adds spread-skill and CRPS", async () => {
   const { data, models } = await setup();
   const a = await runCell(cell(), data, models["soad-arctan3x"], config, clock);
@@ -88,7 +114,8 @@ Deno.test("experiment: interrupted + resumed run writes the same files as one ru
     settings: ["I", "II", "III"],
     variants: ["base", "noise-laplace"],
   });
-  equal(cells.length, 2 * (2 * 32 + 16)); // variants × (settings I, II: 2 ops; III: 1 set)
+  // variants × (setting I: 2 ops × 2 methods; II: 2 ops, SOAD only; III: 1 set × 2 methods)
+  equal(cells.length, 2 * (32 + 16 + 16));
   const sub = cells.filter((_, i) => i % 5 === 0); // keep the test short
   const one = tempDir();
   const r1 = await runExperiment({ cells: sub, data, models, config, out: one, ...quiet });
@@ -187,4 +214,28 @@ Deno.test("experiment: bad input fails before any cell runs", async () => {
     /has 2 channels; arctan3x needs 4/,
   );
   equal(await readResults(out), undefined);
+});
+
+Deno.test("experiment: the valid split reads the store's validation windows, normalised", async () => {
+  const path = await tinyStore();
+  const store = openDatasetStore(path);
+  const norm = { offset: [0, 0], std: [2e-6, 5e-7] };
+  for (const split of ["test", "valid"] as const) {
+    const data = storeExperimentData(path, norm, split);
+    const [w0, w1] = store.attrs.split[split];
+    equal(data.count, w1 - w0);
+    const raw = readWindow(store, w0 + data.count - 1);
+    const x = data.window(data.count - 1);
+    const R = data.height * data.width;
+    for (const k of [0, R + 5, x.length - 1]) {
+      const c = Math.floor(k / R) % 2;
+      ok(Math.abs(x[k] - raw[k] / norm.std[c]) <= 1e-6 * Math.abs(x[k]) + 1e-12, `${split} ${k}`);
+    }
+    throws(() => data.window(data.count), new RegExp(`${split} window`));
+  }
+  notDeepStrictEqual(
+    storeExperimentData(path, norm, "valid").window(0),
+    storeExperimentData(path, norm, "test").window(0),
+  );
+  throws(() => storeExperimentData(path, norm, "train" as "test"), /test or valid/);
 });

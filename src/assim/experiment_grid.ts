@@ -187,8 +187,10 @@ function positiveInts(what: string, xs: readonly number[], min: number): void {
 /**
  * Enumerates the grid in a fixed order: variant, setting, operators, method, mask, N, window,
  * seed (outermost first). Setting III takes all chosen operators at once; `unknown-bg` applies
- * to setting I only and `no-fdc`, `jacobian-free` to SOAD only (other combinations are skipped). Validates every
- * name before returning.
+ * to setting I only and `no-fdc`, `jacobian-free` to SOAD only (other combinations are skipped).
+ * SDA does not use the background (spec §5.1) and a cell's draws do not depend on the setting,
+ * so SDA's setting-II cells would repeat its setting-I cells exactly: they are skipped when
+ * setting I is in the grid (the report says so). Validates every name before returning.
  *
  * @example
  * ```ts
@@ -240,6 +242,7 @@ export function enumerateGrid(spec: GridSpec = {}): ExperimentCell[] {
       for (const opSet of opSets) {
         for (const method of methods) {
           if ((v.noFdc || v.jacobianFree) && method !== "soad") continue;
+          if (method === "sda" && setting === "II" && settings.includes("I")) continue;
           for (const mask of masks) {
             for (const interval of intervals) {
               for (const window of windows) {

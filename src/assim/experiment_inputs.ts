@@ -146,9 +146,12 @@ export async function loadExperimentCheckpoint(
   return { net, sha256, trainedFor, normalisation };
 }
 
+/** The store split a grid evaluates on: `test` (the paper's protocol) or `valid` (model selection). */
+export type EvaluationSplit = "test" | "valid";
+
 /**
- * The test split of a dataset store as {@link ExperimentData}: window i is the store's window
- * `split.test[0] + i`, normalised x = (q − offset)/std with the given normalisation, else the
+ * The test (or validation) split of a dataset store as {@link ExperimentData}: window i is the
+ * store's window `split.test[0] + i` (`split.valid[0] + i`), normalised x = (q − offset)/std with the given normalisation, else the
  * store's `norm_std` (no mean removal, as training does by default), else the spec's fixed
  * per-layer std.
  *
@@ -165,11 +168,15 @@ export async function loadExperimentCheckpoint(
 export function storeExperimentData(
   path: string,
   normalisation?: { offset: number[]; std: number[] },
+  split: EvaluationSplit = "test",
 ): ExperimentData {
+  if (split !== "test" && split !== "valid") {
+    throw new InvalidArgumentError(`split must be test or valid, got ${split}`);
+  }
   const store = openDatasetStore(path);
-  const [t0, t1] = store.attrs.split.test;
+  const [t0, t1] = store.attrs.split[split];
   if (!(t1 > t0)) {
-    throw new InvalidArgumentError(`${path} has no test windows (split ${t0}..${t1})`);
+    throw new InvalidArgumentError(`${path} has no ${split} windows (split ${t0}..${t1})`);
   }
   const norm = normalisation ??
     { offset: [0, 0], std: store.attrs.norm_std ? [...store.attrs.norm_std] : [...Q_STD] };
@@ -187,7 +194,7 @@ export function storeExperimentData(
     window(i: number): Float32Array {
       if (!(Number.isInteger(i) && i >= 0 && i < t1 - t0)) {
         throw new InvalidArgumentError(
-          `test window ${i} is out of range; ${path} has ${t1 - t0} test windows`,
+          `${split} window ${i} is out of range; ${path} has ${t1 - t0} ${split} windows`,
         );
       }
       let x = cache.get(i);

@@ -139,7 +139,10 @@ export function rmseTables(cells: CellResult[]): RmseTable[] {
     const variant = c0.variant === "base" ? "" : `, ${c0.variant}`;
     return {
       name,
-      title: `${c0.method.toUpperCase()} ${c0.ops.join("+")}, setting ${c0.setting}${variant}`,
+      title: `${c0.method.toUpperCase()} ${c0.ops.join("+")}, setting ${
+        // SDA ignores the background: its setting-I cells are its setting-II cells (enumerateGrid)
+        c0.method === "sda" && c0.setting === "I" ? "I (= II)" : c0.setting
+      }${variant}`,
       masks,
       intervals,
       values: sum.map((r, i) => r.map((s, j) => (counts[i][j] ? s / counts[i][j] : NaN))),
