@@ -137,12 +137,11 @@ export function rmseTables(cells: CellResult[]): RmseTable[] {
     }
     const c0 = cs[0];
     const variant = c0.variant === "base" ? "" : `, ${c0.variant}`;
+    // SDA ignores the background: its setting-I cells are its setting-II cells (enumerateGrid)
+    const setting = c0.method === "sda" && c0.setting === "I" ? "I (= II)" : c0.setting;
     return {
       name,
-      title: `${c0.method.toUpperCase()} ${c0.ops.join("+")}, setting ${
-        // SDA ignores the background: its setting-I cells are its setting-II cells (enumerateGrid)
-        c0.method === "sda" && c0.setting === "I" ? "I (= II)" : c0.setting
-      }${variant}`,
+      title: `${c0.method.toUpperCase()} ${c0.ops.join("+")}, setting ${setting}${variant}`,
       masks,
       intervals,
       values: sum.map((r, i) => r.map((s, j) => (counts[i][j] ? s / counts[i][j] : NaN))),
