@@ -323,10 +323,12 @@ export {
 export {
   type CheckedCheckpoint,
   checkExperimentCheckpoint,
+  type EvaluationSplit,
   type LoadedCheckpoint,
   loadExperimentCheckpoint,
   storeExperimentData,
 } from "./src/assim/experiment_inputs.ts";
+export { comparisonFigure, type ComparisonFigureOptions } from "./src/assim/experiment_figure.ts";
 export {
   resultsCsv,
   type RmseTable,

@@ -102,7 +102,7 @@ export interface RmseTable {
 
 function maskOrder(a: string, b: string): number {
   const pa = parseMask(a), pb = parseMask(b);
-  if (pa.ratio !== undefined && pb.ratio !== undefined) return pa.ratio - pb.ratio;
+  if (pa.ratio !== undefined && pb.ratio !== undefined) return pb.ratio - pa.ratio;
   if (pa.stride !== undefined && pb.stride !== undefined) return pa.stride - pb.stride;
   return pa.ratio !== undefined ? -1 : 1;
 }
