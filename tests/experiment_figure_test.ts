@@ -93,7 +93,14 @@ Deno.test("results-figure task: comparable runs only; writes the PNG", async () 
     await write("b", 32, grid("I", "sda", 0.4));
     await write("c", 64, grid("I", "sda", 0.4));
     const out = `${dir}/fig.png`;
-    const n = await resultsFigure(["--results", `${dir}/a,${dir}/b`, "--setting", "I", "--out", out]);
+    const n = await resultsFigure([
+      "--results",
+      `${dir}/a,${dir}/b`,
+      "--setting",
+      "I",
+      "--out",
+      out,
+    ]);
     equal(n, 16);
     const png = await Deno.readFile(out);
     deepStrictEqual([...png.subarray(1, 4)], [80, 78, 71]);
