@@ -65,6 +65,14 @@ Deno.test("figure: ours and the paper's panels per operator; SDA's setting I sta
   // 4 panel columns vs 2 (the paper's panels print wider numbers such as 0.0840)
   ok(withPaper.width >= 2 * one.width && withPaper.width < 2.5 * one.width, `${withPaper.width}`);
   equal(withPaper.height, one.height);
+  // one row per operator, whichever methods' tables it has
+  equal(
+    comparisonFigure(grid("I", "soad", 0.3), { setting: "I", paper: false }).height,
+    one.height,
+  );
+  const sin = grid("I", "soad", 0.6).map((c) => ({ ...c, ops: ["sin3x" as const] }));
+  const two0 = comparisonFigure([...sin, ...cells], { setting: "I", paper: false });
+  ok(two0.height > 1.8 * one.height && two0.height < 2.2 * one.height, `${two0.height}`);
   equal(missingPixels(one), 0, "every cell of ours is drawn");
   // setting II: SDA ran in setting I only (enumerateGrid skips II), its panel still complete
   const two = comparisonFigure(cells, { setting: "II", paper: false });

@@ -11,7 +11,7 @@ import { heatmap } from "../io/heatmap.ts";
 import { blit, createImage, type Image } from "../io/image.ts";
 import { drawText, textHeight } from "../io/font.ts";
 import type { CellResult } from "./experiment_cell.ts";
-import type { Setting } from "./experiment_grid.ts";
+import { EXPERIMENT_OPS, type ExperimentOp, type Setting } from "./experiment_grid.ts";
 import { rmseTables } from "./experiment_report.ts";
 import { publishedRmse } from "./published.ts";
 
@@ -65,9 +65,13 @@ export function comparisonFigure(cells: CellResult[], options: ComparisonFigureO
     throw new InvalidArgumentError(`range must be [lo, hi] with lo < hi, got [${range}]`);
   }
   const tables = rmseTables(cells.filter((c) => c.variant === "base"));
-  const ops = [
-    ...new Set(tables.filter((t) => t.cells[0].setting === setting).map((t) => t.cells[0].ops)),
-  ];
+  // one row per operator set, in the paper's operator order
+  const keys = new Set(
+    tables.filter((t) => t.cells[0].setting === setting).map((t) => t.cells[0].ops.join("+")),
+  );
+  const rank = (k: string) =>
+    k.split("+").map((o) => EXPERIMENT_OPS.indexOf(o as ExperimentOp)).join();
+  const ops = [...keys].sort((a, b) => rank(a).localeCompare(rank(b))).map((k) => k.split("+"));
   if (ops.length === 0) {
     throw new InvalidArgumentError(`no cells of setting ${setting} (base variant) to draw`);
   }
