@@ -195,7 +195,8 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     if (!a.quiet) {
       console.error(
         `ran ${r.ran} cells, skipped ${r.skipped} finished, ${r.remaining} left; wrote ` +
-          `${a.out}/results.json, results.csv, summary.md and ${r.files.length - 3} figures`,
+          `${a.out}/results.json, results.csv` +
+          (a["no-figures"] ? "" : `, summary.md and ${r.files.length - 3} figures`),
       );
     }
     return r;
