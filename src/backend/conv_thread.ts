@@ -35,4 +35,5 @@ for (;;) {
   Atomics.store(ctl, 1, seen);
   Atomics.notify(ctl, 1);
 }
-parentPort?.close();
+// Deno's node:worker_threads has no parentPort.close: end the script, and with it the thread
+(parentPort as { close?: () => void } | null)?.close?.();
