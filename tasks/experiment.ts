@@ -52,8 +52,10 @@ Run:
   --threads N          threads of the wasm conv engine, 1 or 2 (default: the cores, at most 2)
 `;
 
-const list = (s: string): string[] => s.split(",").map((x) => x.trim()).filter((x) => x);
-const ints = (what: string, s: string): number[] =>
+/** A comma list of names. */
+export const list = (s: string): string[] => s.split(",").map((x) => x.trim()).filter((x) => x);
+/** A comma list of integers; `what` names the flag in the error. */
+export const ints = (what: string, s: string): number[] =>
   list(s).map((x) => {
     const v = Number(x);
     if (!Number.isInteger(v)) throw new InvalidArgumentError(`--${what}: "${x}" is not an integer`);

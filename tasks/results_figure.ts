@@ -7,7 +7,8 @@
 
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../src/errors.ts";
-import { readResults } from "../src/assim/experiment.ts";
+import { type ExperimentResults, readResults } from "../src/assim/experiment.ts";
+import { ints } from "./experiment.ts";
 import { comparisonFigure } from "../src/assim/experiment_figure.ts";
 import type { CellResult } from "../src/assim/experiment_cell.ts";
 import type { Setting } from "../src/assim/experiment_grid.ts";
@@ -57,26 +58,26 @@ export async function resultsFigure(args: string[]): Promise<number> {
   if (!["I", "II", "III"].includes(setting)) {
     throw new InvalidArgumentError(`--setting must be I, II or III, got ${a.setting}`);
   }
-  const seeds = a.seeds?.split(",").map(Number);
+  const seeds = a.seeds === undefined ? undefined : ints("seeds", a.seeds);
   const range = a.range?.split(",").map(Number) as [number, number] | undefined;
   if (range && (range.length !== 2 || !range.every(Number.isFinite))) {
     throw new InvalidArgumentError(`--range must be LO,HI, got ${a.range}`);
   }
   const cells: CellResult[] = [];
-  let config: string | undefined;
+  let first: ExperimentResults | undefined;
   for (const dir of a.results.split(",")) {
     const r = await readResults(dir);
     if (!r) throw new InvalidArgumentError(`${dir}/results.json not found`);
-    const c = JSON.stringify(r.config);
-    if (config !== undefined && c !== config) {
+    first ??= r;
+    const [c, c0] = [JSON.stringify(r.config), JSON.stringify(first.config)];
+    if (c !== c0) {
       throw new InvalidArgumentError(
-        `${dir} ran with ${c}, the others with ${config}: their RMSE are not comparable`,
+        `${dir} ran with ${c}, the others with ${c0}: their RMSE are not comparable`,
       );
     }
-    config = c;
     cells.push(...r.cells.filter((x) => !seeds || seeds.includes(x.seed)));
   }
-  const { steps, tMax } = JSON.parse(config!);
+  const { steps, tMax } = first!.config;
   const img = comparisonFigure(cells, {
     setting,
     range,

@@ -1,5 +1,6 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import type { CellResult } from "../src/assim/experiment_cell.ts";
+import { RESULTS_FORMAT } from "../src/assim/experiment.ts";
 import { comparisonFigure } from "../src/assim/experiment_figure.ts";
 import type { Method, Setting } from "../src/assim/experiment_grid.ts";
 import { rmseTables } from "../src/assim/experiment_report.ts";
@@ -94,7 +95,7 @@ Deno.test("results-figure task: comparable runs only; writes the PNG", async () 
       const config = { frames: 9, steps, corrections: 5, tMax: 0.85, samples: 1 };
       await Deno.writeTextFile(
         `${dir}/${name}/results.json`,
-        JSON.stringify({ format: "soad-experiment/1", config, inputs: {}, stepT: [], cells: cs }),
+        JSON.stringify({ format: RESULTS_FORMAT, config, inputs: {}, stepT: [], cells: cs }),
       );
     };
     await write("a", 32, grid("I", "soad", 0.3));

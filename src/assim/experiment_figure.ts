@@ -12,7 +12,7 @@ import { blit, createImage, type Image } from "../io/image.ts";
 import { drawText, textHeight } from "../io/font.ts";
 import type { CellResult } from "./experiment_cell.ts";
 import { EXPERIMENT_OPS, type ExperimentOp, type Setting } from "./experiment_grid.ts";
-import { rmseTables } from "./experiment_report.ts";
+import { type RmseTable, rmseTables } from "./experiment_report.ts";
 import { publishedRmse } from "./published.ts";
 
 /** Options of {@link comparisonFigure}. */
@@ -35,6 +35,12 @@ interface Panel {
   rows: string[];
   cols: number[];
   values: number[][];
+}
+
+/** A table's value at (mask, N), undefined where it has none. */
+function valueAt(t: RmseTable | undefined, mask: string, n: number): number | undefined {
+  const i = t?.masks.indexOf(mask) ?? -1, j = t?.intervals.indexOf(n) ?? -1;
+  return i >= 0 && j >= 0 ? t!.values[i][j] : undefined;
 }
 
 /**
@@ -86,39 +92,25 @@ export function comparisonFigure(cells: CellResult[], options: ComparisonFigureO
     const sdaOwn = find(setting, op, "sda");
     const sda = sdaOwn ?? (setting === "II" ? find("I", op, "sda") : undefined);
     const ref = soad ?? sda!;
-    const panels: Panel[] = [];
-    const ours = (label: string, t: typeof soad, note = "") => {
-      panels.push({
-        title: `${op}: ${label}${note}`,
-        rows: ref.masks,
-        cols: ref.intervals,
-        values: ref.masks.map((m) =>
-          ref.intervals.map((n) => {
-            const i = t ? t.masks.indexOf(m) : -1, j = t ? t.intervals.indexOf(n) : -1;
-            return i >= 0 && j >= 0 ? t!.values[i][j] : NaN;
-          })
-        ),
-      });
-    };
-    ours("SOAD", soad);
-    ours("SDA", sda, !sdaOwn && sda ? " (= I)" : "");
+    const panel = (title: string, value: (m: string, n: number) => number | undefined) => ({
+      title: `${op}: ${title}`,
+      rows: ref.masks,
+      cols: ref.intervals,
+      values: ref.masks.map((m) => ref.intervals.map((n) => value(m, n) ?? NaN)),
+    });
+    const panels: Panel[] = [
+      panel("SOAD", (m, n) => valueAt(soad, m, n)),
+      panel(`SDA${!sdaOwn && sda ? " (= I)" : ""}`, (m, n) => valueAt(sda, m, n)),
+    ];
     if ((options.paper ?? true) && opSet.length === 1) {
-      for (
-        const [method, s, note] of [["soad", setting, ""], [
-          "sda",
-          "I",
-          setting === "I" ? "" : " (I)",
-        ]]
-      ) {
-        panels.push({
-          title: `${op}: paper ${method.toUpperCase()}${note}`,
-          rows: ref.masks,
-          cols: ref.intervals,
-          values: ref.masks.map((m) =>
-            ref.intervals.map((n) => publishedRmse(s, method, opSet[0], m, n) ?? NaN)
-          ),
-        });
-      }
+      panels.push(
+        panel("paper SOAD", (m, n) => publishedRmse(setting, "soad", opSet[0], m, n)),
+        // the paper's SDA numbers are its setting-I ones (spec §6.2)
+        panel(
+          `paper SDA${setting === "I" ? "" : " (I)"}`,
+          (m, n) => publishedRmse("I", "sda", opSet[0], m, n),
+        ),
+      );
     }
     return panels;
   });

@@ -151,9 +151,9 @@ export type EvaluationSplit = "test" | "valid";
 
 /**
  * The test (or validation) split of a dataset store as {@link ExperimentData}: window i is the
- * store's window `split.test[0] + i` (`split.valid[0] + i`), normalised x = (q − offset)/std with the given normalisation, else the
- * store's `norm_std` (no mean removal, as training does by default), else the spec's fixed
- * per-layer std.
+ * store's window `split.test[0] + i` (`split.valid[0] + i`), normalised x = (q − offset)/std
+ * with the given normalisation, else the store's `norm_std` (no mean removal, as training does
+ * by default), else the spec's fixed per-layer std.
  *
  * @example
  * ```ts
