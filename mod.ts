@@ -256,6 +256,12 @@ export {
   spreadSkillRatio,
   stateChannels,
 } from "./src/assim/metrics.ts";
+export {
+  climatologyEstimate,
+  type PointBackground,
+  type PointPrior,
+  pointwisePosteriorMean,
+} from "./src/assim/baselines.ts";
 
 // Training the diffusion prior
 export {

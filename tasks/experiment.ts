@@ -32,6 +32,8 @@ const HELP = `deno task experiment --data store.zarr --soad-<op> F ... --sda F [
 
 Runs the evaluation grid (operators x masks x N x seeds x method x setting) on test windows of a
 dataset store; resumable. Writes results.json, results.csv, summary.md, heatmaps/, stepwise/.
+Every cell also scores two baselines without a learned prior: climatology and the
+observation-only pointwise Bayes estimate (element-wise operators; docs/experiment.md).
 
 Checkpoints (U-Net safetensors; only those the chosen cells need are required):
   --soad-arctan3x F  --soad-sin3x F  --soad-vor2vel F   SOAD models (settings I, II)

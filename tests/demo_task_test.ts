@@ -8,17 +8,23 @@ Deno.test("demo task: SOAD, SDA and climatology table, PNG and results.json", as
   const out = await Deno.makeTempDir({ prefix: "soad_demo_" });
   const r = await run("--steps", "8", "--corrections", "1", "--out", out);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /frame\s+observed\s+SOAD\s+SDA\s+climatology/);
+  assert.match(r.out, /frame\s+observed\s+SOAD\s+SDA\s+climatology\s+pointwise/);
   for (let f = 0; f < 9; f++) {
     assert.match(r.out, new RegExp(`\\n${f}\\s+(yes|-)\\s+[\\d.]+\\s+[\\d.]+\\s+[\\d.]+`));
   }
   const res = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
-  for (const m of ["SOAD", "SDA", "climatology"]) {
+  for (const m of ["SOAD", "SDA", "climatology", "pointwise"]) {
     assert.equal(res.rmse[m].length, 9);
     assert.ok(res.rmse[m].every((v: number) => Number.isFinite(v) && v > 0), m);
   }
   // climatology is the training mean: RMSE ≈ 1 in normalised units
   assert.ok(res.rmse.climatology.every((v: number) => v > 0.8 && v < 1.2));
+  // the pointwise baseline: observed frames beat climatology, unobserved frames 1, 3, … (not the
+  // background's frame 0) are climatology
+  for (let f = 0; f < 9; f++) {
+    const [p, c] = [res.rmse.pointwise[f], res.rmse.climatology[f]];
+    assert.ok(f % 2 === 0 ? p < c - 0.1 : Math.abs(p - c) < 1e-9, `frame ${f}: ${p} vs ${c}`);
+  }
   // setting I: the background (σb = 0.1) pins frame 0 through SOAD's FDC
   assert.ok(res.rmse.SOAD[0] < 0.5, `SOAD frame 0 RMSE ${res.rmse.SOAD[0]}`);
   assert.ok((await Deno.stat(`${out}/demo.png`)).size > 10_000);

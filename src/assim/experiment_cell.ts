@@ -9,7 +9,7 @@
 import type { Denoiser, WindowShape } from "../diffusion/denoiser.ts";
 import { alpha, sigma } from "../diffusion/schedule.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import { knownBackground, Q_STD, unknownBackground } from "../obs/background.ts";
+import { knownBackground, Q_STD, SIGMA_BACKGROUND, unknownBackground } from "../obs/background.ts";
 import { augmentedLayout, type ModelName } from "../obs/layout.ts";
 import { type Observation, observeStack, SIGMA_OBS } from "../obs/observe.ts";
 import type { ObservationOperator } from "../obs/operator.ts";
@@ -17,6 +17,7 @@ import { arctan3x, sin3x } from "../obs/pointwise.ts";
 import { vor2vel } from "../obs/vor2vel.ts";
 import { Rng } from "../rng.ts";
 import { assimilate } from "./assimilate.ts";
+import { climatologyEstimate, type PointPrior, pointwisePosteriorMean } from "./baselines.ts";
 import {
   cellKey,
   type ExperimentCell,
@@ -54,6 +55,11 @@ export interface ExperimentData {
   normalisation: { offset: number[]; std: number[] };
   /** Test window `i` (0-based within the test split), normalised, `[T, 2, H, W]`. */
   window(i: number): Float32Array;
+  /**
+   * Per-layer mean and std of the training data in normalised units: when given, every cell also
+   * scores the climatology and the observation-only pointwise Bayes baselines (`baselines.ts`).
+   */
+  climatology?: PointPrior;
 }
 
 /** Run configuration shared by every cell (part of the results file's identity). */
@@ -246,6 +252,13 @@ export interface CellResult extends ExperimentCell {
   stopped?: string[];
   /** RMSE of the ensemble-mean Tweedie estimate after each step (frame-averaged). */
   stepRmse?: number[];
+  /** Frame-averaged RMSE of climatology (the training mean), when the data has its moments. */
+  climatology?: number;
+  /**
+   * Frame-averaged RMSE of the observation-only pointwise Bayes estimate from the cell's
+   * observations (and background, where the method gets one); element-wise operators only.
+   */
+  pointwise?: number;
   /** Wall-clock seconds. */
   seconds: number;
 }
@@ -283,6 +296,22 @@ function tracking(inner: Denoiser, L: number): { denoiser: Denoiser; last: () =>
     denoiseVjp: (z, shape, t, w) => inner.denoiseVjp(z, shape, t, w),
   };
   return { denoiser, last: () => last };
+}
+
+function cellBaselines(
+  inputs: CellInputs,
+  data: ExperimentData,
+  L: number,
+  prior: PointPrior,
+): { climatology: number; pointwise?: number } {
+  const H = data.height, W = data.width;
+  const mean = (e: Float32Array) => rmsePerFrame(e, inputs.truth, L).reduce((s, x) => s + x, 0) / L;
+  const bg = inputs.background ? { values: inputs.background, sigma: SIGMA_BACKGROUND } : undefined;
+  const pw = pointwisePosteriorMean(inputs.observations, L, H, W, prior, bg);
+  return {
+    climatology: round6(mean(climatologyEstimate(L, H, W, prior))),
+    ...(pw ? { pointwise: round6(mean(pw)) } : {}),
+  };
 }
 
 /** A model of the grid: the denoiser and, when known, its channel count. */
@@ -381,6 +410,7 @@ export async function runCell(
   const stopped = r.reports.filter((x) => !x.completed).map((x) => x.message ?? "stopped");
   if (stopped.length) out.stopped = stopped;
   if (track) out.stepRmse = stepRmse;
+  if (data.climatology) Object.assign(out, cellBaselines(inputs, data, L, data.climatology));
   out.seconds = round6((now() - t0) / 1000);
   return out;
 }

@@ -185,12 +185,21 @@ export function storeExperimentData(
   const R = first.length / (T * 2), n = Math.round(Math.sqrt(R));
   if (n * n !== R) throw new InvalidArgumentError(`${path}: windows are not square grids`);
   const cache = new Map<number, Float32Array>();
+  const { norm_mean: mean, norm_std: std } = store.attrs;
+  // the training split's moments in the normalised units the cells use (for the baselines)
+  const climatology = mean && std
+    ? {
+      mean: mean.map((m, k) => (m - norm.offset[k]) / norm.std[k]),
+      std: std.map((s, k) => s / norm.std[k]),
+    }
+    : undefined;
   return {
     count: t1 - t0,
     length: T,
     height: n,
     width: n,
     normalisation: norm,
+    ...(climatology ? { climatology } : {}),
     window(i: number): Float32Array {
       if (!(Number.isInteger(i) && i >= 0 && i < t1 - t0)) {
         throw new InvalidArgumentError(

@@ -24,8 +24,8 @@ function csvField(v: unknown): string {
 
 /**
  * The results as CSV, one row per cell: identity, model, chunk start, mean RMSE, RMSE per frame
- * (`rmse_f0` …), member RMSE, spread–skill, CRPS (empty for one sample), completed samples and
- * seconds.
+ * (`rmse_f0` …), member RMSE, spread–skill, CRPS (empty for one sample), the climatology and
+ * pointwise-Bayes baselines (empty where not computed), completed samples and seconds.
  *
  * @example
  * ```ts
@@ -51,6 +51,8 @@ export function resultsCsv(cells: CellResult[], frames: number): string {
     "rmse_members",
     "spread_skill",
     "crps",
+    "climatology",
+    "pointwise",
     "completed",
     "seconds",
   ];
@@ -74,6 +76,8 @@ export function resultsCsv(cells: CellResult[], frames: number): string {
         c.rmseMembers,
         c.spreadSkill,
         c.crps,
+        c.climatology,
+        c.pointwise,
         c.completed,
         c.seconds,
       ].map(csvField).join(","),
@@ -109,8 +113,8 @@ function maskOrder(a: string, b: string): number {
 
 /**
  * Groups cells by (variant, setting, operators, method) into RMSE tables (mean of each cell's
- * frame-averaged RMSE over seeds and windows). Rows in the paper's order: p ascending (hardest
- * first, as spec §6.2), then s ascending.
+ * frame-averaged RMSE over seeds and windows; `value` picks another number of the cell, e.g. a
+ * baseline). Rows in the paper's order: random ratios densest first, then strides.
  *
  * @example
  * ```ts
@@ -118,7 +122,10 @@ function maskOrder(a: string, b: string): number {
  * console.log(rmseTables([]).length); // 0
  * ```
  */
-export function rmseTables(cells: CellResult[]): RmseTable[] {
+export function rmseTables(
+  cells: CellResult[],
+  value: (c: CellResult) => number | undefined = (c) => c.rmse,
+): RmseTable[] {
   const groups = new Map<string, CellResult[]>();
   for (const c of cells) {
     const k = `${c.variant}_${c.setting}_${c.ops.join("+")}_${c.method}`;
@@ -132,7 +139,8 @@ export function rmseTables(cells: CellResult[]): RmseTable[] {
     const counts = masks.map(() => intervals.map(() => 0));
     for (const c of cs) {
       const i = masks.indexOf(c.mask), j = intervals.indexOf(c.interval);
-      sum[i][j] += Number.isFinite(c.rmse) ? c.rmse : NaN; // a failed cell (null in JSON) shows "-"
+      const v = value(c);
+      sum[i][j] += v !== undefined && Number.isFinite(v) ? v : NaN; // failed or absent: "-"
       counts[i][j]++;
     }
     const c0 = cs[0];
@@ -151,9 +159,31 @@ export function rmseTables(cells: CellResult[]): RmseTable[] {
   });
 }
 
+function baselineLines(t: RmseTable): string[] {
+  const cl = t.cells.map((c) => c.climatology).filter((v): v is number => v !== undefined);
+  if (cl.length === 0) return [];
+  const f = (v: number) => v.toPrecision(3);
+  const out = [
+    `Baselines on the same cells: climatology ${f(Math.min(...cl))}–${f(Math.max(...cl))}` +
+    (t.cells.some((c) => c.pointwise !== undefined)
+      ? "; observation-only pointwise Bayes (no spatial or temporal prior):"
+      : "."),
+    "",
+  ];
+  if (!t.cells.some((c) => c.pointwise !== undefined)) return out;
+  const [p] = rmseTables(t.cells, (c) => c.pointwise);
+  out.push(`| mask | ${p.intervals.map((n) => `N=${n}`).join(" | ")} |`);
+  out.push(`|---|${p.intervals.map(() => "---").join("|")}|`);
+  p.masks.forEach((m, i) => {
+    out.push(`| ${m} | ${p.values[i].map((v) => (Number.isFinite(v) ? f(v) : "-")).join(" | ")} |`);
+  });
+  out.push("");
+  return out;
+}
+
 /**
  * A Markdown summary: one table per group (mask × N, mean RMSE over seeds and windows, 3
- * significant digits as spec §6.2).
+ * significant digits as spec §6.2), followed by the group's baselines where the cells have them.
  *
  * @example
  * ```ts
@@ -186,6 +216,7 @@ export function summaryMarkdown(cells: CellResult[]): string {
       out.push(`| ${m} | ${row.join(" | ")} |`);
     });
     out.push("");
+    out.push(...baselineLines(t));
   }
   return out.join("\n");
 }
