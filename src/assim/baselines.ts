@@ -60,8 +60,12 @@ export function climatologyEstimate(
   return out;
 }
 
-/** Quadrature nodes per prior std (trapezoid on ±`SPAN` std; exact to ~1e-9 for widths ≥ h). */
-const NODES_PER_STD = 80, SPAN = 7;
+/**
+ * Quadrature nodes per prior std (trapezoid on ±`SPAN` std). The trapezoid rule is spectrally
+ * accurate for Gaussian-like integrands: the narrowest posterior here (arctan3x at small x with a
+ * background, ~0.03 std) is ≥ h = 0.025, and 80 nodes per std gave the same RMSE to 7 digits.
+ */
+const NODES_PER_STD = 40, SPAN = 7;
 
 /**
  * The observation-only pointwise Bayes estimate of a window `[L, 2, H, W]`: each entry is the

@@ -298,6 +298,12 @@ function tracking(inner: Denoiser, L: number): { denoiser: Denoiser; last: () =>
   return { denoiser, last: () => last };
 }
 
+/** The mean over frames of per-frame values (the paper's "averaged RMSE"). */
+function frameMean(f: readonly number[]): number {
+  return f.reduce((s, x) => s + x, 0) / f.length;
+}
+
+/** Frame-averaged RMSE of the baselines without a learned prior, from the cell's own inputs. */
 function cellBaselines(
   inputs: CellInputs,
   data: ExperimentData,
@@ -305,12 +311,12 @@ function cellBaselines(
   prior: PointPrior,
 ): { climatology: number; pointwise?: number } {
   const H = data.height, W = data.width;
-  const mean = (e: Float32Array) => rmsePerFrame(e, inputs.truth, L).reduce((s, x) => s + x, 0) / L;
+  const score = (e: Float32Array) => round6(frameMean(rmsePerFrame(e, inputs.truth, L)));
   const bg = inputs.background ? { values: inputs.background, sigma: SIGMA_BACKGROUND } : undefined;
   const pw = pointwisePosteriorMean(inputs.observations, L, H, W, prior, bg);
   return {
-    climatology: round6(mean(climatologyEstimate(L, H, W, prior))),
-    ...(pw ? { pointwise: round6(mean(pw)) } : {}),
+    climatology: score(climatologyEstimate(L, H, W, prior)),
+    ...(pw ? { pointwise: score(pw) } : {}),
   };
 }
 
@@ -380,7 +386,7 @@ export async function runCell(
     onStep: (info) => {
       if (track) {
         const f = rmsePerFrame(track.last(), inputs.truth, L);
-        stepRmse.push(round6(f.reduce((s, x) => s + x, 0) / L));
+        stepRmse.push(round6(frameMean(f)));
       }
       onStep?.(info.step, c.steps);
     },
@@ -392,14 +398,14 @@ export async function runCell(
     ops: [...cell.ops],
     model: name,
     start: inputs.start,
-    rmse: round6(r.rmseMean!.reduce((s, x) => s + x, 0) / L),
+    rmse: round6(frameMean(r.rmseMean!)),
     rmseFrames: frames,
     completed: r.reports.filter((x) => x.completed).length,
     seconds: 0,
   };
   const S = c.samples;
   if (S > 1) {
-    const members = r.rmseSamples!.map((f) => f.reduce((s, x) => s + x, 0) / L);
+    const members = r.rmseSamples!.map(frameMean);
     out.rmseMembers = round6(members.reduce((s, x) => s + x, 0) / S);
     const state = stateChannels(r.samples, r.shape as WindowShape);
     if (out.completed >= 2) {
