@@ -248,6 +248,8 @@ export {
 } from "./src/assim/fdc.ts";
 export { augmentedIdentityDenoiser, isotropicGaussianDenoiser } from "./src/assim/gaussian.ts";
 export {
+  type AnomalyStats,
+  anomalyStats,
   crps,
   type EnsembleStats,
   ensembleStats,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  anomalyStats,
   crps,
   ensembleStats,
   rmsePerFrame,
@@ -56,4 +57,34 @@ Deno.test("metrics: spread–skill ≈ 1 and CRPS of a calibrated Gaussian ensem
   for (const xi of x) for (const xj of x) p += Math.abs(xi - xj);
   assert.ok(Math.abs(crps(x, y, 4) - (a / 4 - p / 32)) < 1e-12);
   assert.throws(() => spreadSkillRatio([1, 2], [0, 0], 1), InvalidArgumentError);
+});
+
+Deno.test("metrics: anomaly amplitude and correlation split the MSE; a damped sample beats a full one", () => {
+  const rng = new Rng(11), L = 3, R = 500, n = L * 2 * R, mean = [0.4, -0.2];
+  const layer = (i: number) => Math.floor(i / R) % 2;
+  const truth = new Float64Array(n), full = new Float64Array(n), damped = new Float64Array(n);
+  const rho = 0.5;
+  for (let i = 0; i < n; i++) {
+    const t = rng.normal(), e = rho * t + Math.sqrt(1 - rho * rho) * rng.normal();
+    truth[i] = mean[layer(i)] + t;
+    full[i] = mean[layer(i)] + e; // a posterior sample: the truth's amplitude, correlation ρ
+    damped[i] = mean[layer(i)] + rho * e; // the same sample scaled by ρ
+  }
+  const f = anomalyStats(full, truth, mean, R), d = anomalyStats(damped, truth, mean, R);
+  assert.ok(Math.abs(f.amplitude - 1) < 0.03 && Math.abs(f.correlation - rho) < 0.03, `${f}`);
+  assert.ok(Math.abs(d.amplitude - rho) < 0.02 && Math.abs(d.correlation - f.correlation) < 1e-9);
+  // MSE = s²(a² + 1 − 2aρ), s² = mean squared truth anomaly
+  let s2 = 0;
+  for (let i = 0; i < n; i++) s2 += (truth[i] - mean[layer(i)]) ** 2 / n;
+  for (const [x, st] of [[full, f], [damped, d]] as const) {
+    const mse = rmsePerFrame(x, truth, L).reduce((a, r) => a + r * r, 0) / L;
+    const want = s2 * (st.amplitude ** 2 + 1 - 2 * st.amplitude * st.correlation);
+    assert.ok(Math.abs(mse - want) < 1e-9 * n, `mse ${mse} vs ${want}`);
+  }
+  // the damped copy of the same sample has the lower RMSE (≈ √(1 − ρ²) vs ≈ √(2 − 2ρ))
+  const rm = (x: ArrayLike<number>) => rmsePerFrame(x, truth, L).reduce((a, b) => a + b) / L;
+  assert.ok(rm(damped) < rm(full) - 0.1, `damped ${rm(damped)} vs full ${rm(full)}`);
+  assert.equal(anomalyStats([0, 0], [1, -1], [0, 0], 1).correlation, 0);
+  assert.throws(() => anomalyStats([1], [1, 2], [0, 0], 1), InvalidArgumentError);
+  assert.throws(() => anomalyStats([1, 2], [0, 0], [0, 0], 1), /no anomaly/);
 });

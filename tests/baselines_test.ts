@@ -106,6 +106,7 @@ Deno.test("baselines: experiment cells score climatology and the pointwise basel
   const r = await runCell(cell, data, model, cfg, () => 0);
   ok(r.climatology! > 0.3 && r.climatology! < 3, `climatology ${r.climatology}`);
   ok(r.pointwise! < r.climatology!, `pointwise ${r.pointwise} vs climatology ${r.climatology}`);
+  ok(r.amplitude! > 0 && Math.abs(r.correlation!) <= 1, `a ${r.amplitude}, ρ ${r.correlation}`);
   const v = await runCell({ ...cell, ops: ["vor2vel"] }, data, model, cfg, () => 0);
   ok(v.climatology !== undefined && v.pointwise === undefined);
 });

@@ -179,7 +179,8 @@ Deno.test("experiment: interrupted + resumed run writes the same files as one ru
   const csv = Deno.readTextFileSync(`${one}/results.csv`).trimEnd().split("\n");
   equal(csv.length, sub.length + 1);
   const head = csv[0].split(",");
-  equal(head.length, 12 + 9 + 7); // identity, frames, members/spread/crps/2 baselines/completed/seconds
+  // identity, frames, members/spread/crps, 2 baselines, amplitude/correlation, completed/seconds
+  equal(head.length, 12 + 9 + 9);
   ok(csv.slice(1).every((l) => l.split(",").length === head.length));
   const json = (await readResults(one))!;
   equal(json.stepT.length, 4);

@@ -50,4 +50,10 @@ Deno.test("summary.md shows the paper's value beside ours", () => {
   } as unknown as CellResult;
   const md = summaryMarkdown([cell]);
   assert.match(md, /\| p1 \| 0\.500 \(1\) · paper 0\.064 \|/);
+  assert.doesNotMatch(md, /climatology|amplitude/); // no baselines in these cells
+  const more = { ...cell, climatology: 0.97, pointwise: 0.8, amplitude: 0.61, correlation: 0.55 };
+  const md2 = summaryMarkdown([more]);
+  assert.match(md2, /climatology 0\.970–0\.970/);
+  assert.match(md2, /\| p1 \| 0\.800 \|/);
+  assert.match(md2, /\| p1 \| 0\.61 \/ 0\.55 \|/);
 });

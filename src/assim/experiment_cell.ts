@@ -25,7 +25,7 @@ import {
   parseMask,
   parseVariant,
 } from "./experiment_grid.ts";
-import { crps, rmsePerFrame, spreadSkillRatio, stateChannels } from "./metrics.ts";
+import { anomalyStats, crps, rmsePerFrame, spreadSkillRatio, stateChannels } from "./metrics.ts";
 
 const OPERATORS: Record<string, ObservationOperator> = { arctan3x, sin3x, vor2vel };
 
@@ -259,6 +259,13 @@ export interface CellResult extends ExperimentCell {
    * observations (and background, where the method gets one); element-wise operators only.
    */
   pointwise?: number;
+  /**
+   * RMS of the estimate's anomaly from climatology over the truth's (`anomalyStats`), when the
+   * data has its moments: below 1, a damped estimate; about 1, a sample of the truth's amplitude.
+   */
+  amplitude?: number;
+  /** Pattern correlation of the estimate's and the truth's anomalies from climatology. */
+  correlation?: number;
   /** Wall-clock seconds. */
   seconds: number;
 }
@@ -416,7 +423,12 @@ export async function runCell(
   const stopped = r.reports.filter((x) => !x.completed).map((x) => x.message ?? "stopped");
   if (stopped.length) out.stopped = stopped;
   if (track) out.stepRmse = stepRmse;
-  if (data.climatology) Object.assign(out, cellBaselines(inputs, data, L, data.climatology));
+  if (data.climatology) {
+    Object.assign(out, cellBaselines(inputs, data, L, data.climatology));
+    const a = anomalyStats(r.mean, inputs.truth, data.climatology.mean, data.height * data.width);
+    out.amplitude = round6(a.amplitude);
+    out.correlation = round6(a.correlation);
+  }
   out.seconds = round6((now() - t0) / 1000);
   return out;
 }

@@ -25,7 +25,8 @@ function csvField(v: unknown): string {
 /**
  * The results as CSV, one row per cell: identity, model, chunk start, mean RMSE, RMSE per frame
  * (`rmse_f0` …), member RMSE, spread–skill, CRPS (empty for one sample), the climatology and
- * pointwise-Bayes baselines (empty where not computed), completed samples and seconds.
+ * pointwise-Bayes baselines and the estimate's anomaly amplitude and correlation (empty where not
+ * computed), completed samples and seconds.
  *
  * @example
  * ```ts
@@ -53,6 +54,8 @@ export function resultsCsv(cells: CellResult[], frames: number): string {
     "crps",
     "climatology",
     "pointwise",
+    "amplitude",
+    "correlation",
     "completed",
     "seconds",
   ];
@@ -78,6 +81,8 @@ export function resultsCsv(cells: CellResult[], frames: number): string {
         c.crps,
         c.climatology,
         c.pointwise,
+        c.amplitude,
+        c.correlation,
         c.completed,
         c.seconds,
       ].map(csvField).join(","),
@@ -170,12 +175,29 @@ function baselineLines(t: RmseTable): string[] {
       : "."),
     "",
   ];
-  if (!t.cells.some((c) => c.pointwise !== undefined)) return out;
-  const [p] = rmseTables(t.cells, (c) => c.pointwise);
-  out.push(`| mask | ${p.intervals.map((n) => `N=${n}`).join(" | ")} |`);
-  out.push(`|---|${p.intervals.map(() => "---").join("|")}|`);
-  p.masks.forEach((m, i) => {
-    out.push(`| ${m} | ${p.values[i].map((v) => (Number.isFinite(v) ? f(v) : "-")).join(" | ")} |`);
+  if (t.cells.some((c) => c.pointwise !== undefined)) {
+    out.push(...markdownGrid(rmseTables(t.cells, (c) => c.pointwise)[0], (v) => f(v)));
+  }
+  if (t.cells.some((c) => c.amplitude !== undefined)) {
+    const [a] = rmseTables(t.cells, (c) => c.amplitude);
+    const [r] = rmseTables(t.cells, (c) => c.correlation);
+    out.push(
+      "The estimate's anomaly from climatology: amplitude (RMS over the truth's) / pattern " +
+        "correlation ρ (MSE = s²(a² + 1 − 2aρ); a sample that ignores sparse data scores ≈ √2 s):",
+      "",
+      ...markdownGrid(a, (v, i, j) => `${v.toFixed(2)} / ${r.values[i][j].toFixed(2)}`),
+    );
+  }
+  return out;
+}
+
+/** A mask × N Markdown table of `t`'s values, formatted by `fmt` (`-` where no cell). */
+function markdownGrid(t: RmseTable, fmt: (v: number, i: number, j: number) => string): string[] {
+  const out = [`| mask | ${t.intervals.map((n) => `N=${n}`).join(" | ")} |`];
+  out.push(`|---|${t.intervals.map(() => "---").join("|")}|`);
+  t.masks.forEach((m, i) => {
+    const row = t.values[i].map((v, j) => (Number.isFinite(v) ? fmt(v, i, j) : "-"));
+    out.push(`| ${m} | ${row.join(" | ")} |`);
   });
   out.push("");
   return out;
@@ -183,7 +205,8 @@ function baselineLines(t: RmseTable): string[] {
 
 /**
  * A Markdown summary: one table per group (mask × N, mean RMSE over seeds and windows, 3
- * significant digits as spec §6.2), followed by the group's baselines where the cells have them.
+ * significant digits as spec §6.2), followed by the group's baselines and the estimates' anomaly
+ * amplitude and correlation where the cells have them.
  *
  * @example
  * ```ts
@@ -205,17 +228,13 @@ export function summaryMarkdown(cells: CellResult[]): string {
         ? publishedRmse(c0.setting, c0.method, c0.ops[0], m, n, c0.variant)
         : undefined;
     out.push(`## ${t.title}`, "");
-    out.push(`| mask | ${t.intervals.map((n) => `N=${n}`).join(" | ")} |`);
-    out.push(`|---|${t.intervals.map(() => "---").join("|")}|`);
-    t.masks.forEach((m, i) => {
-      const row = t.values[i].map((v, j) => {
-        const p = paper(m, t.intervals[j]);
-        const ours = Number.isFinite(v) ? `${v.toPrecision(3)} (${t.counts[i][j]})` : "-";
+    out.push(
+      ...markdownGrid(t, (v, i, j) => {
+        const p = paper(t.masks[i], t.intervals[j]);
+        const ours = `${v.toPrecision(3)} (${t.counts[i][j]})`;
         return p === undefined ? ours : `${ours} · paper ${p}`;
-      });
-      out.push(`| ${m} | ${row.join(" | ")} |`);
-    });
-    out.push("");
+      }),
+    );
     out.push(...baselineLines(t));
   }
   return out.join("\n");

@@ -161,3 +161,52 @@ export function stateChannels(
   }
   return out;
 }
+
+/** How an estimate's anomalies compare with the truth's (see {@link anomalyStats}). */
+export interface AnomalyStats {
+  /** RMS of the estimate's anomaly over RMS of the truth's (1 = the truth's amplitude). */
+  amplitude: number;
+  /** Pattern correlation of the two anomalies (centred on the given means, not re-centred). */
+  correlation: number;
+}
+
+/**
+ * Amplitude ratio a and pattern correlation ρ of the anomalies x̂ − m and x − m of `[L, 2, H, W]`
+ * fields, m = the per-layer mean `layerMean` (climatology). They split the mean squared error as
+ * MSE = s²(a² + 1 − 2aρ), s = RMS of the truth's anomaly: a sample with the truth's amplitude
+ * (a = 1) and weak correlation scores near √2·s, a damped one (a ≈ ρ) near s·√(1 − ρ²). That is
+ * why single-sample RMSE can favour an under-dispersed sampler where observations are sparse.
+ *
+ * @example
+ * ```ts
+ * import { anomalyStats } from "./metrics.ts";
+ * const s = anomalyStats([0.5, -0.5, 0.5, -0.5], [1, -1, 1, -1], [0, 0], 1);
+ * console.log(s.amplitude, s.correlation); // 0.5 1
+ * ```
+ */
+export function anomalyStats(
+  estimate: Num,
+  truth: Num,
+  layerMean: readonly number[],
+  cells: number,
+): AnomalyStats {
+  if (
+    estimate.length !== truth.length || !(cells >= 1) || estimate.length % (2 * cells) !== 0 ||
+    layerMean.length !== 2
+  ) {
+    throw new InvalidArgumentError(
+      `estimate (${estimate.length}) and truth (${truth.length}) must be equal [L, 2, ${cells}] ` +
+        `fields with one mean per layer (got ${layerMean.length})`,
+    );
+  }
+  let ee = 0, tt = 0, et = 0;
+  for (let i = 0; i < truth.length; i++) {
+    const m = layerMean[Math.floor(i / cells) % 2];
+    const e = estimate[i] - m, t = truth[i] - m;
+    ee += e * e;
+    tt += t * t;
+    et += e * t;
+  }
+  if (!(tt > 0)) throw new InvalidArgumentError("the truth has no anomaly (constant field)");
+  return { amplitude: Math.sqrt(ee / tt), correlation: ee > 0 ? et / Math.sqrt(ee * tt) : 0 };
+}
