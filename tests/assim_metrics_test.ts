@@ -71,7 +71,10 @@ Deno.test("metrics: anomaly amplitude and correlation split the MSE; a damped sa
     damped[i] = mean[layer(i)] + rho * e; // the same sample scaled by ρ
   }
   const f = anomalyStats(full, truth, mean, R), d = anomalyStats(damped, truth, mean, R);
-  assert.ok(Math.abs(f.amplitude - 1) < 0.03 && Math.abs(f.correlation - rho) < 0.03, `${f}`);
+  assert.ok(
+    Math.abs(f.amplitude - 1) < 0.03 && Math.abs(f.correlation - rho) < 0.03,
+    JSON.stringify(f),
+  );
   assert.ok(Math.abs(d.amplitude - rho) < 0.02 && Math.abs(d.correlation - f.correlation) < 1e-9);
   // MSE = s²(a² + 1 − 2aρ), s² = mean squared truth anomaly
   let s2 = 0;

@@ -260,8 +260,9 @@ export interface CellResult extends ExperimentCell {
    */
   pointwise?: number;
   /**
-   * RMS of the estimate's anomaly from climatology over the truth's (`anomalyStats`), when the
-   * data has its moments: below 1, a damped estimate; about 1, a sample of the truth's amplitude.
+   * RMS of the estimate's anomaly from climatology over the truth's (`anomalyStats`; the estimate
+   * is the ensemble mean, the sample itself for S = 1), when the data has its moments: below 1, a
+   * damped estimate; about 1, the truth's amplitude.
    */
   amplitude?: number;
   /** Pattern correlation of the estimate's and the truth's anomalies from climatology. */
