@@ -1,13 +1,15 @@
 /**
  * `deno task sample-prior --model model.onnx|model.safetensors [--samples 4] [--steps 64]
- *   [--corrections 5] [--tau 0.25] [--grid 64] [--frames L] [--seed 0] [--channel 0]
+ *   [--corrections 5] [--tau 0.25] [--t-max 1] [--grid 64] [--frames L] [--seed 0] [--channel 0]
  *   [--provider auto|wasm|webgpu] [--threads N] [--out out/prior]`
  *
  * Unconditional sampling of a trained prior on the onnxruntime-web engine: the SOAD/SDA sampler
  * of spec §5.2 without likelihood (G = 0: Π = σ ε̂; exponential-integrator predictor and the
  * stale Langevin corrector, `runSampler(priorNoise(…))`). Writes `prior.png` (one row per
  * sample: frames 0, L/2 and L−1 of `--channel`, in the network's normalised units) and
- * `samples.npy` ([S, L, C, H, W], float32) under `--out`. A quick look at what a prior learned.
+ * `samples.npy` ([S, L, C, H, W], float32) under `--out`, and prints the RMS of every channel (a
+ * prior whose samples are far from the data's RMS has not learned the amplitude of the flow). A
+ * quick look at what a prior learned.
  * @module
  */
 
@@ -31,6 +33,7 @@ spec §5.2 with G = 0) and writes prior.png and samples.npy under --out.
   --model F          an ONNX file from deno task export-onnx, or a U-Net safetensors checkpoint
   --samples S        windows to draw (default 4)
   --steps K          sampler steps (default 64); --corrections M (default 5); --tau (default 0.25)
+  --t-max T          start of the time grid (default 1, the spec; the shipped small priors: 0.85)
   --grid N           N×N grid (default 64; a multiple of 2^(levels−1))
   --frames L         frames per window (default: the network's, 9)
   --channel C        channel to plot (default 0)
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
       steps: { type: "string", default: "64" },
       corrections: { type: "string", default: "5" },
       tau: { type: "string", default: "0.25" },
+      "t-max": { type: "string", default: "1" },
       grid: { type: "string", default: "64" },
       frames: { type: "string" },
       channel: { type: "string", default: "0" },
@@ -73,7 +77,10 @@ async function main(): Promise<void> {
   const S = int(a.samples, "samples", 1), K = int(a.steps, "steps", 1);
   const M = int(a.corrections, "corrections", 0), N = int(a.grid, "grid", 1);
   const seed = int(a.seed, "seed", 0), ch = int(a.channel, "channel", 0);
-  const tau = Number(a.tau);
+  const tau = Number(a.tau), tMax = Number(a["t-max"]);
+  if (!(tMax > 0 && tMax <= 1)) {
+    throw new InvalidArgumentError(`--t-max must be in (0, 1], got ${a["t-max"]}`);
+  }
   if (!["auto", "wasm", "webgpu"].includes(a.provider!)) {
     throw new InvalidArgumentError(`--provider must be auto, wasm or webgpu, got ${a.provider}`);
   }
@@ -98,6 +105,7 @@ async function main(): Promise<void> {
       steps: K,
       corrections: M,
       tau,
+      tMax,
       seed,
       onStep: (s) => progress.tick(1, `t=${s.t.toFixed(3)}`),
     });
@@ -128,6 +136,14 @@ async function main(): Promise<void> {
     }),
   );
   await writeNpy(`${a.out}/samples.npy`, r.samples, shape);
+  const rms = Array.from({ length: C }, (_, c) => {
+    let q = 0;
+    for (let sl = 0; sl < S * L; sl++) {
+      for (let i = 0; i < plane; i++) q += r.samples[(sl * C + c) * plane + i] ** 2;
+    }
+    return Math.sqrt(q / (S * L * plane)).toFixed(3);
+  });
+  console.log(`RMS per channel (normalised units): ${rms.join(", ")}`);
   console.log(
     `${S} samples [${shape}] in ${secs.toFixed(1)} s (${r.evaluations} network evaluations on ` +
       `${net.reason}); wrote ${a.out}/prior.png and ${a.out}/samples.npy`,

@@ -79,6 +79,7 @@ Deno.test({
         ...["--provider", "wasm", "--out", dir],
       );
       assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /RMS per channel \(normalised units\): (\d+\.\d{3}, ){3}\d+\.\d{3}/);
       const png = await Deno.readFile(`${dir}/prior.png`);
       assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
       const s = parseNpy(await Deno.readFile(`${dir}/samples.npy`));
@@ -94,6 +95,9 @@ Deno.test({
       );
       assert.equal(bad.code, 2, bad.out);
       assert.match(bad.out, /--grid must be a multiple of 4/);
+      const late = await task("sample_prior", "--model", `${dir}/m.onnx`, "--t-max", "1.5");
+      assert.equal(late.code, 2, late.out);
+      assert.match(late.out, /--t-max must be in \(0, 1\], got 1\.5/);
       const none = await task("export_onnx", "--out", `${dir}/x.onnx`);
       assert.equal(none.code, 2);
       assert.match(none.out, /--checkpoint and --out are required/);
