@@ -132,7 +132,8 @@ async function main(): Promise<void> {
     `${a.out}/prior.png`,
     fieldPanels(panels, {
       columns: frames.length,
-      suptitle: `prior samples, channel ${ch} (${source}; K=${K}, M=${M}, t from ${tMax}, ${net.provider})`,
+      suptitle:
+        `prior samples, channel ${ch} (${source}; K=${K}, M=${M}, t from ${tMax}, ${net.provider})`,
     }),
   );
   await writeNpy(`${a.out}/samples.npy`, r.samples, shape);
