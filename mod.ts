@@ -260,6 +260,7 @@ export {
 } from "./src/assim/metrics.ts";
 export {
   climatologyEstimate,
+  normalisedMoments,
   type PointBackground,
   type PointPrior,
   pointwisePosteriorMean,

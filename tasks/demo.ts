@@ -19,7 +19,11 @@ import { arctan3x, sin3x } from "../src/obs/pointwise.ts";
 import { vor2vel } from "../src/obs/vor2vel.ts";
 import type { AssimilateResult } from "../src/assim/assimilate.ts";
 import { assimilateInWorker } from "../src/assim/assimilate_parallel.ts";
-import { climatologyEstimate, pointwisePosteriorMean } from "../src/assim/baselines.ts";
+import {
+  climatologyEstimate,
+  normalisedMoments,
+  pointwisePosteriorMean,
+} from "../src/assim/baselines.ts";
 import { checkExperimentCheckpoint } from "../src/assim/experiment_inputs.ts";
 import { rmsePerFrame } from "../src/assim/metrics.ts";
 import { Rng } from "../src/rng.ts";
@@ -197,10 +201,7 @@ async function main(): Promise<number> {
   methods.forEach((m, i) => (results[m] = out[i]));
   // baselines without a learned prior: climatology (the training mean of each layer) and the
   // observation-only pointwise Bayes estimate (element-wise operators)
-  const prior = {
-    mean: [0, 1].map((c) => (meta.norm_mean[c] - offset[c]) / std[c]),
-    std: [0, 1].map((c) => meta.norm_std[c] / std[c]),
-  };
+  const prior = normalisedMoments(meta.norm_mean, meta.norm_std, { offset, std });
   const rows: Record<string, number[]> = {};
   for (const [m, r] of Object.entries(results)) rows[m] = r.rmseMean!;
   rows.climatology = rmsePerFrame(climatologyEstimate(L, n, n, prior), truth, L);

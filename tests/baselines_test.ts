@@ -1,5 +1,9 @@
 import { equal, ok, throws } from "node:assert/strict";
-import { climatologyEstimate, pointwisePosteriorMean } from "../src/assim/baselines.ts";
+import {
+  climatologyEstimate,
+  normalisedMoments,
+  pointwisePosteriorMean,
+} from "../src/assim/baselines.ts";
 import { runCell } from "../src/assim/experiment_cell.ts";
 import { storeExperimentData } from "../src/assim/experiment_inputs.ts";
 import { augmentedIdentityDenoiser } from "../src/assim/gaussian.ts";
@@ -91,6 +95,13 @@ Deno.test("baselines: non-element-wise operators have none; bad inputs throw", (
 Deno.test("baselines: experiment cells score climatology and the pointwise baseline", async () => {
   const data = storeExperimentData(await tinyStore());
   ok(data.climatology, "a finalised store gives the training moments");
+  const p = normalisedMoments([3e-6, -1e-6], [2e-6, 5e-7], {
+    offset: [1e-6, 0],
+    std: [1e-6, 1e-6],
+  });
+  for (let k = 0; k < 2; k++) {
+    ok(Math.abs(p.mean[k] - [2, -1][k]) < 1e-12 && Math.abs(p.std[k] - [2, 0.5][k]) < 1e-12);
+  }
   const model = { denoiser: augmentedIdentityDenoiser() };
   const cell = {
     setting: "I" as const,

@@ -38,6 +38,29 @@ function checkPrior(prior: PointPrior): void {
 }
 
 /**
+ * The training data's per-layer moments (physical units, a store's `norm_mean` / `norm_std`) in
+ * the normalised units x = (q − offset)/std that priors and cells use.
+ *
+ * @example
+ * ```ts
+ * import { normalisedMoments } from "./baselines.ts";
+ * const p = normalisedMoments([2, 0], [4, 1], { offset: [0, 0], std: [2, 2] });
+ * console.log(p.mean, p.std); // [1, 0] [2, 0.5]
+ * ```
+ */
+export function normalisedMoments(
+  mean: readonly number[],
+  std: readonly number[],
+  normalisation: { offset: readonly number[]; std: readonly number[] },
+): PointPrior {
+  const { offset, std: scale } = normalisation;
+  return {
+    mean: [0, 1].map((k) => (mean[k] - offset[k]) / scale[k]),
+    std: [0, 1].map((k) => std[k] / scale[k]),
+  };
+}
+
+/**
  * The climatology estimate: layer k's mean at every entry of `[L, 2, H, W]`.
  *
  * @example
@@ -111,6 +134,19 @@ export function pointwisePosteriorMean(
       );
     }
   }
+  // where each operator observes: mask position per point, frame position per frame
+  const maskPos = observations.map((o) => {
+    const p = new Int32Array(R).fill(-1);
+    o.mask.indices.forEach((idx, i) => (p[idx] = i));
+    return p;
+  });
+  const framePos = observations.map((o) => {
+    const p = new Int32Array(L).fill(-1);
+    o.frames.forEach((f, i) => {
+      if (f < L) p[f] = i;
+    });
+    return p;
+  });
   const G = 2 * SPAN * NODES_PER_STD + 1;
   const out = climatologyEstimate(L, height, width, prior);
   for (let k = 0; k < 2; k++) {
@@ -126,19 +162,6 @@ export function pointwisePosteriorMean(
       const x = new Float64Array(2 * G);
       x.set(nodes, k * G);
       return o.operator.apply(x, 1, 1, G).subarray(k * G, (k + 1) * G);
-    });
-    // where each operator observes: mask position per point, frame position per frame
-    const maskPos = observations.map((o) => {
-      const p = new Int32Array(R).fill(-1);
-      o.mask.indices.forEach((idx, i) => (p[idx] = i));
-      return p;
-    });
-    const framePos = observations.map((o) => {
-      const p = new Int32Array(L).fill(-1);
-      o.frames.forEach((f, i) => {
-        if (f < L) p[f] = i;
-      });
-      return p;
     });
     const logw = new Float64Array(G);
     for (let f = 0; f < L; f++) {

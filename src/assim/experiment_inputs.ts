@@ -14,6 +14,7 @@ import { type NamedTensor, readSafetensors, readSafetensorsMetadata } from "../i
 import { Q_STD } from "../obs/background.ts";
 import { augmentedLayout, type ModelName } from "../obs/layout.ts";
 import type { ExperimentData } from "./experiment_cell.ts";
+import { normalisedMoments } from "./baselines.ts";
 
 /** A checked checkpoint, before any network is built ({@link checkExperimentCheckpoint}). */
 export interface CheckedCheckpoint {
@@ -187,12 +188,7 @@ export function storeExperimentData(
   const cache = new Map<number, Float32Array>();
   const { norm_mean: mean, norm_std: std } = store.attrs;
   // the training split's moments in the normalised units the cells use (for the baselines)
-  const climatology = mean && std
-    ? {
-      mean: mean.map((m, k) => (m - norm.offset[k]) / norm.std[k]),
-      std: std.map((s, k) => s / norm.std[k]),
-    }
-    : undefined;
+  const climatology = mean && std ? normalisedMoments(mean, std, norm) : undefined;
   return {
     count: t1 - t0,
     length: T,
