@@ -1,6 +1,7 @@
 /**
  * `deno task ship-prior --run run/train-sin3x-small --out models/sin3x-small` — packages a
- * training run as a shipped prior: `weights.safetensors` (the best-validation weights),
+ * training run as a shipped prior: `weights.safetensors` (the best-validation weights, or the
+ * weights chosen otherwise with `--weights`),
  * `checkpoint.safetensors` (to resume training), `log.csv`, `loss.png` and a model card
  * `card.json` (data, network, training, losses, wall time, backend) built from the run's files.
  * @module
@@ -9,15 +10,21 @@
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
-import { readSafetensors } from "../src/io/safetensors.ts";
+import { type NamedTensor, readSafetensors } from "../src/io/safetensors.ts";
 import { parseLogCsv } from "../src/train/log.ts";
 
 const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--note TEXT]
+                     [--weights FILE --weights-note TEXT]
 
 Copies a training run (deno task train --out DIR) into a shipped prior folder: weights.safetensors
 (best validation loss), checkpoint.safetensors (resumable), log.csv, loss.png and card.json.
   --warm-start TEXT   where the run started from, recorded in the card (e.g. "sin3x-small at step 1480")
   --note TEXT         a free note for the card
+  --weights FILE      ship these weights instead of the run's best.safetensors (same network), e.g.
+                      an earlier checkpoint that assimilated better, while checkpoint.safetensors
+                      still resumes the run where it stopped
+  --weights-note TEXT what the card says of them (required with --weights, e.g. "step 8442, chosen
+                      on the valid split by assimilation RMSE")
 `;
 
 async function main(): Promise<void> {
@@ -29,6 +36,8 @@ async function main(): Promise<void> {
       out: { type: "string" },
       "warm-start": { type: "string" },
       note: { type: "string" },
+      weights: { type: "string" },
+      "weights-note": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -36,7 +45,14 @@ async function main(): Promise<void> {
   if (!a.run || !a.out) throw new InvalidArgumentError("--run and --out are required (see --help)");
   const info = JSON.parse(await Deno.readTextFile(`${a.run}/train.json`));
   const records = parseLogCsv(await Deno.readTextFile(`${a.run}/log.csv`));
-  const best = await Deno.readFile(`${a.run}/best.safetensors`);
+  if (a.weights !== undefined && !a["weights-note"]) {
+    throw new InvalidArgumentError("--weights needs --weights-note: say which weights these are");
+  }
+  const runBest = await Deno.readFile(`${a.run}/best.safetensors`);
+  const best = a.weights === undefined ? runBest : await Deno.readFile(a.weights);
+  if (a.weights !== undefined) {
+    checkSameNetwork(readSafetensors(runBest), readSafetensors(best), a.weights);
+  }
   const params = [...readSafetensors(best).values()].reduce((s, t) => s + t.data.length, 0);
   await Deno.mkdir(a.out, { recursive: true });
   await writeFileAtomic(`${a.out}/weights.safetensors`, best);
@@ -66,7 +82,8 @@ async function main(): Promise<void> {
     },
     final_train_loss_mean_last_100: tail.reduce((s, r) => s + r.loss, 0) / tail.length,
     best_valid_loss: info.best_valid,
-    weights: "best validation loss (weights.safetensors); checkpoint.safetensors = last step",
+    weights: `${a["weights-note"] ?? "best validation loss"} (weights.safetensors); ` +
+      "checkpoint.safetensors = last step",
     valid_loss: Object.fromEntries(valid.map((r) => [r.step, Number(r.validLoss!.toFixed(4))])),
     wall_seconds: Math.round(records.reduce((s, r) => s + r.seconds, 0)),
     backend: `tfjs-wasm (SIMD; convolutions on the soad conv engine from session 3 on), 1 thread ` +
@@ -78,6 +95,24 @@ async function main(): Promise<void> {
   };
   await writeJsonAtomic(`${a.out}/card.json`, card);
   console.log(`shipped ${a.run} → ${a.out} (step ${info.step}, best valid ${info.best_valid})`);
+}
+
+/** Throws unless `w` has exactly the tensor names and shapes of the run's own weights `ref`. */
+function checkSameNetwork(
+  ref: Map<string, NamedTensor>,
+  w: Map<string, NamedTensor>,
+  file: string,
+): void {
+  const shape = (t: NamedTensor | undefined) => t ? `[${t.shape.join(", ")}]` : "missing";
+  for (const name of new Set([...ref.keys(), ...w.keys()])) {
+    const a = ref.get(name), b = w.get(name);
+    if (shape(a) !== shape(b)) {
+      throw new InvalidArgumentError(
+        `--weights ${file} is not the run's network: tensor ${name} is ${shape(b)}, ` +
+          `the run's is ${shape(a)}`,
+      );
+    }
+  }
 }
 
 try {

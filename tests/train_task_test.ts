@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { DATA_PRESETS } from "../src/data/config.ts";
 import { generateDataset } from "../src/data/generate.ts";
-import { readSafetensorsMetadata } from "../src/io/safetensors.ts";
+import {
+  readSafetensors,
+  readSafetensorsMetadata,
+  writeSafetensors,
+} from "../src/io/safetensors.ts";
+import { runTask } from "./task_helpers.ts";
 
 const root = await Deno.makeTempDir({ prefix: "soad_train_task_" });
 const data = `${root}/tiny.zarr`;
@@ -51,6 +56,103 @@ Deno.test("deno task train on the tiny store: 2 workers + resume = 1 thread unin
   for (const f of ["log.csv", "loss.png", "train.json", "best.safetensors"]) {
     assert.ok((await Deno.stat(`${a}/${f}`)).isFile, f);
   }
+});
+
+Deno.test("deno task ship-prior: the run's best weights, or chosen ones with a note", async () => {
+  const d = await tinyStore();
+  const r = `${root}/ship-run`, out = `${root}/shipped`;
+  const tr = await run(
+    "--data",
+    d,
+    "--model",
+    "sda",
+    ...small,
+    "--steps",
+    "4",
+    "--batch",
+    "2",
+    "--valid-every",
+    "2",
+    "--workers",
+    "0",
+    "--out",
+    r,
+    "--quiet",
+  );
+  assert.equal(tr.code, 0, tr.err);
+  const plain = await runTask("ship_prior.ts", "--run", r, "--out", out, "--warm-start", "none");
+  assert.equal(plain.code, 0, plain.err);
+  assert.deepEqual(
+    await Deno.readFile(`${out}/weights.safetensors`),
+    await Deno.readFile(`${r}/best.safetensors`),
+  );
+  assert.deepEqual(
+    await Deno.readFile(`${out}/checkpoint.safetensors`),
+    await Deno.readFile(`${r}/checkpoint.safetensors`),
+  );
+  let card = JSON.parse(await Deno.readTextFile(`${out}/card.json`));
+  assert.equal(card.model, "sda");
+  assert.equal(card.training.steps_done, 4);
+  assert.match(card.weights, /^best validation loss/);
+  // other weights of the same network (the final ones), with what they are
+  const chosen = await runTask(
+    "ship_prior.ts",
+    "--run",
+    r,
+    "--out",
+    out,
+    "--weights",
+    `${r}/model.safetensors`,
+    "--weights-note",
+    "step 4, chosen by hand",
+  );
+  assert.equal(chosen.code, 0, chosen.err);
+  assert.deepEqual(
+    await Deno.readFile(`${out}/weights.safetensors`),
+    await Deno.readFile(`${r}/model.safetensors`),
+  );
+  card = JSON.parse(await Deno.readTextFile(`${out}/card.json`));
+  assert.match(card.weights, /^step 4, chosen by hand \(weights\.safetensors\); checkpoint/);
+  // a different network, or no note, is refused and leaves the shipped folder alone
+  const w = readSafetensors(await Deno.readFile(`${r}/model.safetensors`));
+  const [name, t] = [...w.entries()][0];
+  w.set(name, { shape: [t.data.length + 1], data: new Float32Array(t.data.length + 1) });
+  await Deno.writeFile(`${root}/other.safetensors`, writeSafetensors(w));
+  const other = await runTask(
+    "ship_prior.ts",
+    "--run",
+    r,
+    "--out",
+    out,
+    "--weights",
+    `${root}/other.safetensors`,
+    "--weights-note",
+    "x",
+  );
+  assert.equal(other.code, 1);
+  assert.match(
+    other.err,
+    new RegExp(
+      `is not the run's network: tensor ${name.replaceAll(".", "\\.")} is \\[${
+        t.data.length + 1
+      }\\]`,
+    ),
+  );
+  const noNote = await runTask(
+    "ship_prior.ts",
+    "--run",
+    r,
+    "--out",
+    out,
+    "--weights",
+    `${r}/model.safetensors`,
+  );
+  assert.equal(noNote.code, 1);
+  assert.match(noNote.err, /--weights needs --weights-note/);
+  assert.deepEqual(
+    await Deno.readFile(`${out}/weights.safetensors`),
+    await Deno.readFile(`${r}/model.safetensors`),
+  );
 });
 
 Deno.test("deno task train: bad input gives clear errors", async () => {
