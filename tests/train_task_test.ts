@@ -32,6 +32,12 @@ async function run(...args: string[]): Promise<{ code: number; out: string; err:
 
 const small = ["--widths", "4,8", "--blocks", "1", "--kernel", "3", "--frames", "5"];
 
+/** Asserts two files hold the same bytes (no element-wise diff of large arrays on failure). */
+async function assertSameFile(a: string, b: string): Promise<void> {
+  const [x, y] = [await Deno.readFile(a), await Deno.readFile(b)];
+  assert.ok(x.length === y.length && x.every((v, i) => v === y[i]), `${a} and ${b} differ`);
+}
+
 Deno.test("deno task train on the tiny store: 2 workers + resume = 1 thread uninterrupted", async () => {
   const d = await tinyStore();
   const a = `${root}/a`, b = `${root}/b`;
@@ -44,10 +50,7 @@ Deno.test("deno task train on the tiny store: 2 workers + resume = 1 thread unin
   assert.match(rb1.out, /stopped at step 3\/6/);
   const rb2 = await run("--data", d, "--resume", "--workers", "2", "--out", b, "--quiet");
   assert.equal(rb2.code, 0, rb2.err);
-  assert.deepEqual(
-    await Deno.readFile(`${b}/model.safetensors`),
-    await Deno.readFile(`${a}/model.safetensors`),
-  );
+  await assertSameFile(`${b}/model.safetensors`, `${a}/model.safetensors`);
   const md = readSafetensorsMetadata(await Deno.readFile(`${a}/checkpoint.safetensors`));
   const desc = JSON.parse(md.data);
   assert.equal(desc.kind, "store");
@@ -61,98 +64,48 @@ Deno.test("deno task train on the tiny store: 2 workers + resume = 1 thread unin
 Deno.test("deno task ship-prior: the run's best weights, or chosen ones with a note", async () => {
   const d = await tinyStore();
   const r = `${root}/ship-run`, out = `${root}/shipped`;
-  const tr = await run(
-    "--data",
-    d,
-    "--model",
-    "sda",
-    ...small,
-    "--steps",
-    "4",
-    "--batch",
-    "2",
-    "--valid-every",
-    "2",
-    "--workers",
-    "0",
-    "--out",
-    r,
-    "--quiet",
-  );
+  const opts = "--model sda --steps 4 --batch 2 --valid-every 2 --workers 0 --quiet".split(" ");
+  const tr = await run("--data", d, ...small, ...opts, "--out", r);
   assert.equal(tr.code, 0, tr.err);
-  const plain = await runTask("ship_prior.ts", "--run", r, "--out", out, "--warm-start", "none");
+  const ship = (...args: string[]) => runTask("ship_prior.ts", "--run", r, "--out", out, ...args);
+  const card = async () => JSON.parse(await Deno.readTextFile(`${out}/card.json`));
+
+  const plain = await ship("--warm-start", "none");
   assert.equal(plain.code, 0, plain.err);
-  assert.deepEqual(
-    await Deno.readFile(`${out}/weights.safetensors`),
-    await Deno.readFile(`${r}/best.safetensors`),
-  );
-  assert.deepEqual(
-    await Deno.readFile(`${out}/checkpoint.safetensors`),
-    await Deno.readFile(`${r}/checkpoint.safetensors`),
-  );
-  let card = JSON.parse(await Deno.readTextFile(`${out}/card.json`));
-  assert.equal(card.model, "sda");
-  assert.equal(card.training.steps_done, 4);
-  assert.match(card.weights, /^best validation loss/);
-  // other weights of the same network (the final ones), with what they are
-  const chosen = await runTask(
-    "ship_prior.ts",
-    "--run",
-    r,
-    "--out",
-    out,
-    "--weights",
-    `${r}/model.safetensors`,
-    "--weights-note",
-    "step 4, chosen by hand",
-  );
+  await assertSameFile(`${out}/weights.safetensors`, `${r}/best.safetensors`);
+  await assertSameFile(`${out}/checkpoint.safetensors`, `${r}/checkpoint.safetensors`);
+  const c1 = await card();
+  assert.equal(c1.model, "sda");
+  assert.equal(c1.training.steps_done, 4);
+  assert.match(c1.weights, /^best validation loss/);
+
+  // other weights of the same network (the final ones, halved), with what they are
+  const final = `${root}/chosen.safetensors`;
+  const halved = readSafetensors(await Deno.readFile(`${r}/model.safetensors`));
+  for (const t of halved.values()) t.data.forEach((v, i) => t.data[i] = v / 2);
+  await Deno.writeFile(final, writeSafetensors(halved));
+  await assert.rejects(assertSameFile(final, `${r}/best.safetensors`));
+  const chosen = await ship("--weights", final, "--weights-note", "step 4, chosen by hand");
   assert.equal(chosen.code, 0, chosen.err);
-  assert.deepEqual(
-    await Deno.readFile(`${out}/weights.safetensors`),
-    await Deno.readFile(`${r}/model.safetensors`),
-  );
-  card = JSON.parse(await Deno.readTextFile(`${out}/card.json`));
-  assert.match(card.weights, /^step 4, chosen by hand \(weights\.safetensors\); checkpoint/);
-  // a different network, or no note, is refused and leaves the shipped folder alone
-  const w = readSafetensors(await Deno.readFile(`${r}/model.safetensors`));
-  const [name, t] = [...w.entries()][0];
-  w.set(name, { shape: [t.data.length + 1], data: new Float32Array(t.data.length + 1) });
-  await Deno.writeFile(`${root}/other.safetensors`, writeSafetensors(w));
-  const other = await runTask(
-    "ship_prior.ts",
-    "--run",
-    r,
-    "--out",
-    out,
-    "--weights",
-    `${root}/other.safetensors`,
-    "--weights-note",
-    "x",
-  );
-  assert.equal(other.code, 1);
+  await assertSameFile(`${out}/weights.safetensors`, final);
   assert.match(
-    other.err,
-    new RegExp(
-      `is not the run's network: tensor ${name.replaceAll(".", "\\.")} is \\[${
-        t.data.length + 1
-      }\\]`,
-    ),
+    (await card()).weights,
+    /^step 4, chosen by hand \(weights\.safetensors\); checkpoint/,
   );
-  const noNote = await runTask(
-    "ship_prior.ts",
-    "--run",
-    r,
-    "--out",
-    out,
-    "--weights",
-    `${r}/model.safetensors`,
-  );
+
+  // a different network, or no note, is refused and leaves the shipped folder alone
+  const w = readSafetensors(await Deno.readFile(final));
+  const [name, t] = [...w.entries()][0];
+  const n = t.data.length + 1;
+  w.set(name, { shape: [n], data: new Float32Array(n) });
+  await Deno.writeFile(`${root}/other.safetensors`, writeSafetensors(w));
+  const other = await ship("--weights", `${root}/other.safetensors`, "--weights-note", "x");
+  assert.equal(other.code, 1);
+  assert.ok(other.err.includes(`is not the run's network: tensor ${name} is [${n}]`), other.err);
+  const noNote = await ship("--weights", final);
   assert.equal(noNote.code, 1);
   assert.match(noNote.err, /--weights needs --weights-note/);
-  assert.deepEqual(
-    await Deno.readFile(`${out}/weights.safetensors`),
-    await Deno.readFile(`${r}/model.safetensors`),
-  );
+  await assertSameFile(`${out}/weights.safetensors`, final);
 });
 
 Deno.test("deno task train: bad input gives clear errors", async () => {
