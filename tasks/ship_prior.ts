@@ -45,8 +45,10 @@ async function main(): Promise<void> {
   if (!a.run || !a.out) throw new InvalidArgumentError("--run and --out are required (see --help)");
   const info = JSON.parse(await Deno.readTextFile(`${a.run}/train.json`));
   const records = parseLogCsv(await Deno.readTextFile(`${a.run}/log.csv`));
-  if (a.weights !== undefined && !a["weights-note"]) {
-    throw new InvalidArgumentError("--weights needs --weights-note: say which weights these are");
+  if ((a.weights === undefined) !== (a["weights-note"] === undefined) || a["weights-note"] === "") {
+    throw new InvalidArgumentError(
+      "--weights needs --weights-note (say which weights these are), and --weights-note needs --weights",
+    );
   }
   const runBest = await Deno.readFile(`${a.run}/best.safetensors`);
   const best = a.weights === undefined ? runBest : await Deno.readFile(a.weights);
@@ -94,7 +96,10 @@ async function main(): Promise<void> {
     note: a.note ?? null,
   };
   await writeJsonAtomic(`${a.out}/card.json`, card);
-  console.log(`shipped ${a.run} → ${a.out} (step ${info.step}, best valid ${info.best_valid})`);
+  const from = a.weights === undefined ? "" : `; weights from ${a.weights}`;
+  console.log(
+    `shipped ${a.run} → ${a.out} (step ${info.step}, best valid ${info.best_valid}${from})`,
+  );
 }
 
 /** Throws unless `w` has exactly the tensor names and shapes of the run's own weights `ref`. */

@@ -105,6 +105,9 @@ Deno.test("deno task ship-prior: the run's best weights, or chosen ones with a n
   const noNote = await ship("--weights", final);
   assert.equal(noNote.code, 1);
   assert.match(noNote.err, /--weights needs --weights-note/);
+  const noWeights = await ship("--weights-note", "step 4");
+  assert.equal(noWeights.code, 1);
+  assert.match(noWeights.err, /--weights-note needs --weights/);
   await assertSameFile(`${out}/weights.safetensors`, final);
 });
 
