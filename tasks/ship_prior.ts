@@ -10,7 +10,8 @@
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
-import { type NamedTensor, readSafetensors } from "../src/io/safetensors.ts";
+import { readSafetensors } from "../src/io/safetensors.ts";
+import { ParamLayout } from "../src/train/param_layout.ts";
 import { parseLogCsv } from "../src/train/log.ts";
 
 const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--note TEXT]
@@ -50,12 +51,18 @@ async function main(): Promise<void> {
       "--weights needs --weights-note (say which weights these are), and --weights-note needs --weights",
     );
   }
-  const runBest = await Deno.readFile(`${a.run}/best.safetensors`);
-  const best = a.weights === undefined ? runBest : await Deno.readFile(a.weights);
+  const best = await Deno.readFile(a.weights ?? `${a.run}/best.safetensors`);
+  const tensors = readSafetensors(best);
   if (a.weights !== undefined) {
-    checkSameNetwork(readSafetensors(runBest), readSafetensors(best), a.weights);
+    try {
+      new ParamLayout(info.config.unet).fromTorch(tensors);
+    } catch (e) {
+      throw new InvalidArgumentError(
+        `--weights ${a.weights} is not the run's network: ${(e as Error).message}`,
+      );
+    }
   }
-  const params = [...readSafetensors(best).values()].reduce((s, t) => s + t.data.length, 0);
+  const params = [...tensors.values()].reduce((s, t) => s + t.data.length, 0);
   await Deno.mkdir(a.out, { recursive: true });
   await writeFileAtomic(`${a.out}/weights.safetensors`, best);
   for (const f of ["checkpoint.safetensors", "log.csv", "loss.png"]) {
@@ -100,24 +107,6 @@ async function main(): Promise<void> {
   console.log(
     `shipped ${a.run} → ${a.out} (step ${info.step}, best valid ${info.best_valid}${from})`,
   );
-}
-
-/** Throws unless `w` has exactly the tensor names and shapes of the run's own weights `ref`. */
-function checkSameNetwork(
-  ref: Map<string, NamedTensor>,
-  w: Map<string, NamedTensor>,
-  file: string,
-): void {
-  const shape = (t: NamedTensor | undefined) => t ? `[${t.shape.join(", ")}]` : "missing";
-  for (const name of new Set([...ref.keys(), ...w.keys()])) {
-    const a = ref.get(name), b = w.get(name);
-    if (shape(a) !== shape(b)) {
-      throw new InvalidArgumentError(
-        `--weights ${file} is not the run's network: tensor ${name} is ${shape(b)}, ` +
-          `the run's is ${shape(a)}`,
-      );
-    }
-  }
 }
 
 try {
