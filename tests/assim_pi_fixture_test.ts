@@ -7,7 +7,7 @@ import { readSafetensors } from "../src/io/safetensors.ts";
 import { soadCoefficient, soadNoise } from "../src/assim/soad.ts";
 import type { PlannedObservation } from "../src/assim/plan.ts";
 
-const DIR = new URL("../../shared/fixtures/unet/", import.meta.url);
+const DIR = new URL("./fixtures/unet/", import.meta.url);
 const SMALL: UNetConfig = {
   channels: 4,
   widths: [4, 8, 16],

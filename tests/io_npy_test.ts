@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { encodeNpy, parseNpy, readNpy, writeNpy } from "../src/io/npy.ts";
 
-const FIX = new URL("../../shared/fixtures/qg/", import.meta.url);
+const FIX = new URL("./fixtures/qg/", import.meta.url);
 
 Deno.test("npy round trip for each dtype", () => {
   const cases: [Float64Array | Float32Array | Int32Array | Uint8Array, string][] = [

@@ -12,7 +12,7 @@ import { exportOnnx } from "../src/onnx/export.ts";
 import { createOrtDenoiser } from "../src/onnx/engine.ts";
 import { Rng } from "../src/rng.ts";
 
-const DIR = new URL("../../shared/fixtures/unet/", import.meta.url);
+const DIR = new URL("./fixtures/unet/", import.meta.url);
 const SMALL: UNetConfig = { channels: 4, widths: [4, 8, 16], blocks: 2, kernel: 5, frames: 9 };
 // ORT starts wasm worker threads that outlive a test case
 const opts = { sanitizeOps: false, sanitizeResources: false };

@@ -12,7 +12,7 @@ import { createOrtDenoiser } from "../src/onnx/engine.ts";
 import { exportOnnx } from "../src/onnx/export.ts";
 import { loadOnnxModel } from "../src/onnx/model_file.ts";
 
-const FIXTURE = new URL("../../shared/fixtures/unet/small.weights.safetensors", import.meta.url)
+const FIXTURE = new URL("./fixtures/unet/small.weights.safetensors", import.meta.url)
   .pathname;
 const opts = { sanitizeOps: false, sanitizeResources: false };
 

@@ -9,7 +9,7 @@ import { createOrtDenoiser } from "../src/onnx/engine.ts";
 import { exportOnnx } from "../src/onnx/export.ts";
 import { exportOnnxVjp } from "../src/onnx/export_vjp.ts";
 
-const DIR = new URL("../../shared/fixtures/unet/", import.meta.url);
+const DIR = new URL("./fixtures/unet/", import.meta.url);
 const SMALL: UNetConfig = { channels: 4, widths: [4, 8, 16], blocks: 2, kernel: 5, frames: 9 };
 
 /** max|a − ref| / (tol · max(1, max|ref|)). */

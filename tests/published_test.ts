@@ -4,7 +4,7 @@ import { PUBLISHED_RMSE, publishedRmse } from "../src/assim/published.ts";
 import { summaryMarkdown } from "../src/assim/experiment_report.ts";
 import type { CellResult } from "../src/assim/experiment_cell.ts";
 
-const SPEC = new URL("../../shared/spec/SOAD.md", import.meta.url);
+const SPEC = new URL("./fixtures/spec/SOAD.md", import.meta.url);
 
 Deno.test("published RMSE: every value equals the spec's §6.2 tables", async () => {
   const text = await Deno.readTextFile(SPEC);

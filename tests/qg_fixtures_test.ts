@@ -5,7 +5,7 @@ import { QGModel } from "../src/qg/model.ts";
 import { parseNpy } from "../src/io/npy.ts";
 import { spectralFilter, spectralGrid } from "../src/qg/spectral.ts";
 
-const FIX = new URL("../../shared/fixtures/qg/", import.meta.url);
+const FIX = new URL("./fixtures/qg/", import.meta.url);
 interface FixtureCase {
   nx: number;
   ny: number;

@@ -7,7 +7,7 @@ import { createRealFFT2 } from "../src/fft/create.ts";
 import { parseNpy } from "../src/io/npy.ts";
 import { BlowUpError, InvalidArgumentError } from "../src/errors.ts";
 
-const FIX = new URL("../../shared/fixtures/qg/", import.meta.url);
+const FIX = new URL("./fixtures/qg/", import.meta.url);
 const turb64 = parseNpy(await Deno.readFile(new URL("turb64_q.npy", FIX))).data as Float64Array;
 const turbIC = turb64.slice(0, 2 * 64 * 64);
 

@@ -6,7 +6,7 @@ import {
 } from "../src/io/safetensors.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 
-const FIXTURE = new URL("../../shared/fixtures/unet/small.weights.safetensors", import.meta.url);
+const FIXTURE = new URL("./fixtures/unet/small.weights.safetensors", import.meta.url);
 
 /** Builds a raw safetensors file from a header object and a data buffer. */
 function raw(

@@ -6,7 +6,7 @@ import type { WindowShape } from "../src/diffusion/denoiser.ts";
 import { createUNet } from "../src/diffusion/unet.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 
-const DIR = new URL("../../shared/fixtures/unet/", import.meta.url);
+const DIR = new URL("./fixtures/unet/", import.meta.url);
 
 function maxRel(a: Float32Array, b: Float32Array): number {
   let e = 0, m = 0;

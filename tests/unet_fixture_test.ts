@@ -12,7 +12,7 @@ import {
   unetParamCount,
 } from "../src/diffusion/unet_config.ts";
 
-const DIR = new URL("../../shared/fixtures/unet/", import.meta.url);
+const DIR = new URL("./fixtures/unet/", import.meta.url);
 const SMALL: UNetConfig = {
   channels: 4,
   widths: [4, 8, 16],

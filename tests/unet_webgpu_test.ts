@@ -10,7 +10,7 @@ import { createUNet } from "../src/diffusion/unet.ts";
 // one (llvmpipe) it is forced with allowSoftwareGpu; it is slow there, so only the first window
 // of the fixture is run (windows are independent: only the temporal blocks mix frames).
 
-const DIR = new URL("../../shared/fixtures/unet/", import.meta.url);
+const DIR = new URL("./fixtures/unet/", import.meta.url);
 const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
 const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
 const skipReason = !gpu

@@ -1,13 +1,13 @@
 // Slow (deno task test:slow): a 6-year spin-up at nx = 64, dt = 900 s from pyqg's noise IC
 // stays finite and reaches pyqg's equilibrium energy level and KE spectrum shape
-// (../shared/fixtures/qg/spinup64_dt900.json: time means after year 3).
+// (tests/fixtures/qg/spinup64_dt900.json: time means after year 3).
 import assert from "node:assert/strict";
 import { QGModel } from "../../src/qg/model.ts";
 import { icNoise } from "../../src/qg/initial.ts";
 
 const ref = JSON.parse(
   await Deno.readTextFile(
-    new URL("../../../shared/fixtures/qg/spinup64_dt900.json", import.meta.url),
+    new URL("../fixtures/qg/spinup64_dt900.json", import.meta.url),
   ),
 );
 
