@@ -7,7 +7,7 @@
 import { InvalidArgumentError, SoadError } from "../errors.ts";
 import type { FFTBackend } from "../fft/types.ts";
 import { type DataConfig, validateDataConfig } from "./config.ts";
-import { finalizeDataset } from "./finalize.ts";
+import { finalizeDataset, recheckWindows } from "./finalize.ts";
 import { Progress } from "../io/progress.ts";
 import { runSeedIntoStore } from "./run_seed.ts";
 import { type DatasetStore, isWindowDone, prepareDatasetStore } from "./store.ts";
@@ -51,6 +51,8 @@ export interface GenerateResult {
   written: number;
   /** Windows found done already. */
   skipped: number;
+  /** Windows found damaged (missing, truncated or altered chunk behind a done mark) and regenerated. */
+  repaired: number[];
   /** Whether the store was finalised (statistics written, complete). */
   finalized: boolean;
   /** Whether `limitSteps` stopped the run. */
@@ -114,6 +116,13 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   for (let i = 0; i < c.seeds; i++) {
     if (!opts.shard || i % opts.shard.count === opts.shard.index) seeds.push(i);
   }
+  // a reused store: every done window of these seeds is re-checked, damaged ones regenerated
+  const repaired = recheckWindows(
+    s,
+    seeds.flatMap((i) =>
+      Array.from({ length: c.windowsPerSeed }, (_, k) => i * c.windowsPerSeed + k)
+    ),
+  );
   let remaining = 0;
   for (const i of seeds) {
     for (let k = 0; k < c.windowsPerSeed; k++) {
@@ -166,6 +175,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     seeds,
     written: tally.written,
     skipped: seeds.length * c.windowsPerSeed - remaining,
+    repaired,
     finalized,
     limited: tally.limited,
     seconds: (performance.now() - t0) / 1000,
