@@ -10,12 +10,13 @@
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
+import { prepareOutputDir } from "../src/io/output_dir.ts";
 import { readSafetensors } from "../src/io/safetensors.ts";
 import { ParamLayout } from "../src/train/param_layout.ts";
 import { parseLogCsv } from "../src/train/log.ts";
 
 const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--note TEXT]
-                     [--weights FILE --weights-note TEXT]
+                     [--weights FILE --weights-note TEXT] [--force]
 
 Copies a training run (deno task train --out DIR) into a shipped prior folder: weights.safetensors
 (best validation loss), checkpoint.safetensors (resumable), log.csv, loss.png and card.json.
@@ -26,7 +27,29 @@ Copies a training run (deno task train --out DIR) into a shipped prior folder: w
                       still resumes the run where it stopped
   --weights-note TEXT what the card says of them (required with --weights, e.g. "step 8442, chosen
                       on the valid split by assimilation RMSE")
+  --force             replace the files of an existing, non-empty --out; its previous
+                      checkpoint.safetensors is kept as checkpoint.<time>.bak.safetensors
 `;
+
+/** Moves an existing checkpoint aside (never over an earlier backup); returns its new name. */
+async function backupCheckpoint(out: string): Promise<string | null> {
+  const from = `${out}/checkpoint.safetensors`;
+  try {
+    await Deno.stat(from);
+  } catch {
+    return null;
+  }
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
+  for (let k = 0;; k++) {
+    const to = `${out}/checkpoint.${stamp}${k ? `-${k}` : ""}.bak.safetensors`;
+    try {
+      await Deno.stat(to);
+    } catch {
+      await Deno.rename(from, to);
+      return to;
+    }
+  }
+}
 
 async function main(): Promise<void> {
   const { values: a } = parseArgs({
@@ -39,6 +62,7 @@ async function main(): Promise<void> {
       note: { type: "string" },
       weights: { type: "string" },
       "weights-note": { type: "string" },
+      force: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -63,11 +87,15 @@ async function main(): Promise<void> {
     }
   }
   const params = [...tensors.values()].reduce((s, t) => s + t.data.length, 0);
-  await Deno.mkdir(a.out, { recursive: true });
-  await writeFileAtomic(`${a.out}/weights.safetensors`, best);
+  const copies = new Map<string, Uint8Array>();
   for (const f of ["checkpoint.safetensors", "log.csv", "loss.png"]) {
-    await writeFileAtomic(`${a.out}/${f}`, await Deno.readFile(`${a.run}/${f}`));
+    copies.set(f, await Deno.readFile(`${a.run}/${f}`));
   }
+  await prepareOutputDir(a.out, { force: a.force });
+  const backup = await backupCheckpoint(a.out);
+  if (backup) console.error(`soad ship-prior: the previous checkpoint is kept as ${backup}`);
+  await writeFileAtomic(`${a.out}/weights.safetensors`, best);
+  for (const [f, bytes] of copies) await writeFileAtomic(`${a.out}/${f}`, bytes);
   const tail = records.slice(-100);
   const valid = records.filter((r) => r.validLoss !== undefined && r.validLoss !== null);
   const c = info.config;

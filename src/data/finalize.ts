@@ -7,6 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { removeStrayTemporaries } from "../io/atomic.ts";
 import { IntegrityError, SoadError } from "../errors.ts";
 import { configKey, outputGrid } from "./config.ts";
 import { stableJson, writeJsonAtomicSync } from "./fs_store.ts";
@@ -88,15 +89,6 @@ export function windowStats(s: DatasetStore, start: number, end: number): LayerS
     mean,
     std: m2.map((v, i) => (count[i] > 0 ? Math.sqrt(v / count[i]) : NaN)),
   };
-}
-
-/** Removes temporary files left by writers killed mid-write (`.<name>.<random>.tmp`, see src/io/atomic.ts). */
-function removeStrayTemporaries(dir: string): void {
-  for (const e of Deno.readDirSync(dir)) {
-    const p = `${dir}/${e.name}`;
-    if (e.isDirectory) removeStrayTemporaries(p);
-    else if (/^\..+\.[0-9a-z]+\.tmp$/.test(e.name)) Deno.removeSync(p);
-  }
 }
 
 /**
@@ -257,7 +249,7 @@ export function finalizeDataset(s: DatasetStore): StoreAttributes {
   const docs = metadataDocuments(attrs);
   writeJsonAtomicSync(`${s.path}/.zmetadata`, { metadata: docs, zarr_consolidated_format: 1 });
   writeJsonAtomicSync(`${s.path}/.zattrs`, attrs);
-  removeStrayTemporaries(s.path);
+  removeStrayTemporaries(s.path, true);
   try {
     Deno.removeSync(`${s.path}/.soad`, { recursive: true });
   } catch (e) {
