@@ -33,7 +33,8 @@ Deno.test("train: a new run never replaces a run's files without force (case 2)"
     Deno.writeTextFileSync(`${out}/${f}`, "user's file");
     await assert.rejects(
       train({ out, source: StoreSource.open(a), config: { ...base, steps: 1 }, ...opts }),
-      (e: Error) => e instanceof OutputExistsError && e.message.includes(f) && /--force/.test(e.message),
+      (e: Error) =>
+        e instanceof OutputExistsError && e.message.includes(f) && /--force/.test(e.message),
     );
     assert.equal(Deno.readTextFileSync(`${out}/${f}`), "user's file");
     const r = await train({
@@ -49,7 +50,13 @@ Deno.test("train: a new run never replaces a run's files without force (case 2)"
 
 Deno.test("train: --resume refuses another dataset, a regenerated store, a foreign checkpoint (case 3)", async () => {
   const out = await tmp();
-  await train({ out, source: StoreSource.open(a), config: { ...base, steps: 4 }, until: 2, ...opts });
+  await train({
+    out,
+    source: StoreSource.open(a),
+    config: { ...base, steps: 4 },
+    until: 2,
+    ...opts,
+  });
   const before = Deno.readFileSync(`${out}/checkpoint.safetensors`);
   // another store: named differences, the checkpoint is left as it was
   await assert.rejects(
@@ -63,7 +70,13 @@ Deno.test("train: --resume refuses another dataset, a regenerated store, a forei
   const path = tempStore();
   await store(0, path);
   const run2 = await tmp();
-  await train({ out: run2, source: StoreSource.open(path), config: { ...base, steps: 4 }, until: 2, ...opts });
+  await train({
+    out: run2,
+    source: StoreSource.open(path),
+    config: { ...base, steps: 4 },
+    until: 2,
+    ...opts,
+  });
   Deno.removeSync(path, { recursive: true });
   await store(7, path);
   await assert.rejects(
