@@ -12,6 +12,8 @@
 import { parseArgs } from "node:util";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
+import { openDatasetStore } from "../src/data/store.ts";
+import { prepareOutputDir } from "../src/io/output_dir.ts";
 import { runExperiment, type RunExperimentResult } from "../src/assim/experiment.ts";
 import type { ExperimentModel } from "../src/assim/experiment_cell.ts";
 import {
@@ -50,6 +52,8 @@ Run:
   --steps K (256)  --corrections M (5)  --samples S (1)  --frames L (9)
   --t-max T (1)       start time of the sampler's grid (1 = the spec; 0.85 for the small priors)
   --out DIR (out/experiment)  --resume  --limit N (stop after N new cells)
+  --force  replace the results in a non-empty --out (default: refuse; --resume continues them
+           when the data's fingerprint and the checkpoints' SHA-256 are the same)
   --backend webgpu|wasm|cpu  --no-figures
   --threads N          threads of the wasm conv engine, 1 or 2 (default: the cores, at most 2)
 `;
@@ -105,6 +109,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       frames: { type: "string", default: "9" },
       out: { type: "string", default: "out/experiment" },
       resume: { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
       limit: { type: "string" },
       backend: { type: "string" },
       threads: { type: "string" },
@@ -117,6 +122,16 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     return undefined;
   }
   if (!a.data) throw new InvalidArgumentError("--data is required (see --help)");
+  if (a.force && a.resume) {
+    throw new InvalidArgumentError("--force replaces the results in --out; drop it with --resume");
+  }
+  // the data's identity is its fingerprint (content), never its path
+  const fingerprint = openDatasetStore(a.data).attrs.fingerprint;
+  if (!fingerprint) {
+    throw new InvalidArgumentError(
+      `${a.data} is not finalised (no fingerprint); run deno task generate --out ${a.data} --finalize`,
+    );
+  }
   const cells = enumerateGrid({
     ops: list(a.ops!) as ExperimentOp[],
     masks: list(a.masks!),
@@ -168,7 +183,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       models[m] = { denoiser: loaded[m].net, channels: loaded[m].net.config.channels };
     }
     const inputs = {
-      data: a.data,
+      data: { fingerprint },
       // absent for test (results files written before --split existed resume unchanged)
       ...(split === "test" ? {} : { split }),
       normalisation: data.normalisation,
@@ -179,6 +194,18 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
         `experiment: ${cells.length} cells, K = ${config.steps}, ${data.height}x${data.width} grid,` +
           ` ${data.count} ${split} windows, backend ${backend.name}`,
       );
+    }
+    if (a.resume) await prepareOutputDir(a.out!, { allowExisting: () => true });
+    else {
+      await prepareOutputDir(a.out!, {
+        force: a.force,
+        hint: "or --resume to continue the run that wrote it",
+      });
+      if (a.force) {
+        for (const f of ["results.json", "results.csv"]) {
+          await Deno.remove(`${a.out}/${f}`).catch(() => {});
+        }
+      }
     }
     const r = await runExperiment({
       cells,
