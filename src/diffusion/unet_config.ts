@@ -227,6 +227,12 @@ export function unetConfigFromWeights(
   const blocks = widths.map((_, i) => {
     let n = 0;
     while (weights.has(`down.${i}.rb.${n}.conv1.weight`)) n++;
+    if (n === 0) {
+      throw new InvalidArgumentError(
+        `not a complete SOAD U-Net state dict: tensor down.${i}.rb.0.conv1.weight is missing ` +
+          `(level ${i} has down.${i}.conv.weight but no residual block)`,
+      );
+    }
     return n;
   });
   return resolveUNetConfig({
