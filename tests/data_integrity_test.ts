@@ -154,3 +154,39 @@ Deno.test("integrity: seeds beyond int32 are refused, not wrapped (case 6)", asy
   );
   assert.throws(() => resolveDataConfig("tiny", { seedOffset: 2 ** 31 - 1 }), InvalidArgumentError);
 });
+
+Deno.test("integrity: a request larger than the free disk is refused before anything is made (case 8)", async () => {
+  const out = tempStore();
+  const r = await generateCli([
+    "--preset",
+    "demo",
+    "--seeds",
+    "10000",
+    "--windows",
+    "10000",
+    "--out",
+    out,
+  ]);
+  assert.equal(r.code, 1, r.text);
+  assert.match(r.text, /100000000 windows need about \d+(\.\d+)? GiB but only .* GiB are free/);
+  assert.throws(() => Deno.statSync(out), Deno.errors.NotFound);
+});
+
+Deno.test("integrity: a store whose creation was killed (skeleton, no .zattrs) is completed, not blocking", async () => {
+  const out = tempStore();
+  Deno.mkdirSync(`${out}/q`, { recursive: true });
+  Deno.writeTextFileSync(`${out}/.zgroup`, '{"zarr_format": 2}');
+  Deno.writeTextFileSync(`${out}/q/.zarray`, "{");
+  const r = await generateDataset({ out, config: tiny, workers: 0, ...quiet });
+  assert.equal(r.finalized, true);
+  await cleanCopy();
+  assert.deepEqual(treeDiff(readTree(reference!), readTree(out)), []);
+  // a folder with other things in it is still refused
+  const other = tempStore();
+  Deno.mkdirSync(other, { recursive: true });
+  Deno.writeTextFileSync(`${other}/notes.txt`, "mine");
+  await assert.rejects(
+    generateDataset({ out: other, config: tiny, workers: 0, ...quiet }),
+    /already exists; pass --resume/,
+  );
+});

@@ -284,6 +284,37 @@ export function openDatasetStore(path: string, opts: OpenOptions = {}): DatasetS
   };
 }
 
+/** Top-level names of a store skeleton (what creation writes before the root attributes). */
+const SKELETON = new Set([".zgroup", "q", "q_crc32", "seed", "start_day", "done"]);
+
+/**
+ * A store whose creation was interrupted: a folder of skeleton entries only and no `.zattrs`.
+ * Creation writes the same bytes again, so it is completed rather than refused.
+ */
+function isBareSkeleton(path: string): boolean {
+  if (readAttrs(path) !== null) return false;
+  try {
+    if (!Deno.statSync(path).isDirectory) return false;
+    for (const e of Deno.readDirSync(path)) {
+      if (!SKELETON.has(e.name) && !/^\..+\.[0-9a-z]+\.tmp$/.test(e.name)) return false;
+    }
+    for (const a of ["q", "q_crc32", "done"]) {
+      for (const e of safeList(`${path}/${a}`)) if (!e.startsWith(".")) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
 /** How {@link prepareDatasetStore} may treat an existing path. */
 export interface PrepareOptions {
   /** Accept an existing store of the same configuration (resume or shard). */
@@ -310,7 +341,7 @@ export async function prepareDatasetStore(
   config: DataConfig,
   opts: PrepareOptions,
 ): Promise<DatasetStore> {
-  if (isNonEmpty(path)) {
+  if (isNonEmpty(path) && !isBareSkeleton(path)) {
     if (!opts.reuse) {
       throw new InvalidArgumentError(
         `${path} already exists; pass --resume to continue it, or choose another --out`,
