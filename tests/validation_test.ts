@@ -43,3 +43,42 @@ Deno.test("assimilate: sigmaB must be > 0", async () => {
     );
   }
 });
+
+Deno.test("U-Net weights: a missing, a misshaped or a non-finite tensor is named (cases 6, 9)", async () => {
+  const { initUNetWeights, unetConfigFromWeights } = await import(
+    "../src/diffusion/unet_config.ts"
+  );
+  const { createUNet } = await import("../src/diffusion/unet.ts");
+  const { selectBackend } = await import("../src/backend/select.ts");
+  await selectBackend({ prefer: "cpu", quiet: true });
+  const config = { channels: 4, widths: [4, 8], blocks: 1, kernel: 3, frames: 3 };
+  const fresh = () => initUNetWeights(config, 1);
+  // a missing residual block: named, not "config.blocks[0] must be a positive integer"
+  const missing = fresh();
+  for (const k of [...missing.keys()]) if (k.startsWith("down.0.rb.0.")) missing.delete(k);
+  assert.throws(() => unetConfigFromWeights(missing), /down\.0\.rb\.0\.conv1\.weight is missing/);
+  // a weight with swapped axes: the network is still inferred, and only that tensor is blamed
+  const swapped = fresh();
+  const t = swapped.get("down.1.conv.weight")!;
+  swapped.set("down.1.conv.weight", { shape: [t.shape[1], t.shape[0], 3, 3], data: t.data });
+  assert.deepEqual(unetConfigFromWeights(swapped).widths, [4, 8]);
+  const net = await createUNet(unetConfigFromWeights(swapped, 3));
+  try {
+    assert.throws(
+      () => net.setWeights(swapped),
+      (e: Error) =>
+        e instanceof InvalidArgumentError &&
+        /wrong shape or values: down\.1\.conv\.weight: shape \[4,8,3,3\], expected \[8,4,3,3\]$/
+          .test(e.message),
+    );
+    // a NaN weight is refused by default
+    const nan = fresh();
+    nan.get("up.0.conv.bias")!.data[1] = NaN;
+    assert.throws(
+      () => net.setWeights(nan),
+      /up\.0\.conv\.bias: value NaN at index 1 is not finite/,
+    );
+  } finally {
+    net.dispose();
+  }
+});
