@@ -125,3 +125,43 @@ Deno.test("train: gradients accumulated in groups give the same bytes for any gr
   assert.deepEqual(r2.params, r1.params);
   assert.deepEqual(r2.records.map((x) => x.loss), r1.records.map((x) => x.loss));
 });
+
+Deno.test("train: a run that would not fit in memory is refused with the estimate (case 8)", async () => {
+  const out = await tmp();
+  await assert.rejects(
+    train({
+      out,
+      source: StoreSource.open(a),
+      config: { ...base, steps: 1, validEvery: 1, validSamples: 2 ** 30 },
+      ...opts,
+    }),
+    (e: Error) =>
+      e instanceof InvalidArgumentError &&
+      /would hold about \d+\.\d+ GiB .* over the limit/.test(e.message),
+  );
+  // the batch does not enter the estimate: memory does not grow with it
+  const { trainMemoryEstimate } = await import("../src/train/trainer.ts");
+  const { resolveTrainConfig } = await import("../src/train/config.ts");
+  const c = (batchSize: number) => resolveTrainConfig({ ...base, steps: 1, batchSize });
+  assert.equal(
+    trainMemoryEstimate(c(2), 1000, 16, 16, 2),
+    trainMemoryEstimate(c(100000), 1000, 16, 16, 2),
+  );
+});
+
+Deno.test("train: a checkpoint is never written before the log of its steps (found by the kill -9 harness)", async () => {
+  // a run killed between its first checkpoint and its first log lost the log of those steps on
+  // resume; here the log cannot be written (log.csv is a folder): no checkpoint may appear
+  const out = await tmp();
+  Deno.mkdirSync(`${out}/log.csv`);
+  await assert.rejects(
+    train({
+      out,
+      source: StoreSource.open(a),
+      config: { ...base, steps: 2, checkpointEvery: 1 },
+      force: true,
+      ...opts,
+    }),
+  );
+  assert.throws(() => Deno.statSync(`${out}/checkpoint.safetensors`), Deno.errors.NotFound);
+});

@@ -196,6 +196,46 @@ export function gradientGroupSize(workers: number): number {
   return 4 * Math.max(1, workers);
 }
 
+/**
+ * Bytes the training loop of this configuration holds (parameters, AdamW moments, the float64
+ * gradient sum, one group of per-sample gradients and chunks, the fixed validation chunks) —
+ * not the data cache, which has its own budget.
+ *
+ * @example
+ * ```ts
+ * import { resolveTrainConfig } from "./config.ts";
+ * import { trainMemoryEstimate } from "./trainer.ts";
+ * const c = resolveTrainConfig({ model: "sda", steps: 1, validSamples: 8 });
+ * console.log(trainMemoryEstimate(c, 1000, 64, 64, 0) > 0); // true
+ * ```
+ */
+export function trainMemoryEstimate(
+  c: TrainConfig,
+  nParams: number,
+  height: number,
+  width: number,
+  workers: number,
+): number {
+  const chunk = c.frames * c.unet.channels * height * width * 4;
+  const group = gradientGroupSize(workers);
+  const valid = c.validEvery > 0 ? c.validSamples : 0;
+  return nParams * (4 * 4 + 8 + 4 * group) + (group + valid) * chunk;
+}
+
+/** Refuses a configuration whose loop would need more than half the machine's memory. */
+function checkMemory(c: TrainConfig, src: WindowSource, workers: number): void {
+  const need = trainMemoryEstimate(c, new ParamLayout(c.unet).size, src.height, src.width, workers);
+  const limit = Deno.systemMemoryInfo().total / 2;
+  if (need > limit) {
+    const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+    throw new InvalidArgumentError(
+      `this run would hold about ${gib(need)} GiB (network, optimiser, one gradient group and ` +
+        `${c.validSamples} validation samples), over the limit of ${gib(limit)} GiB (half of ` +
+        `this machine's memory); lower --valid-samples, or use a smaller network`,
+    );
+  }
+}
+
 /** Keys of a data description that identify the data (everything but where it is). */
 function dataIdentity(d: Record<string, unknown>): Record<string, unknown> {
   const { path: _path, ...rest } = d;
@@ -348,6 +388,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const { state, records } = await startState(o);
   const c = state.config;
   checkSource(c, o.source);
+  checkMemory(c, o.source, Math.min(o.workers ?? navigator.hardwareConcurrency, c.batchSize));
   state.data = o.source.describe();
   if (o.resume) {
     await prepareOutputDir(o.out, { allowExisting: () => true });
@@ -391,9 +432,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let computeSeconds = 0, stepsDone = 0;
 
   const save = async (final: boolean): Promise<void> => {
+    // the log first: a checkpoint is never on disk without the log of its steps (a resume
+    // keeps the log's records up to the checkpoint's step and recomputes the rest)
+    await writeLog(o.out, records);
     await writeCheckpoint(`${o.out}/checkpoint.safetensors`, state);
     if (final) await writeWeights(`${o.out}/model.safetensors`, state);
-    await writeLog(o.out, records);
     await writeJsonAtomic(`${o.out}/train.json`, {
       config: c,
       data: state.data,

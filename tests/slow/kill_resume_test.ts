@@ -43,28 +43,39 @@ async function runOnce(script: string, args: string[], delayMs: number | null): 
 }
 
 /**
- * Kills the task at `KILLS` random moments in [minMs, maxMs) after each (re)start, resuming
- * each time, then lets it finish. Returns the delays of the kills that landed.
+ * Kills the task at `KILLS` random moments after each (re)start, resuming each time, then lets
+ * it finish. Delays are uniform between half the task's start-up time and the start-up time
+ * plus 1/30 of the uninterrupted run's work, so that the kills land everywhere (during
+ * start-up, mid-write, between steps) and 20 of them leave work to do. `next()` gives the
+ * arguments of each restart. Returns the delays of the kills that landed.
  */
 async function killAndResume(
   script: string,
-  first: string[],
-  resume: string[],
+  next: () => string[],
   rng: Rng,
-  minMs: number,
-  maxMs: number,
+  startupMs: number,
+  workMs: number,
 ): Promise<number[]> {
   const landed: number[] = [];
-  let started = false;
+  const lo = startupMs / 2, hi = startupMs + workMs / 30;
   for (let attempt = 0; landed.length < KILLS && attempt < 4 * KILLS; attempt++) {
-    const delay = Math.round(minMs + rng.uniform() * (maxMs - minMs));
-    const r = await runOnce(script, started ? resume : first, delay);
-    started = true;
+    const delay = Math.round(lo + rng.uniform() * (hi - lo));
+    const r = await runOnce(script, next(), delay);
     if (r.killed) landed.push(delay);
     else return landed; // it finished before the kill: nothing left to interrupt
   }
-  await runOnce(script, resume, null);
+  await runOnce(script, next(), null);
   return landed;
+}
+
+/** Wall milliseconds of `--help` (start-up) and of one uninterrupted run (start-up + work). */
+async function timings(script: string, args: string[]): Promise<[number, number]> {
+  let t = performance.now();
+  await runOnce(script, ["--help"], null);
+  const startup = performance.now() - t;
+  t = performance.now();
+  await runOnce(script, args, null);
+  return [startup, Math.max(0, performance.now() - t - startup)];
 }
 
 function strayTemporaries(dir: string): string[] {
@@ -73,18 +84,15 @@ function strayTemporaries(dir: string): string[] {
 
 Deno.test("kill -9 harness: generate resumed after 20 random kills = one run", async () => {
   const rng = new Rng(SEED);
-  const flags = ["--preset", "tiny", "--windows", "60", "--workers", "2", "--quiet"];
+  const flags = ["--preset", "tiny", "--windows", "400", "--workers", "2", "--quiet"];
   const ref = `${root}/gen-ref.zarr`, out = `${root}/gen.zarr`;
-  const t0 = performance.now();
-  await runOnce(task("generate.ts"), [...flags, "--out", ref], null);
-  const wall = performance.now() - t0;
+  const [startup, work] = await timings(task("generate.ts"), [...flags, "--out", ref]);
   const landed = await killAndResume(
     task("generate.ts"),
-    [...flags, "--out", out],
-    [...flags, "--out", out, "--resume"],
+    () => [...flags, "--out", out, "--resume"],
     rng,
-    300,
-    Math.max(600, wall * 0.5),
+    startup,
+    work,
   );
   console.log(`generate (seed ${SEED}): ${landed.length} kills at ${landed.join(", ")} ms`);
   assert.ok(landed.length >= KILLS, `only ${landed.length} kills landed before the run ended`);
@@ -95,21 +103,22 @@ Deno.test("kill -9 harness: train resumed after 20 random kills = one run", asyn
   const rng = new Rng(SEED + 1);
   const flags = [
     ...["--synthetic", "16", "--model", "sda", "--widths", "4,8", "--blocks", "1"],
-    ...["--kernel", "3", "--frames", "3", "--steps", "400", "--batch", "2"],
+    ...["--kernel", "3", "--frames", "3", "--steps", "600", "--batch", "2"],
     ...["--ckpt-every", "3", "--valid-every", "7", "--workers", "0", "--quiet"],
   ];
   const ref = `${root}/train-ref`, out = `${root}/train`;
-  const t0 = performance.now();
-  await runOnce(task("train.ts"), [...flags, "--out", ref], null);
-  const wall = performance.now() - t0;
-  const landed = await killAndResume(
-    task("train.ts"),
-    [...flags, "--out", out],
-    ["--synthetic", "16", "--resume", "--workers", "0", "--quiet", "--out", out],
-    rng,
-    500,
-    Math.max(1000, wall * 0.4),
-  );
+  const [startup, work] = await timings(task("train.ts"), [...flags, "--out", ref]);
+  // killed before its first checkpoint, a run starts again (--force: it may have left a
+  // best.safetensors, which a new run does not replace silently)
+  const next = () => {
+    try {
+      Deno.statSync(`${out}/checkpoint.safetensors`);
+      return ["--synthetic", "16", "--resume", "--workers", "0", "--quiet", "--out", out];
+    } catch {
+      return [...flags, "--out", out, "--force"];
+    }
+  };
+  const landed = await killAndResume(task("train.ts"), next, rng, startup, work);
   console.log(`train (seed ${SEED + 1}): ${landed.length} kills at ${landed.join(", ")} ms`);
   assert.ok(landed.length >= KILLS, `only ${landed.length} kills landed before the run ended`);
   for (const f of ["model.safetensors", "checkpoint.safetensors", "best.safetensors"]) {
@@ -130,20 +139,19 @@ Deno.test("kill -9 harness: experiment resumed after 20 random kills = one run",
   const sda = tinyCheckpoint(root, "sda", 2);
   const flags = [
     ...["--data", data, "--ops", "arctan3x", "--masks", "s4,s2", "--intervals", "4,1"],
-    ...["--seeds", "0,1,2,3,4,5,6,7", "--methods", "sda", "--settings", "I"],
+    ...["--seeds", Array.from({ length: 40 }, (_, i) => i).join(","), "--methods", "sda"],
+    "--settings",
+    "I",
     ...["--steps", "4", "--corrections", "1", "--sda", sda, "--quiet", "--no-figures"],
   ];
   const ref = `${root}/exp-ref`, out = `${root}/exp`;
-  const t0 = performance.now();
-  await runOnce(task("experiment.ts"), [...flags, "--out", ref], null);
-  const wall = performance.now() - t0;
+  const [startup, work] = await timings(task("experiment.ts"), [...flags, "--out", ref]);
   const landed = await killAndResume(
     task("experiment.ts"),
-    [...flags, "--out", out],
-    [...flags, "--out", out, "--resume"],
+    () => [...flags, "--out", out, "--resume"],
     rng,
-    500,
-    Math.max(1000, wall * 0.4),
+    startup,
+    work,
   );
   console.log(`experiment (seed ${SEED + 2}): ${landed.length} kills at ${landed.join(", ")} ms`);
   assert.ok(landed.length >= KILLS, `only ${landed.length} kills landed before the run ended`);
