@@ -66,6 +66,7 @@ Many machines (docs/scale-out.md):
                       (no --data or checkpoints needed); refuses shards of different grids, data or
                       checkpoints and lists missing cells
   --allow-missing     with --merge: write what the shards have even when cells are missing
+  --force             with --merge: write into an existing, non-empty --out
 `;
 
 /** A comma list of names. */
@@ -127,6 +128,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       shard: { type: "string" },
       merge: { type: "string" },
       "allow-missing": { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
     },
   });
   if (a.help) {
@@ -239,6 +241,7 @@ async function mergeMain(
     out?: string;
     "no-figures"?: boolean;
     "allow-missing"?: boolean;
+    force?: boolean;
     quiet?: boolean;
   },
 ): Promise<RunExperimentResult> {
@@ -246,6 +249,7 @@ async function mergeMain(
   const m = await mergeShards(dirs, a.out!, {
     figures: !a["no-figures"],
     allowMissing: a["allow-missing"],
+    force: a.force,
   });
   if (!a.quiet) {
     console.error(

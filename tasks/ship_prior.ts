@@ -105,9 +105,11 @@ async function main(): Promise<void> {
       "checkpoint.safetensors = last step",
     valid_loss: Object.fromEntries(valid.map((r) => [r.step, Number(r.validLoss!.toFixed(4))])),
     wall_seconds: Math.round(records.reduce((s, r) => s + r.seconds, 0)),
-    backend: info.engine ? `${info.engine}, ${info.workers} process(es)` : `tfjs-wasm (SIMD; convolutions on the soad conv engine from session 3 on), 1 thread ` +
-      `per Worker, ${info.workers} data-parallel Worker(s), ` +
-      `${navigator.hardwareConcurrency}-core ${Deno.build.arch}`,
+    backend: info.engine
+      ? `${info.engine}, ${info.workers} process(es)`
+      : `tfjs-wasm (SIMD; convolutions on the soad conv engine from session 3 on), 1 thread ` +
+        `per Worker, ${info.workers} data-parallel Worker(s), ` +
+        `${navigator.hardwareConcurrency}-core ${Deno.build.arch}`,
     resume: `deno task train --data data/qg.zarr --out run/train-${c.model}-small --resume ` +
       `(after copying checkpoint.safetensors there; see models/README.md)`,
     note: a.note ?? null,

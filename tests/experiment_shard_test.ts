@@ -162,7 +162,7 @@ Deno.test("experiment --shard i/3 then --merge: the files of one unsharded run",
   // a merged folder is not merged over
   await rejects(
     experimentMain(["--merge", shards.join(","), "--out", `${dir}/merged`, "--quiet"]),
-    /results\.json exists/,
+    /already exists and is not empty.*--force/,
   );
 });
 

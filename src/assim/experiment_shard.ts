@@ -12,6 +12,7 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../io/atomic.ts";
+import { prepareOutputDir } from "../io/output_dir.ts";
 import type { CellResult } from "./experiment_cell.ts";
 import { type ExperimentResults, readResults } from "./experiment.ts";
 import { cellKey, type ExperimentCell, parseVariant } from "./experiment_grid.ts";
@@ -192,6 +193,8 @@ export interface MergeShardsOptions {
   figures?: boolean;
   /** Write what the shards have even when cells are missing (default false: refuse). */
   allowMissing?: boolean;
+  /** Write into an existing non-empty `out` (default false: refuse it). */
+  force?: boolean;
 }
 
 /** What {@link mergeShards} did. */
@@ -221,8 +224,8 @@ function some(xs: (string | number)[], n = 8): string {
  * the shard's). Refuses folders that are not shards of one grid (different grids or shard
  * counts, a shard index given twice, different configurations, or different inputs: data,
  * checkpoints, normalisation), and cells missing from the shards unless `allowMissing` (the
- * merged folder can then be finished by an unsharded `--resume` run). Refuses an `out` that
- * already holds results.
+ * merged folder can then be finished by an unsharded `--resume` run). Refuses an existing,
+ * non-empty `out` unless `force` (`prepareOutputDir`).
  *
  * @example
  * ```ts ignore
@@ -308,11 +311,7 @@ export async function mergeShards(
         `; finish those shards (--resume) or pass --allow-missing to merge what there is`,
     );
   }
-  if (await readResults(out)) {
-    throw new InvalidArgumentError(
-      `${out}/results.json exists; merge into a new folder (or remove the old merge)`,
-    );
-  }
+  await prepareOutputDir(out, { force: options.force });
   const results: ExperimentResults = {
     format: first.results.format,
     config: first.results.config,
@@ -320,7 +319,6 @@ export async function mergeShards(
     stepT: first.results.stepT,
     cells: grid.filter((k) => byKey.has(k)).map((k) => byKey.get(k)!),
   };
-  await Deno.mkdir(out, { recursive: true });
   const files = [`${out}/results.json`, `${out}/results.csv`];
   await writeJsonAtomic(files[0], results);
   await writeTextAtomic(files[1], resultsCsv(results.cells, results.config.frames));
