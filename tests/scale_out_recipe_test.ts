@@ -7,6 +7,7 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { readResults } from "../src/assim/experiment.ts";
 import { openDatasetStore } from "../src/data/store.ts";
+import { decodeCheckpoint } from "../src/train/checkpoint.ts";
 import { tempDir } from "./experiment_helpers.ts";
 import { PY, PYTHON_DIR, torchReason } from "./torch_helpers.ts";
 
@@ -91,6 +92,10 @@ Deno.test("scale-out recipes: generate, train, experiment with 3 shards by index
       ]);
     }
   }
+
+  // a run's checkpoint is soad's (the Deno trainer resumes it: deno task train --resume)
+  const st0 = decodeCheckpoint(Deno.readFileSync(`${root}/run/arctan3x/checkpoint.safetensors`));
+  deepStrictEqual([st0.step, st0.config.unet.frames, st0.config.frames], [2, 9, 9]);
 
   // 3. the evaluation grid: one array task per index, then --merge once
   const grid = [

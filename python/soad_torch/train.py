@@ -241,9 +241,7 @@ def train(args: argparse.Namespace) -> Dict:
         C = model_channels(args.model)
         widths = [int(w) for w in args.widths.split(",")]
         cfg = dict(DEFAULTS)
-        cfg.update(model=args.model, steps=args.steps,
-                   unet=dict(channels=C, widths=widths, blocks=args.blocks, kernel=args.kernel,
-                             frames=args.frames))
+        cfg.update(model=args.model, steps=args.steps)
         for k, v in (("frames", args.frames), ("batchSize", args.batch_size), ("lr", args.lr),
                      ("weightDecay", args.weight_decay), ("seed", args.seed),
                      ("initSeed", args.init_seed), ("checkpointEvery", args.checkpoint_every),
@@ -252,6 +250,8 @@ def train(args: argparse.Namespace) -> Dict:
             if v is not None:
                 cfg[k] = v
         cfg["roll"] = not args.no_roll
+        cfg["unet"] = dict(channels=C, widths=widths, blocks=args.blocks, kernel=args.kernel,
+                           frames=cfg["frames"])
         torch.manual_seed(cfg["initSeed"])
         net = build_net(cfg["unet"])
         if args.init:
