@@ -102,6 +102,14 @@ Deno.test({
     await python(trainArgs(data, `${dir}/one`));
     await python([...trainArgs(data, `${dir}/two`), "--until", "2"]);
     ok(!exists(`${dir}/two/model.safetensors`), "no final weights before the end");
+    // a resume that changes the optimisation is refused, naming what differs
+    const bad = await new Deno.Command(PY, {
+      args: [...trainArgs(data, `${dir}/two`), "--resume", "--lr", "0.5"],
+      env: { PYTHONPATH: PYTHON_DIR },
+      stderr: "piped",
+    }).output();
+    equal(bad.code, 1);
+    ok(/cannot resume: .*lr=0\.00015/.test(new TextDecoder().decode(bad.stderr)));
     await python([...trainArgs(data, `${dir}/two`), "--resume"]);
     const a = weights(`${dir}/one/model.safetensors`), b = weights(`${dir}/two/model.safetensors`);
     for (const [k, v] of a) deepStrictEqual(b.get(k), v, `${k} differs after resume`);

@@ -18,7 +18,7 @@ from .safetensors_io import read_safetensors, write_safetensors
 from .train import build_net, load_weights
 
 
-def _net(weights: str, frames: int):
+def _net(weights: str):
     tensors, meta = read_safetensors(weights)
     unet = json.loads(meta["unet"])
     net = build_net(unet)
@@ -33,7 +33,7 @@ def grad(weights: str, batch: str, out: str) -> None:
     b, meta = read_safetensors(batch)
     model = meta["model"]
     x, t, eps = b["x"], b["t"].astype(np.float64), b["eps"]
-    net = _net(weights, x.shape[1])
+    net = _net(weights)
     torch.use_deterministic_algorithms(True)
     z0 = np.stack([augment(xi, model) for xi in x])
     zt = np.stack([noised(z0[i], float(t[i]), eps[i]) for i in range(len(x))])
@@ -49,7 +49,7 @@ def grad(weights: str, batch: str, out: str) -> None:
 def eps(weights: str, inp: str, out: str) -> None:
     """eps-hat(z, t) of the network in `weights`."""
     d, _ = read_safetensors(inp)
-    net = _net(weights, d["z"].shape[1])
+    net = _net(weights)
     with torch.no_grad():
         e = net(torch.from_numpy(d["z"]), torch.from_numpy(d["t"].astype(np.float32)))
     write_safetensors(out, {"eps": e.numpy()}, {})

@@ -127,7 +127,7 @@ def make_optimizer(net: torch.nn.Module, cfg: Dict) -> torch.optim.AdamW:
                              eps=cfg["eps"], weight_decay=cfg["weightDecay"])
 
 
-def checkpoint_bytes_meta(cfg: Dict, step: int, data: Dict, best: Optional[float],
+def checkpoint_meta(cfg: Dict, step: int, data: Dict, best: Optional[float],
                           kind: str) -> Dict[str, str]:
     md = {
         "format": kind, "step": str(step), "model": cfg["model"],
@@ -153,13 +153,13 @@ def write_checkpoint(path: str, net, opt, cfg, step, data, best) -> None:
             v = st.get(key)
             tensors[prefix + k] = (v.detach().cpu().numpy().astype(np.float32) if v is not None
                                    else np.zeros(tensors[k].shape, np.float32))
-    write_safetensors(path, tensors, checkpoint_bytes_meta(cfg, step, data, best,
+    write_safetensors(path, tensors, checkpoint_meta(cfg, step, data, best,
                                                            CHECKPOINT_FORMAT))
 
 
 def write_weights(path: str, net, cfg, step, data, best) -> None:
     write_safetensors(path, state_arrays(net),
-                      checkpoint_bytes_meta(cfg, step, data, best, WEIGHTS_FORMAT))
+                      checkpoint_meta(cfg, step, data, best, WEIGHTS_FORMAT))
 
 
 def read_checkpoint(path: str) -> Tuple[Dict, int, Dict[str, np.ndarray], Optional[float], Dict]:
@@ -225,6 +225,15 @@ def train(args: argparse.Namespace) -> Dict:
             raise SystemExit(f"error: cannot resume: {ckpt} does not exist (start without "
                              f"--resume)")
         cfg, step, tensors, best, _ = read_checkpoint(ckpt)
+        given = {"model": args.model, "batchSize": args.batch_size, "lr": args.lr,
+                 "weightDecay": args.weight_decay, "frames": args.frames, "seed": args.seed,
+                 "highTimeFraction": args.high_t_fraction}
+        diff = [f"{k}={cfg.get(k)!r}" for k, v in given.items()
+                if v is not None and v != cfg.get(k)]
+        if diff:
+            raise SystemExit(f"error: cannot resume: the checkpoint was trained with other "
+                             f"{', '.join(diff)}; leave these flags out to continue with the "
+                             f"checkpoint's values")
         if args.steps is not None:
             cfg["steps"] = args.steps
         net = build_net(cfg["unet"])
@@ -238,6 +247,7 @@ def train(args: argparse.Namespace) -> Dict:
                              f"start over, or choose another --out")
         if args.steps is None:
             raise SystemExit("error: --steps is required for a new run")
+        args.model = args.model or "sda"
         C = model_channels(args.model)
         widths = [int(w) for w in args.widths.split(",")]
         cfg = dict(DEFAULTS)
@@ -350,8 +360,8 @@ def parser() -> argparse.ArgumentParser:
                                             "many processes); see python/soad_torch/README.md.")
     p.add_argument("--data", required=True, help="soad dataset store (deno task generate)")
     p.add_argument("--out", required=True, help="run folder (as deno task train --out)")
-    p.add_argument("--model", default="sda", choices=["sda", "arctan3x", "sin3x", "vor2vel",
-                                                        "full"])
+    p.add_argument("--model", choices=["sda", "arctan3x", "sin3x", "vor2vel", "full"],
+                   help="default sda")
     p.add_argument("--steps", type=int)
     p.add_argument("--until", type=int, help="stop at this step (resume later)")
     p.add_argument("--batch-size", type=int, help="global batch (default 4)")
