@@ -97,12 +97,24 @@ Deno.test("scale-out recipes: generate, train, experiment with 3 shards by index
   const st0 = decodeCheckpoint(Deno.readFileSync(`${root}/run/arctan3x/checkpoint.safetensors`));
   deepStrictEqual([st0.step, st0.config.unet.frames, st0.config.frames], [2, 9, 9]);
 
+  // packaged like any run (the PyTorch bridge's runs have no loss.png: ship-prior draws it)
+  await task("ship_prior.ts", [
+    "--run",
+    `${root}/run/arctan3x`,
+    "--out",
+    `${root}/models/arctan3x`,
+  ]);
+  const card = JSON.parse(Deno.readTextFileSync(`${root}/models/arctan3x/card.json`));
+  deepStrictEqual([card.model, card.training.steps_done], ["arctan3x", 2]);
+  ok(Deno.statSync(`${root}/models/arctan3x/loss.png`).size > 0);
+  if (torch) ok(/soad_torch/.test(card.backend), card.backend);
+
   // 3. the evaluation grid: one array task per index, then --merge once
   const grid = [
     "--data",
     store,
     "--soad-arctan3x",
-    `${root}/run/arctan3x/model.safetensors`,
+    `${root}/models/arctan3x/weights.safetensors`,
     "--sda",
     `${root}/run/sda/model.safetensors`,
     "--ops",
