@@ -135,7 +135,15 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     console.log(HELP);
     return undefined;
   }
-  if (a.merge !== undefined) return await mergeMain(a);
+  if (a.merge !== undefined) {
+    if (a.shard !== undefined || a.resume) {
+      throw new InvalidArgumentError(
+        "--merge combines finished shard folders; it takes no --shard or --resume (run the shards " +
+          "first, then merge once)",
+      );
+    }
+    return await mergeMain(a);
+  }
   if (!a.data) throw new InvalidArgumentError("--data is required (see --help)");
   const grid = enumerateGrid({
     ops: list(a.ops!) as ExperimentOp[],

@@ -208,6 +208,10 @@ Deno.test("experiment --merge refuses shards of different grids, inputs or the s
   await merge(["a0", "d0"], /shard 0\/2 is given twice/);
   await merge(["a0", "a0"], /given twice/);
   await merge(["a0", "nowhere"], /is not a shard folder/);
+  await rejects(
+    experimentMain(["--merge", `${dir}/a0,${dir}/a1`, "--shard", "0/2", "--out", `${dir}/m`]),
+    /takes no --shard or --resume/,
+  );
   // a shard folder resumed as another shard, or an unsharded run's folder, is refused
   await rejects(run(`${dir}/a0`, "1/2"), /holds shard 0\/2, not 1\/2/);
   await experimentMain([
