@@ -56,7 +56,9 @@ async function main(): Promise<void> {
     throw new InvalidArgumentError(`--seed must be an integer in 0..${2 ** 32 - 1}, got ${a.seed}`);
   }
   if (a.window !== undefined && !/^\d+$/.test(a.window)) {
-    throw new InvalidArgumentError(`--window must be a window index (integer >= 0), got ${a.window}`);
+    throw new InvalidArgumentError(
+      `--window must be a window index (integer >= 0), got ${a.window}`,
+    );
   }
   await selectBackend({ prefer: "wasm", quiet: true, threads: defaultThreads() });
   const L = 9;

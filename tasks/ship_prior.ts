@@ -13,7 +13,7 @@ import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
 import { prepareOutputDir } from "../src/io/output_dir.ts";
 import { readSafetensors } from "../src/io/safetensors.ts";
 import { ParamLayout } from "../src/train/param_layout.ts";
-import { parseLogCsv } from "../src/train/log.ts";
+import { parseLogCsv, writeLog } from "../src/train/log.ts";
 
 const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--note TEXT]
                      [--weights FILE --weights-note TEXT] [--force]
@@ -89,12 +89,18 @@ async function main(): Promise<void> {
   const params = [...tensors.values()].reduce((s, t) => s + t.data.length, 0);
   const copies = new Map<string, Uint8Array>();
   for (const f of ["checkpoint.safetensors", "log.csv", "loss.png"]) {
-    copies.set(f, await Deno.readFile(`${a.run}/${f}`));
+    try {
+      copies.set(f, await Deno.readFile(`${a.run}/${f}`));
+    } catch (e) {
+      // a run of the PyTorch bridge (python/soad_torch) has no loss plot: drawn from log.csv below
+      if (f !== "loss.png" || !(e instanceof Deno.errors.NotFound)) throw e;
+    }
   }
   await prepareOutputDir(a.out, { force: a.force });
   const backup = await backupCheckpoint(a.out);
   if (backup) console.error(`soad ship-prior: the previous checkpoint is kept as ${backup}`);
   await writeFileAtomic(`${a.out}/weights.safetensors`, best);
+  if (!copies.has("loss.png")) await writeLog(a.out, records); // (log.csv is copied over it next)
   for (const [f, bytes] of copies) await writeFileAtomic(`${a.out}/${f}`, bytes);
   const tail = records.slice(-100);
   const valid = records.filter((r) => r.validLoss !== undefined && r.validLoss !== null);
@@ -123,9 +129,11 @@ async function main(): Promise<void> {
       "checkpoint.safetensors = last step",
     valid_loss: Object.fromEntries(valid.map((r) => [r.step, Number(r.validLoss!.toFixed(4))])),
     wall_seconds: Math.round(records.reduce((s, r) => s + r.seconds, 0)),
-    backend: `tfjs-wasm (SIMD; convolutions on the soad conv engine from session 3 on), 1 thread ` +
-      `per Worker, ${info.workers} data-parallel Worker(s), ` +
-      `${navigator.hardwareConcurrency}-core ${Deno.build.arch}`,
+    backend: info.engine
+      ? `${info.engine}, ${info.workers} process(es)`
+      : `tfjs-wasm (SIMD; convolutions on the soad conv engine from session 3 on), 1 thread ` +
+        `per Worker, ${info.workers} data-parallel Worker(s), ` +
+        `${navigator.hardwareConcurrency}-core ${Deno.build.arch}`,
     resume: `deno task train --data data/qg.zarr --out run/train-${c.model}-small --resume ` +
       `(after copying checkpoint.safetensors there; see models/README.md)`,
     note: a.note ?? null,

@@ -141,7 +141,11 @@ Deno.test("safetensors: overlapping ranges, holes and trailing bytes are refused
     out.set(h, 8);
     return out;
   };
-  const t = (a: number, b: number) => ({ dtype: "F32", shape: [(b - a) / 4], data_offsets: [a, b] });
+  const t = (a: number, b: number) => ({
+    dtype: "F32",
+    shape: [(b - a) / 4],
+    data_offsets: [a, b],
+  });
   assert.throws(() => readSafetensors(make({ a: t(0, 8), b: t(4, 12) }, 12)), /overlap tensor "a"/);
   assert.throws(() => readSafetensors(make({ a: t(0, 8), b: t(0, 8) }, 8)), /overlap/);
   assert.throws(() => readSafetensors(make({ a: t(0, 4), b: t(8, 12) }, 12)), /a hole/);
