@@ -231,6 +231,10 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       await prepareOutputDir(a.out!, {
         force: a.force,
         hint: "or --resume to continue the run that wrote it",
+        // a shard's folder: its shard.json (or unsharded results) are checked just below
+        allowExisting: (entries) =>
+          shard !== undefined &&
+          (entries.includes("shard.json") || entries.includes("results.json")),
       });
       if (a.force) {
         for (const f of ["results.json", "results.csv"]) {
