@@ -42,40 +42,96 @@ async function runOnce(script: string, args: string[], delayMs: number | null): 
   return { code: status.code, killed: killed && !status.success };
 }
 
+/** Units of work done so far in an output (windows, steps, cells), from its files. */
+type Progress = () => number;
+
 /**
  * Kills the task at `KILLS` random moments after each (re)start, resuming each time, then lets
- * it finish. Delays are uniform between half the task's start-up time and the start-up time
- * plus 1/30 of the uninterrupted run's work, so that the kills land everywhere (during
- * start-up, mid-write, between steps) and 20 of them leave work to do. `next()` gives the
- * arguments of each restart. Returns the delays of the kills that landed.
+ * it finish. Delays are uniform between half the time the task takes to produce its first unit
+ * of work and that time plus 1/30 of the rest of the uninterrupted run, so that the kills land
+ * everywhere (during start-up, mid-write, between units) and 20 of them leave work to do.
+ * `next()` gives the arguments of each restart. Returns the delays of the kills that landed and
+ * how many of them came after progress had been made since the previous kill.
  */
 async function killAndResume(
   script: string,
   next: () => string[],
   rng: Rng,
-  startupMs: number,
-  workMs: number,
-): Promise<number[]> {
+  [firstMs, restMs]: [number, number],
+  progress: Progress,
+): Promise<{ landed: number[]; advanced: number }> {
   const landed: number[] = [];
-  const lo = startupMs / 2, hi = startupMs + workMs / 30;
+  let advanced = 0, before = progress();
+  const lo = firstMs / 2, hi = firstMs + restMs / 30;
   for (let attempt = 0; landed.length < KILLS && attempt < 4 * KILLS; attempt++) {
     const delay = Math.round(lo + rng.uniform() * (hi - lo));
     const r = await runOnce(script, next(), delay);
-    if (r.killed) landed.push(delay);
-    else return landed; // it finished before the kill: nothing left to interrupt
+    if (!r.killed) return { landed, advanced }; // finished before the kill
+    landed.push(delay);
+    const now = progress();
+    if (now > before) advanced++;
+    before = now;
   }
   await runOnce(script, next(), null);
-  return landed;
+  return { landed, advanced };
 }
 
-/** Wall milliseconds of `--help` (start-up) and of one uninterrupted run (start-up + work). */
-async function timings(script: string, args: string[]): Promise<[number, number]> {
-  let t = performance.now();
-  await runOnce(script, ["--help"], null);
-  const startup = performance.now() - t;
-  t = performance.now();
+/**
+ * Runs the task once uninterrupted, watching its output: milliseconds until its first unit of
+ * work appears, and the rest of the run.
+ */
+async function timings(
+  script: string,
+  args: string[],
+  progress: Progress,
+): Promise<[number, number]> {
+  const t0 = performance.now();
+  let first = -1;
+  const poll = setInterval(() => {
+    if (first < 0 && progress() > 0) first = performance.now() - t0;
+  }, 10);
   await runOnce(script, args, null);
-  return [startup, Math.max(0, performance.now() - t - startup)];
+  clearInterval(poll);
+  const total = performance.now() - t0;
+  if (first < 0) first = total;
+  return [first, Math.max(0, total - first)];
+}
+
+function countFiles(dir: string, re: RegExp): number {
+  try {
+    return [...Deno.readDirSync(dir)].filter((e) => re.test(e.name)).length;
+  } catch {
+    return 0;
+  }
+}
+
+function checkpointStep(dir: string): number {
+  try {
+    const log = Deno.readTextFileSync(`${dir}/log.csv`).trim().split("\n");
+    Deno.statSync(`${dir}/checkpoint.safetensors`);
+    return log.length - 1;
+  } catch {
+    return 0;
+  }
+}
+
+function cellCount(dir: string): number {
+  try {
+    return JSON.parse(Deno.readTextFileSync(`${dir}/results.json`)).cells.length;
+  } catch {
+    return 0;
+  }
+}
+
+function report(what: string, seed: number, r: { landed: number[]; advanced: number }): void {
+  console.log(
+    `${what} (seed ${seed}): ${r.landed.length} kills, ${r.advanced} after progress, at ` +
+      `${r.landed.join(", ")} ms`,
+  );
+  assert.ok(r.landed.length >= KILLS, `only ${r.landed.length} kills landed before the run ended`);
+  // a kill between two units of work persists nothing new; at least a quarter must follow
+  // saved progress, so that the kills are spread over the run rather than all in start-up
+  assert.ok(r.advanced >= KILLS / 4, `only ${r.advanced} kills came after some progress`);
 }
 
 function strayTemporaries(dir: string): string[] {
@@ -86,16 +142,16 @@ Deno.test("kill -9 harness: generate resumed after 20 random kills = one run", a
   const rng = new Rng(SEED);
   const flags = ["--preset", "tiny", "--windows", "400", "--workers", "2", "--quiet"];
   const ref = `${root}/gen-ref.zarr`, out = `${root}/gen.zarr`;
-  const [startup, work] = await timings(task("generate.ts"), [...flags, "--out", ref]);
-  const landed = await killAndResume(
+  const done = (d: string) => () => countFiles(`${d}/done`, /^\d+$/);
+  const t = await timings(task("generate.ts"), [...flags, "--out", ref], done(ref));
+  const r = await killAndResume(
     task("generate.ts"),
     () => [...flags, "--out", out, "--resume"],
     rng,
-    startup,
-    work,
+    t,
+    done(out),
   );
-  console.log(`generate (seed ${SEED}): ${landed.length} kills at ${landed.join(", ")} ms`);
-  assert.ok(landed.length >= KILLS, `only ${landed.length} kills landed before the run ended`);
+  report("generate", SEED, r);
   assert.deepEqual(treeDiff(readTree(ref), readTree(out)), []);
 });
 
@@ -107,7 +163,7 @@ Deno.test("kill -9 harness: train resumed after 20 random kills = one run", asyn
     ...["--ckpt-every", "3", "--valid-every", "7", "--workers", "0", "--quiet"],
   ];
   const ref = `${root}/train-ref`, out = `${root}/train`;
-  const [startup, work] = await timings(task("train.ts"), [...flags, "--out", ref]);
+  const t = await timings(task("train.ts"), [...flags, "--out", ref], () => checkpointStep(ref));
   // killed before its first checkpoint, a run starts again (--force: it may have left a
   // best.safetensors, which a new run does not replace silently)
   const next = () => {
@@ -118,9 +174,8 @@ Deno.test("kill -9 harness: train resumed after 20 random kills = one run", asyn
       return [...flags, "--out", out, "--force"];
     }
   };
-  const landed = await killAndResume(task("train.ts"), next, rng, startup, work);
-  console.log(`train (seed ${SEED + 1}): ${landed.length} kills at ${landed.join(", ")} ms`);
-  assert.ok(landed.length >= KILLS, `only ${landed.length} kills landed before the run ended`);
+  const r = await killAndResume(task("train.ts"), next, rng, t, () => checkpointStep(out));
+  report("train", SEED + 1, r);
   for (const f of ["model.safetensors", "checkpoint.safetensors", "best.safetensors"]) {
     const [a, b] = [Deno.readFileSync(`${ref}/${f}`), Deno.readFileSync(`${out}/${f}`)];
     assert.ok(a.length === b.length && a.every((v, i) => v === b[i]), `${f} differs`);
@@ -145,16 +200,15 @@ Deno.test("kill -9 harness: experiment resumed after 20 random kills = one run",
     ...["--steps", "4", "--corrections", "1", "--sda", sda, "--quiet", "--no-figures"],
   ];
   const ref = `${root}/exp-ref`, out = `${root}/exp`;
-  const [startup, work] = await timings(task("experiment.ts"), [...flags, "--out", ref]);
-  const landed = await killAndResume(
+  const t = await timings(task("experiment.ts"), [...flags, "--out", ref], () => cellCount(ref));
+  const r = await killAndResume(
     task("experiment.ts"),
     () => [...flags, "--out", out, "--resume"],
     rng,
-    startup,
-    work,
+    t,
+    () => cellCount(out),
   );
-  console.log(`experiment (seed ${SEED + 2}): ${landed.length} kills at ${landed.join(", ")} ms`);
-  assert.ok(landed.length >= KILLS, `only ${landed.length} kills landed before the run ended`);
+  report("experiment", SEED + 2, r);
   type Cell = { key: string; seconds?: number };
   const cells = (p: string) =>
     (JSON.parse(Deno.readTextFileSync(`${p}/results.json`)).cells as Cell[])
