@@ -14,6 +14,7 @@ import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { openDatasetStore } from "../src/data/store.ts";
 import { prepareOutputDir } from "../src/io/output_dir.ts";
+import { removeStrayTemporaries } from "../src/io/atomic.ts";
 import { runExperiment, type RunExperimentResult } from "../src/assim/experiment.ts";
 import type { ExperimentModel } from "../src/assim/experiment_cell.ts";
 import {
@@ -226,8 +227,10 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
           ` ${data.count} ${split} windows, backend ${backend.name}`,
       );
     }
-    if (a.resume) await prepareOutputDir(a.out!, { allowExisting: () => true });
-    else {
+    if (a.resume) {
+      await prepareOutputDir(a.out!, { allowExisting: () => true });
+      removeStrayTemporaries(a.out!); // left by a run killed mid-write
+    } else {
       await prepareOutputDir(a.out!, {
         force: a.force,
         hint: "or --resume to continue the run that wrote it",

@@ -127,11 +127,14 @@ Deno.test("experiment task: --resume identifies the data by fingerprint, not pat
     ...more,
   ];
   await experimentMain(args(store, "--limit", "1"));
+  // temporaries of a run killed mid-write go on resume (found by the kill -9 harness)
+  Deno.writeTextFileSync(`${f.dir}/run/.results.json.k3j9x2a1b.tmp`, "{");
   // the same data at another path resumes
   const moved = `${f.dir}/moved.zarr`;
   await new Deno.Command("cp", { args: ["-r", store, moved] }).output();
   const again = await experimentMain(args(moved, "--resume", "--limit", "0"));
   equal(again!.skipped, 1);
+  ok(![...Deno.readDirSync(`${f.dir}/run`)].some((e) => e.name.endsWith(".tmp")));
   // regenerated with another configuration at the same path: refused, naming the data
   await make(3);
   await rejects(
