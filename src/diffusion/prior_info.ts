@@ -15,7 +15,7 @@ import {
   readSafetensorsMetadata,
   replaceSafetensorsMetadata,
 } from "../io/safetensors.ts";
-import { modelOperators } from "../obs/registry.ts";
+import { modelLayout } from "../obs/registry.ts";
 import { type ResolvedUNetConfig, unetConfigFromWeights } from "./unet_config.ts";
 
 /** The `__metadata__` key that holds a prior's {@link PriorMetadata} as JSON. */
@@ -179,7 +179,6 @@ export function checkPriorMetadata(m: unknown, what = "prior metadata"): PriorMe
  */
 function legacyMetadata(
   meta: Record<string, string>,
-  channels: number,
   what: string,
 ): PriorMetadata {
   const model = meta.model;
@@ -190,7 +189,6 @@ function legacyMetadata(
         `network with createUNet(unetConfigFromWeights(weights), { weights })`,
     );
   }
-  const names = modelOperators(model);
   const unet = meta.unet ? parse(meta, "unet", what) as { frames?: number } : {};
   const data = meta.data ? parse(meta, "data", what) as Record<string, unknown> : {};
   const norm = meta.normalisation
@@ -203,21 +201,17 @@ function legacyMetadata(
     );
   }
   const offset = isNums(norm.offset, 2) ? norm.offset : [0, 0];
-  const opChannels = channels - 2;
-  const per = names.length ? opChannels / names.length : 0;
+  const layout = modelLayout(model);
   return {
     version: 1,
     trainedFor: {
       method: model === "sda" ? "sda" : "soad",
       model,
-      // the paper's models have fixed channel counts; a legacy user model shares the rest equally
-      operators: model === "full"
-        ? [{ name: "arctan3x", channels: 2 }, { name: "sin3x", channels: 2 }, {
-          name: "vor2vel",
-          channels: 4,
-        }]
-        : names.map((name) => ({ name, channels: per })),
-      channels,
+      operators: layout.entries.map((e) => ({
+        name: e.operator.name,
+        channels: e.operator.outChannels,
+      })),
+      channels: layout.channels,
       ...(isNums(data.grid, 2) ? { grid: [data.grid[0], data.grid[1]] as [number, number] } : {}),
       frames: Number.isInteger(unet.frames) ? unet.frames! : 9,
       ...(typeof data.config_name === "string" ? { dataset: data.config_name } : {}),
@@ -259,7 +253,7 @@ export function readPriorInfo(bytes: Uint8Array, what = "prior"): PriorInfo {
   }
   const legacy = metadata[PRIOR_METADATA_KEY] === undefined;
   const m = legacy
-    ? legacyMetadata(metadata, config.channels, what)
+    ? legacyMetadata(metadata, what)
     : checkPriorMetadata(parse(metadata, PRIOR_METADATA_KEY, what), what);
   if (m.trainedFor.channels !== config.channels) {
     throw new InvalidArgumentError(
