@@ -236,3 +236,13 @@ Deno.test("assimilate shows a progress bar when asked (a TTY by default)", async
   await assimilate({ prior: fakePrior(0.85, 10), observations: obs(), progress: false });
   assert.equal(lines.length, 0);
 });
+
+Deno.test("readPriorInfo refuses non-finite weights naming the tensor", () => {
+  const w = initUNetWeights({ channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 9 }, 0);
+  w.get("up.0.conv.bias")!.data[1] = NaN;
+  const bytes = writeSafetensors(w, {
+    model: "sda",
+    normalisation: '{"offset":[0,0],"std":[1,1]}',
+  });
+  assert.throws(() => readPriorInfo(bytes, "p"), /tensor "up.0.conv.bias" holds non-finite/);
+});

@@ -180,6 +180,7 @@ export function checkPriorMetadata(m: unknown, what = "prior metadata"): PriorMe
 function legacyMetadata(
   meta: Record<string, string>,
   what: string,
+  fallback?: Normalisation,
 ): PriorMetadata {
   const model = meta.model;
   if (model === undefined) {
@@ -194,13 +195,17 @@ function legacyMetadata(
   const norm = meta.normalisation
     ? parse(meta, "normalisation", what) as { offset?: unknown; std?: unknown }
     : {};
-  const std = isNums(norm.std, 2) ? norm.std : isNums(data.norm_std, 2) ? data.norm_std : null;
+  const std = isNums(norm.std, 2)
+    ? norm.std
+    : isNums(data.norm_std, 2)
+    ? data.norm_std
+    : fallback?.std;
   if (!std) {
     throw new InvalidArgumentError(
       `${what}: its metadata records no normalisation (std per layer)`,
     );
   }
-  const offset = isNums(norm.offset, 2) ? norm.offset : [0, 0];
+  const offset = isNums(norm.offset, 2) ? norm.offset : fallback?.offset ?? [0, 0];
   const layout = modelLayout(model);
   return {
     version: 1,
@@ -224,8 +229,9 @@ function legacyMetadata(
 
 /**
  * Reads a prior's weights file: its tensors, network configuration and {@link PriorMetadata}
- * (from `soad_prior`, else derived from older keys). Refuses a file that is not a SOAD U-Net or
- * whose metadata disagrees with its tensors (channel count), naming the file as `what`.
+ * (from `soad_prior`, else derived from older keys). Refuses a file that is not a SOAD U-Net,
+ * holds non-finite weights, or whose metadata disagrees with its tensors (channel count), naming the file as `what`.
+ * `fallback` is the normalisation of an old file that records none (e.g. the data store's).
  *
  * @example
  * ```ts
@@ -237,7 +243,11 @@ function legacyMetadata(
  * }
  * ```
  */
-export function readPriorInfo(bytes: Uint8Array, what = "prior"): PriorInfo {
+export function readPriorInfo(
+  bytes: Uint8Array,
+  what = "prior",
+  fallback?: Normalisation,
+): PriorInfo {
   let weights: Map<string, NamedTensor>, metadata: Record<string, string>;
   try {
     weights = readSafetensors(bytes);
@@ -251,9 +261,16 @@ export function readPriorInfo(bytes: Uint8Array, what = "prior"): PriorInfo {
   } catch (e) {
     throw new InvalidArgumentError(`${what}: ${(e as Error).message}`);
   }
+  for (const [name, t] of weights) {
+    if (!t.data.every(Number.isFinite)) {
+      throw new InvalidArgumentError(
+        `${what}: tensor "${name}" holds non-finite values (NaN or ±Inf): the weights are broken`,
+      );
+    }
+  }
   const legacy = metadata[PRIOR_METADATA_KEY] === undefined;
   const m = legacy
-    ? legacyMetadata(metadata, what)
+    ? legacyMetadata(metadata, what, fallback)
     : checkPriorMetadata(parse(metadata, PRIOR_METADATA_KEY, what), what);
   if (m.trainedFor.channels !== config.channels) {
     throw new InvalidArgumentError(
