@@ -15,6 +15,11 @@ import { Q_STD } from "../obs/background.ts";
 import { augmentedLayout, type ModelName } from "../obs/layout.ts";
 import type { ExperimentData } from "./experiment_cell.ts";
 import { normalisedMoments } from "./baselines.ts";
+import {
+  checkPriorMetadata,
+  PRIOR_METADATA_KEY,
+  type SamplerDefaults,
+} from "../diffusion/prior_info.ts";
 
 /** A checked checkpoint, before any network is built ({@link checkExperimentCheckpoint}). */
 export interface CheckedCheckpoint {
@@ -26,6 +31,8 @@ export interface CheckedCheckpoint {
   trainedFor?: string;
   /** The normalisation in the metadata, when present. */
   normalisation?: { offset: number[]; std: number[] };
+  /** The sampler defaults in the prior's `soad_prior` metadata, when present. */
+  sampler?: SamplerDefaults;
 }
 
 /** A loaded checkpoint. */
@@ -38,6 +45,8 @@ export interface LoadedCheckpoint {
   trainedFor?: string;
   /** The normalisation in the metadata, when present. */
   normalisation?: { offset: number[]; std: number[] };
+  /** The sampler defaults in the prior's `soad_prior` metadata, when present. */
+  sampler?: SamplerDefaults;
 }
 
 /**
@@ -100,7 +109,10 @@ export function checkExperimentCheckpoint(
   } catch (e) {
     throw new InvalidArgumentError(`${what}: ${(e as Error).message}`);
   }
-  return { weights: w, config, trainedFor, normalisation };
+  const sampler = meta[PRIOR_METADATA_KEY]
+    ? checkPriorMetadata(JSON.parse(meta[PRIOR_METADATA_KEY]), what).sampler
+    : undefined;
+  return { weights: w, config, trainedFor, normalisation, ...(sampler ? { sampler } : {}) };
 }
 
 /**
@@ -130,7 +142,7 @@ export async function loadExperimentCheckpoint(
   } catch (e) {
     throw new InvalidArgumentError(`${what}: cannot read it (${(e as Error).message})`);
   }
-  const { weights, config, trainedFor, normalisation } = checkExperimentCheckpoint(
+  const { weights, config, trainedFor, normalisation, sampler } = checkExperimentCheckpoint(
     bytes,
     model,
     frames,
@@ -144,7 +156,7 @@ export async function loadExperimentCheckpoint(
   }
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
   const sha256 = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return { net, sha256, trainedFor, normalisation };
+  return { net, sha256, trainedFor, normalisation, ...(sampler ? { sampler } : {}) };
 }
 
 /** The store split a grid evaluates on: `test` (the paper's protocol) or `valid` (model selection). */

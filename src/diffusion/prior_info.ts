@@ -339,8 +339,9 @@ export function withPriorMetadata(
   bytes: Uint8Array,
   patch: PriorMetadataPatch,
   what = "prior",
+  fallback?: Normalisation,
 ): Uint8Array {
-  const info = readPriorInfo(bytes, what);
+  const info = readPriorInfo(bytes, what, fallback);
   const m: PriorMetadata = {
     version: 1,
     trainedFor: { ...info.trainedFor, ...patch.trainedFor },
