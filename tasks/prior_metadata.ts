@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     patch.climatology = { mean: [v[0], v[1]], std: [v[2], v[3]] };
   }
   if (a.note !== undefined) patch.note = a.note;
-  let bytes = await Deno.readFile(a.weights);
+  let bytes: Uint8Array = await Deno.readFile(a.weights);
   if (Object.keys(patch).length > 0) {
     bytes = withPriorMetadata(bytes, patch, a.weights);
     await writeFileAtomic(a.weights, bytes);
