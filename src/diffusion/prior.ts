@@ -10,14 +10,24 @@ import { pathToFileURL } from "node:url";
 import { InvalidArgumentError } from "../errors.ts";
 import { createUNet, type UNet } from "./unet.ts";
 import { type Normalisation, type PriorInfo, readPriorInfo } from "./prior_info.ts";
+import type { Denoiser } from "./denoiser.ts";
+import type { ResolvedUNetConfig } from "./unet_config.ts";
 
 /** The priors shipped in `models/` (folder `<name>-small`). */
 export const SHIPPED_PRIORS: readonly string[] = ["arctan3x", "sin3x", "vor2vel", "sda", "full"];
 
+/** The network of a {@link Prior}: a noise predictor with its configuration. */
+export interface PriorNetwork extends Denoiser {
+  /** The U-Net configuration. */
+  readonly config: ResolvedUNetConfig;
+  /** Frees the network's tensors. */
+  dispose(): void;
+}
+
 /** A loaded prior: the network and what its weights file says about it. */
 export interface Prior extends Omit<PriorInfo, "weights"> {
   /** The noise predictor ε̂(z, t) (a U-Net); pass the prior itself to `assimilate`. */
-  denoiser: UNet;
+  denoiser: PriorNetwork;
   /** Where it came from (name, path or URL). */
   source: string;
   /** The safetensors bytes (for Workers). */
