@@ -175,7 +175,7 @@ export {
 // ONNX: export the denoiser, run it on onnxruntime-web
 export { ONNX_IO } from "./src/onnx/export.ts";
 export { exportOnnxVjp, ONNX_VJP_IO } from "./src/onnx/export_vjp.ts";
-export type { NormalSource } from "./src/assim/normal.ts";
+export { NormalSource } from "./src/assim/normal.ts";
 export {
   layoutForOperators,
   MODEL_NAMES,

@@ -94,7 +94,7 @@ export {
   type StoreAttributes,
   storeCoordinates,
 } from "./src/data/store.ts";
-export type { FsStore } from "./src/data/fs_store.ts";
+export { FsStore } from "./src/data/fs_store.ts";
 
 // Observations: operators (the paper's and yours), masks, noise, backgrounds
 export {

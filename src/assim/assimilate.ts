@@ -139,9 +139,9 @@ function stderrIsTerminal(): boolean {
  *
  * @example
  * ```ts
- * import { defaultLayout } from "./assimilate.ts";
- * import { sin3x } from "../obs/pointwise.ts";
- * import { strideMask } from "../obs/mask.ts";
+ * import { defaultLayout } from "@soad/soad/internal";
+ * import { sin3x } from "@soad/soad";
+ * import { strideMask } from "@soad/soad";
  * const o = { operator: sin3x, mask: strideMask(4, 4, 2), frames: [0], values: new Float32Array(8), sigma: 0.1 };
  * console.log(defaultLayout("soad", [o]).channels); // 4
  * ```
@@ -166,10 +166,10 @@ export function defaultLayout(
  *
  * @example
  * ```ts
- * import { assimilate } from "./assimilate.ts";
- * import { augmentedIdentityDenoiser } from "./gaussian.ts";
- * import { strideMask } from "../obs/mask.ts";
- * import { elementwiseOperator } from "../obs/operator.ts";
+ * import { assimilate } from "@soad/soad";
+ * import { augmentedIdentityDenoiser } from "@soad/soad/internal";
+ * import { strideMask } from "@soad/soad";
+ * import { elementwiseOperator } from "@soad/soad";
  * const id = elementwiseOperator({ name: "id", f: (v) => v, df: () => 1 });
  * const obs = [{ operator: id, mask: strideMask(4, 4, 2), frames: [0], values: new Float32Array(8), sigma: 0.1 }];
  * const r = await assimilate({ denoiser: augmentedIdentityDenoiser(), observations: obs, method: "soad", frames: 1, steps: 16, samples: 2, seed: 0 });

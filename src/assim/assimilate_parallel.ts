@@ -70,7 +70,7 @@ export type WorkerAssimilateMessage =
  *
  * @example
  * ```ts ignore
- * import { assimilateInWorker } from "./assimilate_parallel.ts";
+ * import { assimilateInWorker } from "@soad/soad";
  * const weights = await Deno.readFile("models/sda-small/weights.safetensors");
  * const [a, b] = await Promise.all([
  *   assimilateInWorker({ weights: soadWeights, model: "sin3x", method: "soad", observations, steps: 64 }),

@@ -57,7 +57,7 @@ export interface LoadedCheckpoint {
  *
  * @example
  * ```ts
- * import { checkExperimentCheckpoint } from "./experiment_inputs.ts";
+ * import { checkExperimentCheckpoint } from "@soad/soad/internal";
  * try {
  *   checkExperimentCheckpoint(new Uint8Array(8), "sda", 9);
  * } catch (e) {
@@ -122,7 +122,7 @@ export function checkExperimentCheckpoint(
  *
  * @example
  * ```ts
- * import { loadExperimentCheckpoint } from "./experiment_inputs.ts";
+ * import { loadExperimentCheckpoint } from "@soad/soad/internal";
  * try {
  *   await loadExperimentCheckpoint("/nonexistent.safetensors", "sda", 9);
  * } catch (e) {
@@ -170,7 +170,7 @@ export type EvaluationSplit = "test" | "valid";
  *
  * @example
  * ```ts
- * import { storeExperimentData } from "./experiment_inputs.ts";
+ * import { storeExperimentData } from "@soad/soad";
  * try {
  *   storeExperimentData("/nonexistent.zarr");
  * } catch (e) {

@@ -26,7 +26,7 @@ export interface PriorFitQuery {
  *
  * @example
  * ```ts
- * import { priorMismatches } from "./prior_fit.ts";
+ * import { priorMismatches } from "@soad/soad";
  * const t = { method: "soad" as const, model: "arctan3x", operators: [{ name: "arctan3x", channels: 2 }], channels: 4, grid: [64, 64] as [number, number], frames: 9 };
  * console.log(priorMismatches(t, { method: "soad", operators: [{ name: "x2", outChannels: 2 }], height: 64, width: 64 }).length); // 1
  * ```
@@ -72,7 +72,7 @@ export function priorMismatches(trainedFor: TrainedFor, query: PriorFitQuery): s
  *
  * @example
  * ```ts
- * import { checkPriorFit } from "./prior_fit.ts";
+ * import { checkPriorFit } from "@soad/soad";
  * const t = { method: "sda" as const, model: "sda", operators: [], channels: 2, frames: 9 };
  * checkPriorFit(t, { method: "sda", operators: [], height: 8, width: 8 }, "sda prior"); // fits
  * ```

@@ -36,7 +36,7 @@ export interface SaveAnalysisOptions {
  *
  * @example
  * ```ts ignore
- * import { saveAnalysis } from "./save_analysis.ts";
+ * import { saveAnalysis } from "@soad/soad";
  * await saveAnalysis("out/analysis.zarr", result, { normalisation: prior.normalisation });
  * // python: xarray.open_zarr("out/analysis.zarr").q_mean.sel(layer=0).isel(time=0)
  * ```

@@ -51,9 +51,9 @@ export interface WindowBatch {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
- * import { generateDataset } from "./generate.ts";
- * import { WindowLoader } from "./loader.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { generateDataset } from "@soad/soad";
+ * import { WindowLoader } from "@soad/soad/internal";
  * const out = Deno.makeTempDirSync() + "/tiny.zarr";
  * await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
  * const loader = WindowLoader.open(out, { batchSize: 4, seed: 0, roll: true });
@@ -116,7 +116,7 @@ export class WindowLoader {
    *
    * @example
    * ```ts
-   * import { WindowLoader } from "./loader.ts";
+   * import { WindowLoader } from "@soad/soad/internal";
    * try {
    *   WindowLoader.open("/nonexistent.zarr", { batchSize: 1, seed: 0 });
    * } catch (e) {

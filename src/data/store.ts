@@ -27,7 +27,7 @@ import { FsStore, writeJsonAtomicSync } from "./fs_store.ts";
  *
  * @example
  * ```ts
- * import { STORE_FORMAT } from "./store.ts";
+ * import { STORE_FORMAT } from "@soad/soad/internal";
  * console.log(STORE_FORMAT); // soad-qg-windows/1
  * ```
  */
@@ -83,7 +83,7 @@ export interface DatasetStore {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { initialAttributes } from "./store.ts";
  * console.log(initialAttributes(DATA_PRESETS.tiny).complete); // false
  * ```
@@ -125,7 +125,7 @@ function zarray(shape: number[], chunks: number[], dtype: string, fill: unknown)
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { initialAttributes, metadataDocuments } from "./store.ts";
  * const docs = metadataDocuments(initialAttributes(DATA_PRESETS.tiny));
  * console.log((docs["q/.zarray"] as { shape: number[] }).shape); // [ 10, 10, 2, 16, 16 ]
@@ -185,8 +185,8 @@ export function metadataDocuments(attrs: StoreAttributes): Record<string, unknow
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
- * import { storeCoordinates } from "./store.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { storeCoordinates } from "@soad/soad";
  * const c = storeCoordinates(DATA_PRESETS.tiny);
  * console.log(c.x.length, c.x[0] * 2 === c.x[1] - c.x[0]); // 16 true
  * ```
@@ -231,7 +231,7 @@ function isNonEmpty(path: string): boolean {
  *
  * @example
  * ```ts
- * import { openDatasetStore } from "./store.ts";
+ * import { openDatasetStore } from "@soad/soad";
  * try {
  *   openDatasetStore("/nonexistent.zarr");
  * } catch (e) {
@@ -263,7 +263,7 @@ export interface PrepareOptions {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { prepareDatasetStore } from "./store.ts";
  * const dir = Deno.makeTempDirSync() + "/d.zarr";
  * const s = await prepareDatasetStore(dir, DATA_PRESETS.tiny, { reuse: false });
@@ -332,7 +332,8 @@ export async function prepareDatasetStore(
  *
  * @example
  * ```ts
- * import { DATA_PRESETS, outputGrid } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { outputGrid } from "@soad/soad/internal";
  * import { isWindowDone, prepareDatasetStore, writeWindow } from "./store.ts";
  * const c = DATA_PRESETS.tiny;
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", c, { reuse: false });
@@ -370,7 +371,7 @@ export async function writeWindow(s: DatasetStore, w: number, data: Float32Array
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { prepareDatasetStore, isWindowDone } from "./store.ts";
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {
  *   reuse: false,
@@ -392,7 +393,7 @@ export function isWindowDone(s: DatasetStore, w: number): boolean {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { prepareDatasetStore, readWindow, writeWindow } from "./store.ts";
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {
  *   reuse: false,

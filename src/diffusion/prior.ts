@@ -42,7 +42,7 @@ export interface Prior extends Omit<PriorInfo, "weights"> {
  *
  * @example
  * ```ts
- * import { shippedPriorUrl } from "./prior.ts";
+ * import { shippedPriorUrl } from "@soad/soad";
  * console.log(shippedPriorUrl("sda").pathname.endsWith("models/sda-small/weights.safetensors")); // true
  * ```
  */
@@ -62,7 +62,7 @@ export function shippedPriorUrl(name: string): URL {
  *
  * @example
  * ```ts
- * import { priorUrl } from "./prior.ts";
+ * import { priorUrl } from "@soad/soad";
  * console.log(priorUrl("https://example.org/p.safetensors").protocol); // https:
  * ```
  */
@@ -82,7 +82,7 @@ export function priorUrl(source: string | URL): URL {
  *
  * @example
  * ```ts
- * import { fetchPriorBytes } from "./prior.ts";
+ * import { fetchPriorBytes } from "@soad/soad";
  * const { bytes } = await fetchPriorBytes("sda");
  * console.log(bytes.length > 0); // true
  * ```
@@ -116,7 +116,7 @@ export async function fetchPriorBytes(
  *
  * @example
  * ```ts
- * import { loadPrior } from "./prior.ts";
+ * import { loadPrior } from "@soad/soad";
  * const prior = await loadPrior("arctan3x");
  * console.log(prior.trainedFor.operators[0].name, prior.sampler.tMax); // arctan3x 0.85
  * prior.dispose();
@@ -175,7 +175,7 @@ function normOf(n: Normalisation | NormalisationSource): Normalisation {
  *
  * @example
  * ```ts
- * import { normalise } from "./prior.ts";
+ * import { normalise } from "@soad/soad";
  * const x = normalise([2, 4], { offset: [0, 1], std: [2, 3] }, [1, 1]);
  * console.log(x); // Float32Array [1, 1]
  * ```
@@ -200,7 +200,7 @@ export function normalise(
  *
  * @example
  * ```ts
- * import { denormalise } from "./prior.ts";
+ * import { denormalise } from "@soad/soad";
  * console.log(denormalise([1, 1], { offset: [0, 1], std: [2, 3] }, [1, 1])); // Float64Array [2, 4]
  * ```
  */

@@ -116,7 +116,7 @@ function parse(meta: Record<string, string>, key: string, what: string): unknown
  *
  * @example
  * ```ts
- * import { checkPriorMetadata } from "./prior_info.ts";
+ * import { checkPriorMetadata } from "@soad/soad";
  * const m = checkPriorMetadata({
  *   version: 1,
  *   trainedFor: { method: "sda", model: "sda", operators: [], channels: 2, frames: 9 },
@@ -235,7 +235,7 @@ function legacyMetadata(
  *
  * @example
  * ```ts
- * import { readPriorInfo } from "./prior_info.ts";
+ * import { readPriorInfo } from "@soad/soad";
  * try {
  *   readPriorInfo(new Uint8Array(8), "x.safetensors");
  * } catch (e) {
@@ -293,7 +293,7 @@ export function readPriorInfo(
  *
  * @example
  * ```ts
- * import { priorMetadata } from "./prior_info.ts";
+ * import { priorMetadata } from "@soad/soad";
  * const m = priorMetadata({
  *   version: 1,
  *   trainedFor: { method: "sda", model: "sda", operators: [], channels: 2, frames: 9 },
@@ -326,9 +326,9 @@ export interface PriorMetadataPatch {
  *
  * @example
  * ```ts
- * import { readPriorInfo, withPriorMetadata } from "./prior_info.ts";
- * import { initUNetWeights } from "./unet_config.ts";
- * import { writeSafetensors } from "../io/safetensors.ts";
+ * import { readPriorInfo, withPriorMetadata } from "@soad/soad";
+ * import { initUNetWeights } from "@soad/soad/internal";
+ * import { writeSafetensors } from "@soad/soad";
  * const w = initUNetWeights({ channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 9 }, 0);
  * const old = writeSafetensors(w, { model: "sda", normalisation: '{"offset":[0,0],"std":[1,1]}' });
  * const bytes = withPriorMetadata(old, { sampler: { tMax: 0.85, steps: 64 } });

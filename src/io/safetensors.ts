@@ -46,7 +46,7 @@ function halfToFloat(h: number): number {
  *
  * @example
  * ```ts
- * import { readSafetensors, writeSafetensors } from "./safetensors.ts";
+ * import { readSafetensors, writeSafetensors } from "@soad/soad";
  * const bytes = writeSafetensors({ a: { shape: [2], data: new Float32Array([1, 2]) } });
  * console.log(readSafetensors(bytes).get("a")?.data); // Float32Array [1, 2]
  * ```
@@ -116,7 +116,7 @@ export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
  *
  * @example
  * ```ts
- * import { readSafetensorsMetadata, writeSafetensors } from "./safetensors.ts";
+ * import { readSafetensorsMetadata, writeSafetensors } from "@soad/soad";
  * const bytes = writeSafetensors({}, { format: "pt" });
  * console.log(readSafetensorsMetadata(bytes)); // { format: "pt" }
  * ```
@@ -170,7 +170,7 @@ function parseHeader(bytes: Uint8Array): { header: Record<string, unknown>; data
  *
  * @example
  * ```ts
- * import { writeSafetensors } from "./safetensors.ts";
+ * import { writeSafetensors } from "@soad/soad";
  * const bytes = writeSafetensors(
  *   new Map([["w", { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }]]),
  *   { note: "demo" },
@@ -230,7 +230,7 @@ export function writeSafetensors(
  *
  * @example
  * ```ts
- * import { readSafetensorsMetadata, replaceSafetensorsMetadata, writeSafetensors } from "./safetensors.ts";
+ * import { readSafetensorsMetadata, replaceSafetensorsMetadata, writeSafetensors } from "@soad/soad";
  * const a = writeSafetensors({ w: { shape: [1], data: new Float32Array([3]) } }, { x: "1" });
  * const b = replaceSafetensorsMetadata(a, { x: "2" });
  * console.log(readSafetensorsMetadata(b)); // { x: "2" }

@@ -17,7 +17,7 @@ export type NumericArray = ArrayLike<number>;
  *
  * @example
  * ```ts
- * import type { ObservationOperator } from "./operator.ts";
+ * import type { ObservationOperator } from "@soad/soad";
  * const twice: ObservationOperator = {
  *   name: "twice",
  *   kind: "linear",
@@ -65,7 +65,7 @@ export interface ObservationOperator {
  *
  * @example
  * ```ts
- * import { checkFrames } from "./operator.ts";
+ * import { checkFrames } from "@soad/soad/internal";
  * checkFrames("x", new Float32Array(8), 1, 2, 2, 2); // ok
  * ```
  */
@@ -103,7 +103,7 @@ export interface ElementwiseSpec {
  *
  * @example
  * ```ts
- * import { elementwiseOperator } from "./operator.ts";
+ * import { elementwiseOperator } from "@soad/soad";
  * const cube = elementwiseOperator({ name: "cube", f: (v) => v ** 3, df: (v) => 3 * v * v });
  * console.log(cube.apply([1, 2], 1, 1, 1)[1], cube.vjp!([1, 2], [1, 1], 1, 1, 1)[1]); // 8 12
  * ```
@@ -162,7 +162,7 @@ export interface LinearSpec {
  *
  * @example
  * ```ts
- * import { linearOperator } from "./operator.ts";
+ * import { linearOperator } from "@soad/soad";
  * const sum = linearOperator({
  *   name: "sum",
  *   outChannels: 1,
@@ -242,7 +242,7 @@ export interface FunctionSpec {
  *
  * @example
  * ```ts
- * import { functionOperator } from "./operator.ts";
+ * import { functionOperator } from "@soad/soad";
  * const energy = functionOperator({
  *   name: "energy",
  *   outChannels: 1,

@@ -27,8 +27,8 @@ const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]*$/;
  *
  * @example
  * ```ts
- * import { registerOperator, getOperator } from "./registry.ts";
- * import { elementwiseOperator } from "./operator.ts";
+ * import { getOperator, registerOperator } from "@soad/soad";
+ * import { elementwiseOperator } from "@soad/soad";
  * registerOperator(elementwiseOperator({ name: "x2", f: (v) => v * v, df: (v) => 2 * v }));
  * console.log(getOperator("x2").outChannels); // 2
  * ```
@@ -77,7 +77,7 @@ export function registerOperator(
  *
  * @example
  * ```ts
- * import { getOperator } from "./registry.ts";
+ * import { getOperator } from "@soad/soad";
  * console.log(getOperator("vor2vel").outChannels); // 4
  * ```
  */
@@ -98,7 +98,7 @@ export function getOperator(name: string): ObservationOperator {
  *
  * @example
  * ```ts
- * import { hasOperator } from "./registry.ts";
+ * import { hasOperator } from "@soad/soad";
  * console.log(hasOperator("sin3x"), hasOperator("nope")); // true false
  * ```
  */
@@ -111,7 +111,7 @@ export function hasOperator(name: string): boolean {
  *
  * @example
  * ```ts
- * import { registeredOperators } from "./registry.ts";
+ * import { registeredOperators } from "@soad/soad";
  * console.log(registeredOperators().slice(0, 3)); // ["arctan3x", "sin3x", "vor2vel"]
  * ```
  */
@@ -126,7 +126,7 @@ export function registeredOperators(): string[] {
  *
  * @example
  * ```ts
- * import { modelOperators } from "./registry.ts";
+ * import { modelOperators } from "@soad/soad/internal";
  * console.log(modelOperators("full"), modelOperators("sda")); // ["arctan3x", "sin3x", "vor2vel"] []
  * ```
  */
@@ -145,7 +145,7 @@ export function modelOperators(model: string): string[] {
  *
  * @example
  * ```ts
- * import { modelLayout } from "./registry.ts";
+ * import { modelLayout } from "@soad/soad/internal";
  * console.log(modelLayout("vor2vel").channels, modelLayout("arctan3x+sin3x").channels); // 6 6
  * ```
  */
@@ -160,7 +160,7 @@ export function modelLayout(model: string): AugmentedLayout {
  *
  * @example
  * ```ts
- * import { layoutForOperators } from "./registry.ts";
+ * import { layoutForOperators } from "@soad/soad/internal";
  * console.log(layoutForOperators(["sin3x"]).channels); // 4
  * ```
  */

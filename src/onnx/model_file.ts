@@ -25,7 +25,7 @@ export { unetConfigFromWeights };
  *
  * @example
  * ```ts
- * import type { OnnxModelFile } from "./model_file.ts";
+ * import type { OnnxModelFile } from "@soad/soad";
  * const f: OnnxModelFile = {
  *   bytes: new Uint8Array(0),
  *   config: { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 },
@@ -54,7 +54,7 @@ export interface OnnxModelFile {
  *
  * @example
  * ```ts
- * import { loadOnnxModel } from "./model_file.ts";
+ * import { loadOnnxModel } from "@soad/soad";
  * try {
  *   await loadOnnxModel("/nonexistent/model.onnx");
  * } catch (e) {

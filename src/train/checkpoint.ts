@@ -99,7 +99,7 @@ function meta(s: TrainState, kind: string): Record<string, string> {
  *
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
+ * import { resolveTrainConfig } from "@soad/soad";
  * import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
  * import { ParamLayout } from "./param_layout.ts";
 import { modelLayout } from "../obs/registry.ts";
@@ -140,7 +140,7 @@ function parseJson<T>(m: Record<string, string>, key: string, what: string): T {
  * @example
  * ```ts
  * import { decodeCheckpoint } from "./checkpoint.ts";
- * import { writeSafetensors } from "../io/safetensors.ts";
+ * import { writeSafetensors } from "@soad/soad";
  * try {
  *   decodeCheckpoint(writeSafetensors({}));
  * } catch (e) {
@@ -186,8 +186,8 @@ export function decodeCheckpoint(bytes: Uint8Array, what = "checkpoint"): TrainS
  *
  * @example
  * ```ts
- * import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
- * import { resolveTrainConfig } from "./config.ts";
+ * import { readCheckpoint, writeCheckpoint } from "@soad/soad/internal";
+ * import { resolveTrainConfig } from "@soad/soad";
  * import { ParamLayout } from "./param_layout.ts";
 import { modelLayout } from "../obs/registry.ts";
 import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/prior_info.ts";
@@ -209,7 +209,7 @@ export async function writeCheckpoint(path: string, s: TrainState): Promise<void
  *
  * @example
  * ```ts
- * import { readCheckpoint } from "./checkpoint.ts";
+ * import { readCheckpoint } from "@soad/soad/internal";
  * try {
  *   await readCheckpoint("/nonexistent/checkpoint.safetensors");
  * } catch (e) {
@@ -234,8 +234,8 @@ export async function readCheckpoint(path: string): Promise<TrainState> {
  *
  * @example
  * ```ts
- * import { writeWeights } from "./checkpoint.ts";
- * import { resolveTrainConfig } from "./config.ts";
+ * import { writeWeights } from "@soad/soad/internal";
+ * import { resolveTrainConfig } from "@soad/soad";
  * import { ParamLayout } from "./param_layout.ts";
 import { modelLayout } from "../obs/registry.ts";
 import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/prior_info.ts";

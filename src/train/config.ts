@@ -67,7 +67,7 @@ export interface TrainConfig {
  *
  * @example
  * ```ts
- * import { TRAIN_DEFAULTS } from "./config.ts";
+ * import { TRAIN_DEFAULTS } from "@soad/soad";
  * console.log(TRAIN_DEFAULTS.lr, TRAIN_DEFAULTS.weightDecay); // 0.00015 0.0000075
  * ```
  */
@@ -97,7 +97,7 @@ export const TRAIN_DEFAULTS: Readonly<Omit<TrainConfig, "unet" | "model" | "step
  *
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
+ * import { resolveTrainConfig } from "@soad/soad";
  * const c = resolveTrainConfig({ model: "arctan3x", steps: 1000 });
  * console.log(c.unet.channels, c.lr, c.batchSize); // 4 0.00015 4
  * ```

@@ -59,7 +59,7 @@ export interface SampleGradient {
  *
  * @example
  * ```ts
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { SampleComputer } from "./sample_step.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * const unet = { channels: 2, widths: [4, 8], blocks: 1, kernel: 3, frames: 3 };

@@ -24,7 +24,7 @@ export interface StoreSourceOptions {
  *
  * @example
  * ```ts
- * import { StoreSource } from "./store_source.ts";
+ * import { StoreSource } from "@soad/soad";
  * try {
  *   StoreSource.open("/nonexistent.zarr");
  * } catch (e) {

@@ -89,8 +89,8 @@ export interface TrainResult {
  *
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
- * import { SyntheticSource } from "./source.ts";
+ * import { resolveTrainConfig } from "@soad/soad";
+ * import { SyntheticSource } from "@soad/soad";
  * import { stepTasks } from "./trainer.ts";
  * const c = resolveTrainConfig({ model: "sda", steps: 5, batchSize: 2, frames: 3 });
  * const tasks = stepTasks(c, new SyntheticSource({ height: 4, width: 4 }), 0);
@@ -131,8 +131,8 @@ export function stepTasks(
  *
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
- * import { SyntheticSource } from "./source.ts";
+ * import { resolveTrainConfig } from "@soad/soad";
+ * import { SyntheticSource } from "@soad/soad";
  * import { validTasks } from "./trainer.ts";
  * const c = resolveTrainConfig({ model: "sda", steps: 5, frames: 3, validSamples: 3 });
  * console.log(validTasks(c, new SyntheticSource({ height: 4, width: 4 })).length); // 3
@@ -154,7 +154,7 @@ export function validTasks(c: TrainConfig, src: WindowSource): SampleTask[] {
  *
  * @example
  * ```ts
- * import { averageGradients } from "./trainer.ts";
+ * import { averageGradients } from "@soad/soad/internal";
  * const g = averageGradients([new Float32Array([1, 2]), new Float32Array([3, 4])]);
  * console.log(g); // Float32Array [2, 3]
  * ```
@@ -280,9 +280,9 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
  *
  * @example
  * ```ts
- * import { selectBackend } from "../backend/select.ts";
- * import { SyntheticSource } from "./source.ts";
- * import { train } from "./trainer.ts";
+ * import { selectBackend } from "@soad/soad";
+ * import { SyntheticSource } from "@soad/soad";
+ * import { train } from "@soad/soad";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * const r = await train({
  *   out: await Deno.makeTempDir(),
