@@ -14,6 +14,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
@@ -55,6 +56,8 @@ Sampler defaults (t-max, K) come from the prior's metadata.
   --window N           store window index (default: the first test window); --start N: first
                        frame of the chunk (default 0)
   --op NAME            observation operator (default: the prior's, else arctan3x)
+  --operator-module F  a module (path or URL) that registers your operators (registerOperator),
+                       for a prior trained with deno task train --operator
   --ratio P | --stride S   random mask ratio (default 0.25) or uniform stride
   --interval N         observe frames 0, N, 2N, ... (default 2)
   --setting I|II       I: with a background at frame 0 (default); II: without
@@ -82,6 +85,7 @@ async function main(): Promise<void> {
       window: { type: "string" },
       start: { type: "string", default: "0" },
       op: { type: "string" },
+      "operator-module": { type: "string" },
       ratio: { type: "string" },
       stride: { type: "string" },
       interval: { type: "string", default: String(ASSIM_DEFAULTS.interval) },
@@ -130,6 +134,16 @@ async function main(): Promise<void> {
     : num("threads", a.threads, 1, 2, true);
   const allow = a["allow-mismatch"]!;
 
+  if (a["operator-module"] !== undefined) {
+    const m = a["operator-module"];
+    try {
+      await import(/^[a-z][a-z0-9+.-]+:/i.test(m) ? m : pathToFileURL(m).href);
+    } catch (e) {
+      throw new InvalidArgumentError(
+        `cannot import --operator-module ${m}: ${(e as Error).message}`,
+      );
+    }
+  }
   // everything is read and checked before any sampling: store, window, priors, output folder
   const store = openDatasetStore(a.data);
   const [t0, t1] = store.attrs.split.test;
