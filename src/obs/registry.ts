@@ -167,7 +167,7 @@ export function modelLayout(model: string): AugmentedLayout {
 export function layoutForOperators(
   names: string[],
   given: ObservationOperator[] = [],
-  layoutName = names.length === 0 ? "sda" : names.join("+"),
+  layoutName: string = names.length === 0 ? "sda" : names.join("+"),
 ): AugmentedLayout {
   const ops = names.map((n) => given.find((o) => o.name === n) ?? getOperator(n));
   return customLayout(ops, layoutName);
