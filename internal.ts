@@ -79,8 +79,6 @@ export { configKey, outputGrid, validateDataConfig } from "./src/data/config.ts"
 export { validateShard } from "./src/data/generate.ts";
 export { finalizeDataset, type LayerStats, windowStats } from "./src/data/finalize.ts";
 export { STORE_FORMAT } from "./src/data/store.ts";
-export { type WindowBatch, WindowLoader, type WindowLoaderOptions } from "./src/data/loader.ts";
-export { averagePool } from "./src/data/pool.ts";
 export {
   type SeedCheckpoint,
   type SimulateOptions,

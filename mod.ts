@@ -95,6 +95,8 @@ export {
   storeCoordinates,
 } from "./src/data/store.ts";
 export { FsStore } from "./src/data/fs_store.ts";
+export { averagePool } from "./src/data/pool.ts";
+export { type WindowBatch, WindowLoader, type WindowLoaderOptions } from "./src/data/loader.ts";
 
 // Observations: operators (the paper's and yours), masks, noise, backgrounds
 export {

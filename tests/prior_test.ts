@@ -246,3 +246,14 @@ Deno.test("readPriorInfo refuses non-finite weights naming the tensor", () => {
   });
   assert.throws(() => readPriorInfo(bytes, "p"), /tensor "up.0.conv.bias" holds non-finite/);
 });
+
+Deno.test("trap: createUNet with a config that does not fit a shipped prior's weights points to loadPrior", async () => {
+  const { createUNet } = await import("../src/diffusion/unet.ts");
+  const { paperUNetConfig } = await import("../src/diffusion/unet_config.ts");
+  await selectBackend({ prefer: "cpu", quiet: true });
+  const { bytes } = await fetchPriorBytes("sin3x");
+  await assert.rejects(
+    () => createUNet(paperUNetConfig(4), { weights: readSafetensors(bytes) }),
+    /do not match the config.*loadPrior\(path\).*unetConfigFromWeights/s,
+  );
+});

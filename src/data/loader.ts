@@ -53,7 +53,7 @@ export interface WindowBatch {
  * ```ts
  * import { DATA_PRESETS } from "@soad/soad";
  * import { generateDataset } from "@soad/soad";
- * import { WindowLoader } from "@soad/soad/internal";
+ * import { WindowLoader } from "@soad/soad";
  * const out = Deno.makeTempDirSync() + "/tiny.zarr";
  * await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
  * const loader = WindowLoader.open(out, { batchSize: 4, seed: 0, roll: true });
@@ -116,7 +116,7 @@ export class WindowLoader {
    *
    * @example
    * ```ts
-   * import { WindowLoader } from "@soad/soad/internal";
+   * import { WindowLoader } from "@soad/soad";
    * try {
    *   WindowLoader.open("/nonexistent.zarr", { batchSize: 1, seed: 0 });
    * } catch (e) {

@@ -140,7 +140,11 @@ class UNetImpl implements UNet {
         parts.push(`unexpected ${unexpected.length}: ${unexpected.join(", ")}`);
       }
       if (bad.length) parts.push(`wrong shape: ${bad.join("; ")}`);
-      throw new InvalidArgumentError(`UNet weights do not match the config: ${parts.join(" | ")}`);
+      throw new InvalidArgumentError(
+        `UNet weights do not match the config: ${parts.join(" | ")}. For a prior's weights use ` +
+          `loadPrior(path) (it reads the configuration and metadata), or ` +
+          `createUNet(unetConfigFromWeights(weights), { weights })`,
+      );
     }
   }
 
