@@ -26,8 +26,8 @@ export interface WindowLoaderOptions {
   /** Random circular roll in y and x per sample. Default false. */
   roll?: boolean;
   /**
-   * Subtract the stored per-layer mean before dividing by the std. Default true; false is the
-   * paper's code (division only).
+   * Subtract the stored per-layer mean before dividing by the std. Default false: division only,
+   * as the paper's code, training (`deno task train`) and the shipped priors normalise.
    */
   subtractMean?: boolean;
 }
@@ -106,7 +106,7 @@ export class WindowLoader {
     this.shape = [opts.batchSize, frames, 2, h, w];
     this.#rng = new Rng(opts.seed);
     this.#roll = opts.roll ?? false;
-    const sub = opts.subtractMean ?? true;
+    const sub = opts.subtractMean ?? false;
     this.#offset = a.norm_mean.map((m) => (sub ? m : 0));
     this.#scale = a.norm_std.map((s) => 1 / s);
   }
