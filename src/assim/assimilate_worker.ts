@@ -32,7 +32,8 @@ scope.onmessage = async (e: MessageEvent<WorkerAssimilateRequest>) => {
     let prior: AssimilationPrior | undefined;
     let net;
     if (meta.soad_prior !== undefined || meta.model !== undefined) {
-      const info = readPriorInfo(r.weights);
+      // (the normalisation is not used here: old files without one still run)
+      const info = readPriorInfo(r.weights, "prior", { offset: [0, 0], std: [1, 1] });
       net = await createUNet(info.config, { weights: info.weights });
       prior = { denoiser: net, trainedFor: info.trainedFor, sampler: info.sampler };
     } else {
