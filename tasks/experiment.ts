@@ -11,6 +11,7 @@
 
 import { parseArgs } from "node:util";
 import { SPEC_SAMPLER } from "../src/diffusion/prior_info.ts";
+import { openDatasetStore } from "../src/data/store.ts";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { runExperiment, type RunExperimentResult } from "../src/assim/experiment.ts";
@@ -45,6 +46,7 @@ Grid (comma lists; defaults = the paper's grid, settings I and II):
   --intervals 1,2,4,8            --seeds 0,1,2,3,4        --methods soad,sda
   --settings I,II[,III]          --windows 0 (indices in the split)
   --split test|valid (test)      valid: choose checkpoints by assimilation without touching test
+  --allow-mismatch               run priors whose metadata names another grid or data configuration
   --variants base[,unknown-bg,no-fdc,jacobian-free,noise-laplace,noise-uniform,noise-lognormal0.5]
 Run:
   --data DIR          dataset store (required)
@@ -111,6 +113,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       threads: { type: "string" },
       "no-figures": { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
+      "allow-mismatch": { type: "boolean", default: false },
     },
   });
   if (a.help) {
@@ -177,6 +180,25 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     }
     const split = a.split as EvaluationSplit;
     const data = storeExperimentData(a.data, withNorm[0], split);
+    // the priors were trained on this grid and configuration (their metadata), or refused
+    const dataset = openDatasetStore(a.data).config.name;
+    for (const m of needed) {
+      const t = loaded[m].trainedOn;
+      if (!t) continue;
+      const bad: string[] = [];
+      if (t.grid && (t.grid[0] !== data.height || t.grid[1] !== data.width)) {
+        bad.push(`trained on ${t.grid.join("x")}, the data are ${data.height}x${data.width}`);
+      }
+      if (t.dataset && t.dataset !== dataset) {
+        bad.push(`trained on configuration "${t.dataset}", the data are "${dataset}"`);
+      }
+      if (bad.length && !a["allow-mismatch"]) {
+        throw new InvalidArgumentError(
+          `--${m} does not fit ${a.data}: ${bad.join("; ")}; use priors trained on this data, ` +
+            `or pass --allow-mismatch to run anyway`,
+        );
+      }
+    }
     const models: Record<string, ExperimentModel> = {};
     for (const m of needed) {
       models[m] = { denoiser: loaded[m].net, channels: loaded[m].net.config.channels };

@@ -136,3 +136,16 @@ Deno.test("experiment task: K and t-max default to the priors' metadata; disagre
     /different t-max \(soad-arctan3x: 0\.85, sda: 0\.7\); pass --t-max/,
   );
 });
+
+Deno.test("experiment task: the shipped 64² demo priors on the 16² tiny store are refused naming both", async () => {
+  const f = await fixture();
+  const models = new URL("../models/", import.meta.url).pathname;
+  await rejects(
+    experimentMain([
+      ...["--data", f.data, ...grid, "--out", `${f.dir}/shipped`],
+      ...["--sda", `${models}sda-small/weights.safetensors`],
+      ...["--soad-arctan3x", `${models}arctan3x-small/weights.safetensors`],
+    ]),
+    /--soad-arctan3x does not fit .*trained on 64x64, the data are 16x16; trained on configuration "demo", the data are "tiny".*--allow-mismatch/,
+  );
+});

@@ -19,6 +19,7 @@ import {
   checkPriorMetadata,
   PRIOR_METADATA_KEY,
   type SamplerDefaults,
+  type TrainedFor,
 } from "../diffusion/prior_info.ts";
 
 /** A checked checkpoint, before any network is built ({@link checkExperimentCheckpoint}). */
@@ -33,6 +34,8 @@ export interface CheckedCheckpoint {
   normalisation?: { offset: number[]; std: number[] };
   /** The sampler defaults in the prior's `soad_prior` metadata, when present. */
   sampler?: SamplerDefaults;
+  /** What the prior was trained for, from its `soad_prior` metadata, when present. */
+  trainedOn?: TrainedFor;
 }
 
 /** A loaded checkpoint. */
@@ -47,6 +50,8 @@ export interface LoadedCheckpoint {
   normalisation?: { offset: number[]; std: number[] };
   /** The sampler defaults in the prior's `soad_prior` metadata, when present. */
   sampler?: SamplerDefaults;
+  /** What the prior was trained for, from its `soad_prior` metadata, when present. */
+  trainedOn?: TrainedFor;
 }
 
 /**
@@ -109,10 +114,16 @@ export function checkExperimentCheckpoint(
   } catch (e) {
     throw new InvalidArgumentError(`${what}: ${(e as Error).message}`);
   }
-  const sampler = meta[PRIOR_METADATA_KEY]
-    ? checkPriorMetadata(JSON.parse(meta[PRIOR_METADATA_KEY]), what).sampler
+  const pm = meta[PRIOR_METADATA_KEY]
+    ? checkPriorMetadata(JSON.parse(meta[PRIOR_METADATA_KEY]), what)
     : undefined;
-  return { weights: w, config, trainedFor, normalisation, ...(sampler ? { sampler } : {}) };
+  return {
+    weights: w,
+    config,
+    trainedFor,
+    normalisation,
+    ...(pm ? { sampler: pm.sampler, trainedOn: pm.trainedFor } : {}),
+  };
 }
 
 /**
@@ -142,12 +153,13 @@ export async function loadExperimentCheckpoint(
   } catch (e) {
     throw new InvalidArgumentError(`${what}: cannot read it (${(e as Error).message})`);
   }
-  const { weights, config, trainedFor, normalisation, sampler } = checkExperimentCheckpoint(
-    bytes,
-    model,
-    frames,
-    what,
-  );
+  const { weights, config, trainedFor, normalisation, sampler, trainedOn } =
+    checkExperimentCheckpoint(
+      bytes,
+      model,
+      frames,
+      what,
+    );
   let net: UNet;
   try {
     net = await createUNet(config, { weights });
@@ -156,7 +168,14 @@ export async function loadExperimentCheckpoint(
   }
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
   const sha256 = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return { net, sha256, trainedFor, normalisation, ...(sampler ? { sampler } : {}) };
+  return {
+    net,
+    sha256,
+    trainedFor,
+    normalisation,
+    ...(sampler ? { sampler } : {}),
+    ...(trainedOn ? { trainedOn } : {}),
+  };
 }
 
 /** The store split a grid evaluates on: `test` (the paper's protocol) or `valid` (model selection). */
