@@ -23,6 +23,20 @@ export const ASSIM_DEFAULTS = Object.freeze({
   seed: 0,
 });
 
+/**
+ * `" (prior's default)"` when a setting was not given as a flag (so it came from the prior's
+ * metadata), else `""`: what the CLIs print next to K and t-max.
+ *
+ * @example
+ * ```ts
+ * import { fromPrior } from "./assim_cli.ts";
+ * console.log(`t-max 0.85${fromPrior(undefined)}`); // t-max 0.85 (prior's default)
+ * ```
+ */
+export function fromPrior(flag: unknown): string {
+  return flag === undefined ? " (prior's default)" : "";
+}
+
 /** Most posterior samples a CLI accepts (memory grows with S × the window × C). */
 export const MAX_SAMPLES = 64;
 

@@ -38,6 +38,7 @@ import {
   ASSIM_DEFAULTS,
   checkDataFit,
   dataMismatches,
+  fromPrior,
   MAX_SAMPLES,
   numFlag as num,
   printRmseTable,
@@ -240,8 +241,8 @@ async function main(): Promise<void> {
   console.log(
     `assimilate: window ${win} (${splitOf?.[0] ?? "?"} split) frames ${start}..${start + L - 1}, ` +
       `${n}x${n}, ${op.name}, ${ratio !== undefined ? `ratio ${ratio}` : `stride ${stride}`}, ` +
-      `interval ${interval}, setting ${a.setting}; K = ${steps}, t-max ${tMax}` +
-      `${stepsFlag === undefined || tMaxFlag === undefined ? " (prior defaults)" : ""}`,
+      `interval ${interval}, setting ${a.setting}; K = ${steps}${fromPrior(stepsFlag)}, ` +
+      `t-max ${tMax}${fromPrior(tMaxFlag)}`,
   );
   const common = {
     observations,

@@ -35,6 +35,7 @@ import {
   checkDataFit,
   dataMismatches,
   fetchWindow,
+  fromPrior,
   numFlag as num,
   printRmseTable,
 } from "./assim_cli.ts";
@@ -214,9 +215,8 @@ export async function demo(args: string[]): Promise<number> {
     }), ${what}`,
   );
   console.log(
-    `  sampler: K = ${steps}, M = ${corrections}, t from ${tMax} to 0` +
-      `${stepsFlag === undefined || tMaxFlag === undefined ? " (prior defaults)" : ""}; ` +
-      `backend ${backend.name}`,
+    `  sampler: K = ${steps}${fromPrior(stepsFlag)}, M = ${corrections}, ` +
+      `t from ${tMax}${fromPrior(tMaxFlag)} to 0; backend ${backend.name}`,
   );
 
   // SOAD and SDA run at the same time in two Workers (tfjs-wasm is one thread per instance)

@@ -60,7 +60,7 @@ Deno.test("assimilate task: defaults — first test window, the prior's operator
   assert.match(r.out, new RegExp(`window ${split.test[0]} \\(test split\\)`));
   assert.match(
     r.out,
-    /arctan3x, ratio 0\.25, interval 2, setting I; K = 2, t-max 1 \(prior defaults\)/,
+    /arctan3x, ratio 0\.25, interval 2, setting I; K = 2, t-max 1 \(prior's default\)/,
   );
   assert.match(r.out, /frame\s+observed\s+soad\s+climatology/);
   const res = JSON.parse(await Deno.readTextFile(`${out}/results.json`));

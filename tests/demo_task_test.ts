@@ -61,7 +61,7 @@ Deno.test("demo task: sampler defaults from the prior's metadata (t-max 0.85), -
     "--force",
   );
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /t from 0\.85 to 0 \(prior defaults\)/);
+  assert.match(r.out, /K = 2, M = 0, t from 0\.85 \(prior's default\) to 0/);
   const res = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
   assert.deepEqual(res.sampler, { steps: 2, tMax: 0.85, corrections: 0 });
   const zattrs = JSON.parse(await Deno.readTextFile(`${out}/soad.zarr/q_mean/.zattrs`));

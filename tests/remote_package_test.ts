@@ -68,7 +68,7 @@ prior.dispose();
         ...["--steps", "1", "--corrections", "0", "--no-sda", "--out", `${dir}/out`, "--save"],
       );
       assert.equal(demo.code, 0, demo.err.slice(-2000));
-      assert.match(demo.out, /t from 0\.85 to 0 \(prior defaults\)/);
+      assert.match(demo.out, /K = 1, M = 0, t from 0\.85 \(prior's default\) to 0/);
       assert.match(demo.out, /frame\s+observed\s+SOAD\s+climatology/);
       const res = JSON.parse(await Deno.readTextFile(`${dir}/out/results.json`));
       assert.equal(res.rmse.SOAD.length, 9);

@@ -88,7 +88,7 @@ Deno.test("user operator: train (2 Workers), ship with sampler defaults, loadPri
   assert.equal(cli.code, 0, cli.err);
   assert.match(
     cli.out,
-    /tanh2x, stride 2, interval 2, setting I; K = 3, t-max 0\.9 \(prior defaults\)/,
+    /tanh2x, stride 2, interval 2, setting I; K = 3 \(prior's default\), t-max 0\.9 \(prior's default\)/,
   );
   const without = await runTask(
     "assimilate.ts",
