@@ -42,6 +42,10 @@ Deno.test("every shipped prior loads by name with its metadata: t-max 0.85, K 64
     assert.deepEqual(info.trainedFor.operators.map((o) => o.name), expectOps);
     assert.deepEqual(info.normalisation.offset, [0, 0]);
     assert.ok(info.climatology && info.climatology.std[0] === info.normalisation.std[0]);
+    // the model card says the same as the weights
+    const card = JSON.parse(await Deno.readTextFile(new URL(`${name}-small/card.json`, MODELS)));
+    assert.deepEqual(card.sampler, info.sampler, name);
+    assert.deepEqual(card.trained_for, info.trainedFor, name);
   }
 });
 
