@@ -67,7 +67,7 @@ export interface GenerateResult {
  *
  * @example
  * ```ts
- * import { validateShard } from "./generate.ts";
+ * import { validateShard } from "@soad/soad/internal";
  * validateShard({ index: 1, count: 4 }); // ok
  * ```
  */
@@ -131,8 +131,8 @@ function checkDiskSpace(out: string, c: DataConfig, windows: number, seeds: numb
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
- * import { generateDataset } from "./generate.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { generateDataset } from "@soad/soad";
  * const out = Deno.makeTempDirSync() + "/tiny.zarr";
  * const r = await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
  * console.log(r.written, r.finalized); // 10 true

@@ -26,7 +26,7 @@ export interface StoreSourceOptions {
  *
  * @example
  * ```ts
- * import { StoreSource } from "./store_source.ts";
+ * import { StoreSource } from "@soad/soad";
  * try {
  *   StoreSource.open("/nonexistent.zarr");
  * } catch (e) {
@@ -128,6 +128,8 @@ export class StoreSource implements WindowSource {
       norm_offset: this.offset,
       norm_std: this.scale,
       fingerprint: this.store.attrs.fingerprint,
+      // the training split's physical moments (the prior's climatology)
+      norm_mean: [...(this.store.attrs.norm_mean ?? [])],
     };
   }
 }

@@ -100,8 +100,8 @@ export interface TrainResult {
  *
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
- * import { SyntheticSource } from "./source.ts";
+ * import { resolveTrainConfig } from "@soad/soad";
+ * import { SyntheticSource } from "@soad/soad";
  * import { stepTasks } from "./trainer.ts";
  * const c = resolveTrainConfig({ model: "sda", steps: 5, batchSize: 2, frames: 3 });
  * const tasks = stepTasks(c, new SyntheticSource({ height: 4, width: 4 }), 0);
@@ -144,8 +144,8 @@ export function stepTasks(
  *
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
- * import { SyntheticSource } from "./source.ts";
+ * import { resolveTrainConfig } from "@soad/soad";
+ * import { SyntheticSource } from "@soad/soad";
  * import { validTasks } from "./trainer.ts";
  * const c = resolveTrainConfig({ model: "sda", steps: 5, frames: 3, validSamples: 3 });
  * console.log(validTasks(c, new SyntheticSource({ height: 4, width: 4 })).length); // 3
@@ -167,7 +167,7 @@ export function validTasks(c: TrainConfig, src: WindowSource): SampleTask[] {
  *
  * @example
  * ```ts
- * import { averageGradients } from "./trainer.ts";
+ * import { averageGradients } from "@soad/soad/internal";
  * const g = averageGradients([new Float32Array([1, 2]), new Float32Array([3, 4])]);
  * console.log(g); // Float32Array [2, 3]
  * ```
@@ -292,6 +292,19 @@ async function exists(path: string): Promise<boolean> {
 /** Config fields a resume may change: the schedule length and how often to checkpoint. */
 const RESUMABLE = ["steps", "checkpointEvery"] as const;
 
+/** Imports the modules that register a run's user operators (`registerOperator`). */
+async function importOperatorModules(urls: string[] | undefined): Promise<void> {
+  for (const u of urls ?? []) {
+    try {
+      await import(u);
+    } catch (e) {
+      throw new InvalidArgumentError(
+        `cannot import operator module ${u}: ${(e as Error).message}`,
+      );
+    }
+  }
+}
+
 /** Loads or creates the run's state. */
 async function startState(o: TrainOptions): Promise<{ state: TrainState; records: StepRecord[] }> {
   const ckptPath = `${o.out}/checkpoint.safetensors`;
@@ -308,6 +321,7 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
           `of ${state.config.steps}; give --steps >= ${state.step} (or leave it out)`,
       );
     }
+    await importOperatorModules(state.config.operatorModules);
     if (o.config) {
       const given = o.config as Record<string, unknown>;
       const stored = state.config as unknown as Record<string, unknown>;
@@ -347,6 +361,7 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
         `(or force (--force) to replace the run)`,
     );
   }
+  await importOperatorModules(o.config.operatorModules);
   await prepareOutputDir(o.out, { force: o.force });
   const config = resolveTrainConfig(
     o.config as Partial<TrainConfig> & Pick<TrainConfig, "model" | "steps">,
@@ -369,9 +384,9 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
  *
  * @example
  * ```ts
- * import { selectBackend } from "../backend/select.ts";
- * import { SyntheticSource } from "./source.ts";
- * import { train } from "./trainer.ts";
+ * import { selectBackend } from "@soad/soad";
+ * import { SyntheticSource } from "@soad/soad";
+ * import { train } from "@soad/soad";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * const r = await train({
  *   out: await Deno.makeTempDir(),
@@ -411,6 +426,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const geometry = {
     model: c.model,
+    ...(c.operatorModules ? { operatorModules: c.operatorModules } : {}),
     frames: c.frames,
     height: o.source.height,
     width: o.source.width,
