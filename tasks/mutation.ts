@@ -25,6 +25,10 @@ Plants each catalogued bug in a temporary copy of the repository and runs its te
   --only IDS        comma-separated ids (repeatable)
   --timeout S       seconds per mutation before it counts as killed (default 600)
   --no-baseline     skip the unmutated run of the listed tests
+  --suite           run the whole default suite (tests/, not tests/slow) for every mutation
+                    instead of its listed tests (slow; a conservative "caught by anything")
+  --ref REV         mutate a copy of git revision REV (e.g. an older commit's tests) instead of
+                    the working tree
   --log FILE        write the per-mutation results as JSON
   --keep            keep the temporary copy
   --help            this text`;
@@ -88,8 +92,24 @@ async function gitFiles(root: string): Promise<string[]> {
   return new TextDecoder().decode(out.stdout).split("\0").filter((f) => f.length > 0);
 }
 
-async function copyRepo(root: string, dest: string): Promise<void> {
-  const files = await gitFiles(root);
+async function archiveRepo(root: string, rev: string, dest: string): Promise<void> {
+  const tar = `${dest}.tar`;
+  const out = await new Deno.Command("git", {
+    args: ["archive", "--format=tar", "-o", tar, rev],
+    cwd: root,
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`git archive ${rev} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  const x = await new Deno.Command("tar", { args: ["-xf", tar, "-C", dest] }).output();
+  await Deno.remove(tar);
+  if (!x.success) throw new Error(`tar -xf ${tar} failed`);
+}
+
+async function copyRepo(root: string, dest: string, rev?: string): Promise<void> {
+  const files = rev ? [] : await gitFiles(root);
+  if (rev) await archiveRepo(root, rev, dest);
   const dirs = new Set<string>();
   for (const f of files) {
     const d = f.includes("/") ? f.slice(0, f.lastIndexOf("/")) : "";
@@ -119,6 +139,9 @@ function firstFailure(text: string): string | undefined {
   const e = text.match(/^error: .+$/m);
   return e ? e[0] : undefined;
 }
+
+/** The default suite, as `deno task test` runs it. */
+const SUITE = ["--parallel", "--ignore=tests/slow", "tests/"];
 
 async function runTests(
   cwd: string,
@@ -170,6 +193,8 @@ async function main(): Promise<number> {
       only: { type: "string", multiple: true },
       timeout: { type: "string", default: "600" },
       "no-baseline": { type: "boolean", default: false },
+      suite: { type: "boolean", default: false },
+      ref: { type: "string" },
       log: { type: "string" },
       keep: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -223,10 +248,23 @@ async function main(): Promise<number> {
 
   const tmp = await Deno.makeTempDir({ prefix: "soad_mutation_" });
   try {
-    await copyRepo(root, tmp);
-    console.log(`copy of ${root} in ${tmp}`);
+    await copyRepo(root, tmp, values.ref);
+    console.log(`copy of ${root}${values.ref ? ` at ${values.ref}` : ""} in ${tmp}`);
+    if (values.ref) {
+      const moved = (await checkSites(tmp, list)).filter((s) => s.count !== 1);
+      if (moved.length) {
+        console.error(
+          `mutation: at ${values.ref}, ${moved.map((s) => s.id).join(", ")} do not apply`,
+        );
+        return 1;
+      }
+    }
+    const testsOf = async (m: Mutation): Promise<string[]> =>
+      values.suite ? SUITE : await existing(tmp, m.tests);
     if (!values["no-baseline"]) {
-      const all = await existing(tmp, [...new Set(list.flatMap((m) => m.tests))]);
+      const all = values.suite
+        ? SUITE
+        : await existing(tmp, [...new Set(list.flatMap((m) => m.tests))]);
       const t0 = performance.now();
       const base = await runTests(tmp, all, timeout * 4);
       if (!base.ok) {
@@ -235,16 +273,16 @@ async function main(): Promise<number> {
         return 1;
       }
       console.log(
-        `baseline: ${all.length} test files pass unmutated (${
-          ((performance.now() - t0) / 1000).toFixed(0)
-        } s)`,
+        `baseline: ${
+          values.suite ? "the default suite passes" : `${all.length} test files pass`
+        } unmutated (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
       );
     }
     const results: Outcome[] = [];
     for (const m of list) {
       const path = `${tmp}/${m.file}`;
       const text = await Deno.readTextFile(path);
-      const tests = await existing(tmp, m.tests);
+      const tests = await testsOf(m);
       const t0 = performance.now();
       let outcome: Outcome;
       if (tests.length === 0) {
