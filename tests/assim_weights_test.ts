@@ -128,7 +128,8 @@ Deno.test("SOAD with σo 0.1 and 0.3 samples the exact posterior (iso, no FDC, M
   assert.ok(res.reports.every((r) => r.completed));
   const looks = new Map<number, { y: number; sigma: number }[]>();
   for (const o of obs) o.index.forEach((i, j) => looks.set(i, [{ y: o.y[j], sigma: o.sigma }]));
-  const exact = (set: number[]): ExactEntry[] => set.map((i) => exactIndependent(i, looks.get(i) ?? []));
+  const exact = (set: number[]): ExactEntry[] =>
+    set.map((i) => exactIndependent(i, looks.get(i) ?? []));
   const g1 = groupStats(res.samples, chains, N, exact([...obs[0].index]));
   const g2 = groupStats(res.samples, chains, N, exact([...obs[1].index]));
   const un = groupStats(res.samples, chains, N, exact([...perm.slice(24)]));

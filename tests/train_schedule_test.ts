@@ -114,7 +114,10 @@ Deno.test("training = its recorded gradients replayed through AdamW with lr·(1 
       for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
       const rec = r.records[k];
       const lrk = lr * (1 - k / K);
-      assert.ok(Math.abs(rec.lr - lrk) < 1e-15, `step ${k}: recorded lr ${rec.lr}, expected ${lrk}`);
+      assert.ok(
+        Math.abs(rec.lr - lrk) < 1e-15,
+        `step ${k}: recorded lr ${rec.lr}, expected ${lrk}`,
+      );
       assert.ok(Math.abs(rec.gradNorm / Math.sqrt(sq) - 1) < 1e-9, `step ${k}: gradient norm`);
       const meanLoss = res.reduce((a, x) => a + x.loss, 0) / B;
       assert.ok(Math.abs(rec.loss - meanLoss) < 1e-12, `step ${k}: loss`);
