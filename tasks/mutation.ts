@@ -27,6 +27,8 @@ Plants each catalogued bug in a temporary copy of the repository and runs its te
   --no-baseline     skip the unmutated run of the listed tests
   --suite           run the whole default suite (tests/, not tests/slow) for every mutation
                     instead of its listed tests (slow; a conservative "caught by anything")
+  --importers       run every default test file that imports the mutated file (directly or via
+                    a tests/ helper) and every *_task_test.ts, instead of the listed tests
   --ref REV         mutate a copy of git revision REV (e.g. an older commit's tests) instead of
                     the working tree
   --log FILE        write the per-mutation results as JSON
@@ -184,6 +186,30 @@ async function existing(root: string, tests: string[]): Promise<string[]> {
   return out;
 }
 
+/**
+ * The default test files under `root` that import `file` directly or through a tests/ helper,
+ * and every task test (tasks run in subprocesses, so their imports are not visible).
+ */
+async function importers(root: string, file: string): Promise<string[]> {
+  const target = `../${file}`;
+  const texts = new Map<string, string>();
+  for await (const e of Deno.readDir(`${root}/tests`)) {
+    if (e.isFile && e.name.endsWith(".ts")) {
+      texts.set(e.name, await Deno.readTextFile(`${root}/tests/${e.name}`));
+    }
+  }
+  const helpers = [...texts].filter(([n, t]) => !n.endsWith("_test.ts") && t.includes(target))
+    .map(([n]) => `./${n.replace(/\.ts$/, "")}`);
+  const out: string[] = [];
+  for (const [n, t] of texts) {
+    if (!n.endsWith("_test.ts")) continue;
+    if (n.endsWith("_task_test.ts") || t.includes(target) || helpers.some((h) => t.includes(h))) {
+      out.push(`tests/${n}`);
+    }
+  }
+  return out.sort();
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -194,6 +220,7 @@ async function main(): Promise<number> {
       timeout: { type: "string", default: "600" },
       "no-baseline": { type: "boolean", default: false },
       suite: { type: "boolean", default: false },
+      importers: { type: "boolean", default: false },
       ref: { type: "string" },
       log: { type: "string" },
       keep: { type: "boolean", default: false },
@@ -260,11 +287,17 @@ async function main(): Promise<number> {
       }
     }
     const testsOf = async (m: Mutation): Promise<string[]> =>
-      values.suite ? SUITE : await existing(tmp, m.tests);
-    if (!values["no-baseline"]) {
-      const all = values.suite
+      values.suite
         ? SUITE
-        : await existing(tmp, [...new Set(list.flatMap((m) => m.tests))]);
+        : values.importers
+        ? await importers(tmp, m.file)
+        : await existing(tmp, m.tests);
+    if (!values["no-baseline"]) {
+      const all = values.suite ? SUITE : [
+        ...new Set(
+          (await Promise.all(list.map((m) => testsOf(m)))).flat(),
+        ),
+      ];
       const t0 = performance.now();
       const base = await runTests(tmp, all, timeout * 4);
       if (!base.ok) {
