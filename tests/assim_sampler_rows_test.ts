@@ -10,7 +10,7 @@ import { alpha, sigma } from "../src/diffusion/schedule.ts";
 import { elementwiseOperator } from "../src/obs/operator.ts";
 import { Rng } from "../src/rng.ts";
 import { describe, exactIndependent, groupStats } from "./assim_posterior.ts";
-import { fmt, runToy, type ToyStats } from "./assim_toy.ts";
+import { fmt, runToy } from "./assim_toy.ts";
 
 const CHAINS = 2000;
 
