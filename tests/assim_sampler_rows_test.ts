@@ -72,9 +72,10 @@ Deno.test("refreshed corrector (iso, FDC, M = 5 refreshed, clip) matches its ref
 });
 
 Deno.test("Jacobian-free SOAD: the rows of docs/onnx.md (matches the full VJP with the clip at K = 256)", async () => {
+  // 1000 chains (half the reference's) keep it short: ±0.011 MC sd on the mean variance ratio
   const opts = { steps: 256, corrections: 5, clip: true, useFdc: true };
-  const full = await runToy("aug", CHAINS, opts);
-  const free = await runToy("aug", CHAINS, { ...opts, jacobianFree: true });
+  const full = await runToy("aug", CHAINS / 2, opts);
+  const free = await runToy("aug", CHAINS / 2, { ...opts, jacobianFree: true });
   console.log(`  aug faithful K=256 full VJP:      ${fmt(full)}`);
   console.log(`  aug faithful K=256 Jacobian-free: ${fmt(free)}`);
   for (const s of [full, free]) {
