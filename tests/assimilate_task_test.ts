@@ -24,6 +24,7 @@ Deno.test("assimilate task: SOAD and SDA on a tiny store write results.json and 
   const r = await run(
     ...["--checkpoint", soad, "--sda-checkpoint", sda, "--data", data, "--op", "sin3x"],
     ...["--stride", "4", "--interval", "2", "--steps", "3", "--corrections", "1", "--out", out],
+    ...["--window", "9", "--start", "1", "--t-max", "1", "--threads", "1"],
   );
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /soad: RMSE per frame( [\d.]+){9}/);
@@ -34,8 +35,10 @@ Deno.test("assimilate task: SOAD and SDA on a tiny store write results.json and 
   assert.ok((await Deno.stat(`${out}/assimilate.png`)).size > 0);
 
   // the printed numbers are results.json's, and both are what the library gives for the same
-  // inputs rebuilt here: window 0 normalised by the store's std, the task's draws (start, sin3x
-  // stride-4 observations every 2nd frame, background) from Rng(seed 0), the same sampler
+  // inputs rebuilt here: window 9 (the first test window) from frame 1 normalised by the store's std, the task's draws
+  // (sin3x stride-4 observations every 2nd frame, background) from Rng(seed 0), the same sampler;
+  // the random-weight priors give large RMSEs, so the match is required to 1e-6 (a different
+  // window or observation draw moves them by ~1e-3)
   for (const m of ["soad", "sda"]) {
     const line = r.out.split("\n").find((l) => l.startsWith(`${m}: RMSE per frame`))!;
     const printed = line.match(/frame((?: [\d.]+){9})/)![1].trim().split(" ").map(Number);
@@ -44,10 +47,8 @@ Deno.test("assimilate task: SOAD and SDA on a tiny store write results.json and 
   await selectBackend({ prefer: "wasm", quiet: true });
   const store = openDatasetStore(data);
   const std = store.attrs.norm_std!;
-  const raw = readWindow(store, 0);
-  const L = 9, n = 16, R = n * n, rng = new Rng(0);
-  const start = rng.int(store.config.window - L + 1);
-  assert.equal(res.start, start);
+  const raw = readWindow(store, 9);
+  const L = 9, n = 16, R = n * n, rng = new Rng(0), start = 1;
   const truth = new Float32Array(L * 2 * R);
   for (let f = 0; f < L; f++) {
     for (let c = 0; c < 2; c++) {
@@ -79,7 +80,7 @@ Deno.test("assimilate task: SOAD and SDA on a tiny store write results.json and 
   for (const [m, w] of [["soad", want], ["sda", wantSda]] as const) {
     w.rmseMean!.forEach((v, f) => {
       assert.ok(
-        Math.abs(res[m].rmse[f] / v - 1) < 1e-4,
+        Math.abs(res[m].rmse[f] / v - 1) < 1e-6,
         `${m} frame ${f}: ${res[m].rmse[f]} vs ${v}`,
       );
     });
