@@ -48,8 +48,10 @@ async function main(): Promise<void> {
   const model = (a.model ?? meta.model) as ModelName | undefined;
   if (!model) throw new InvalidArgumentError("the checkpoint names no model: give --model");
   const times = a.times!.split(",").map(Number);
-  if (!times.length || !times.every((t) => Number.isFinite(t) && t > 0 && t <= 1)) {
-    throw new InvalidArgumentError(`--times must be a list of times in (0, 1], got ${a.times}`);
+  if (!times.length || !times.every((t) => t >= 0 && t <= 1)) {
+    throw new InvalidArgumentError(
+      `--times: times must be in [0, 1] (a comma list), got ${a.times}`,
+    );
   }
   const seed = Number(a.seed);
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {

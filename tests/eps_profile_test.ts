@@ -32,8 +32,8 @@ Deno.test("eps-profile task: bad --times, --seed and --window are refused before
   const { runTask } = await import("./task_helpers.ts");
   const ck = "models/sin3x-small/weights.safetensors";
   const cases: [string[], RegExp][] = [
-    [["--times", "0.5,1.5"], /--times must be a list of times in \(0, 1\]/],
-    [["--times", "nan"], /--times must be a list of times in \(0, 1\]/],
+    [["--times", "0.5,1.5"], /--times: times must be in \[0, 1\]/],
+    [["--times", "nan"], /--times: times must be in \[0, 1\]/],
     [["--seed", "1e20"], /--seed must be an integer in 0\.\.4294967295/],
     [["--window", "1.5", "--data", "x.zarr"], /--window must be a window index/],
   ];
