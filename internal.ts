@@ -67,6 +67,14 @@ export {
 } from "./src/backend/wasm_fft_conv.ts";
 export { type CircularConvMethod, setCircularConvMethod } from "./src/diffusion/circular_conv.ts";
 export { epsProfile, type EpsProfileRow } from "./src/diffusion/eps_profile.ts";
+export { checkpointed, tapeActive } from "./src/diffusion/checkpoint.ts";
+export {
+  activationUnitBytes,
+  assertUNetMemory,
+  planUNetMemory,
+  type UNetMemoryPlan,
+  type UNetPass,
+} from "./src/diffusion/memory_plan.ts";
 export {
   initUNetWeights,
   resolveUNetConfig,

@@ -52,6 +52,7 @@
  */
 
 export { BlowUpError, InvalidArgumentError, SoadError } from "./src/errors.ts";
+export { MemoryLimitError } from "./src/diffusion/memory_plan.ts";
 export { Rng } from "./src/rng.ts";
 
 // QG model

@@ -23,7 +23,7 @@ interface TapeState {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { tapeActive } from "./checkpoint.ts";
+ * import { tapeActive } from "@soad/soad/internal";
  * let inside = false;
  * tf.grad((x: tf.Tensor) => { inside = tapeActive(); return tf.sum(x); })(tf.ones([1]));
  * console.log(tapeActive(), inside); // false true
@@ -42,7 +42,7 @@ export function tapeActive(): boolean {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { checkpointed } from "./checkpoint.ts";
+ * import { checkpointed } from "@soad/soad/internal";
  * const w = tf.variable(tf.scalar(3));
  * const f = (x: tf.Tensor) => checkpointed(([a]) => tf.mul(tf.square(a), w), [x], [w]);
  * const { grads } = tf.variableGrads(() => tf.sum(f(tf.tensor1d([1, 2]))) as tf.Scalar, [w]);

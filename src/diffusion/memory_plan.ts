@@ -50,7 +50,7 @@ export const FIXED_PARAM_COPIES = 2;
  *
  * @example
  * ```ts
- * import { activationUnitBytes } from "./memory_plan.ts";
+ * import { activationUnitBytes } from "@soad/soad/internal";
  * const paper = { channels: 4, widths: [16, 32, 64], blocks: 3, kernel: 5, frames: 9 };
  * console.log(activationUnitBytes(paper, [1, 9, 4, 64, 64])); // 4·9·64²·(16·4 + 32·4/4 + 64·4/16)
  * ```
@@ -84,7 +84,7 @@ export interface UNetMemoryPlan {
  *
  * @example
  * ```ts
- * import { planUNetMemory } from "./memory_plan.ts";
+ * import { planUNetMemory } from "@soad/soad/internal";
  * const paper = { channels: 4, widths: [16, 32, 64], blocks: 3, kernel: 5, frames: 9 };
  * const p = planUNetMemory(paper, [1, 9, 4, 256, 256], "vjp");
  * console.log(p.checkpoint, p.fits); // true true
@@ -104,7 +104,15 @@ export function planUNetMemory(
   return { checkpoint: ck, bytes, limit, fits: bytes <= limit };
 }
 
-/** A pass that would outgrow a fixed memory limit of the backend (thrown before it starts). */
+/**
+ * A pass that would outgrow a fixed memory limit of the backend (thrown before it starts).
+ *
+ * @example
+ * ```ts
+ * import { InvalidArgumentError, MemoryLimitError } from "@soad/soad";
+ * console.log(new MemoryLimitError("too big") instanceof InvalidArgumentError); // true
+ * ```
+ */
 export class MemoryLimitError extends InvalidArgumentError {}
 
 const GB = (b: number): string => (b / 1e9).toFixed(1);
@@ -115,7 +123,7 @@ const GB = (b: number): string => (b / 1e9).toFixed(1);
  *
  * @example
  * ```ts
- * import { assertUNetMemory } from "./memory_plan.ts";
+ * import { assertUNetMemory } from "@soad/soad/internal";
  * const paper = { channels: 4, widths: [16, 32, 64], blocks: 3, kernel: 5, frames: 9 };
  * try {
  *   assertUNetMemory(paper, [1, 9, 4, 512, 512], "vjp");
