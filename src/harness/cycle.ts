@@ -90,6 +90,8 @@ export interface CycleOptions {
   rtps?: number;
   /** Days between climatological states (default 25). */
   climatologySpacing?: number;
+  /** The climatological states `[members, 2, ny, nx]` to use instead of simulating them (a tuning sweep reuses one set). */
+  climatology?: Float64Array;
   /** Warm-up of the climatology run (default: the demo preset's 1095 days). */
   warmupDays?: number;
   /** Forecast Workers (default 2; 0 = this thread). */
@@ -298,7 +300,12 @@ export async function cycle(o: CycleOptions): Promise<CycleResult> {
   let clim: Float64Array | undefined;
   if (needClim) {
     const file = statePath(out, "climatology", "states.f64");
-    clim = await readF64(file);
+    clim = o.climatology ?? await readF64(file);
+    if (clim && clim.length !== N * 2 * qg.nx * qg.ny) {
+      throw new InvalidArgumentError(
+        `climatological states must be [${N}, 2, ${qg.ny}, ${qg.nx}], got ${clim.length} values`,
+      );
+    }
     if (!clim) {
       const bar = new Progress({ total: 1000, label: "climatology run", stream });
       let shown = 0;
@@ -526,10 +533,9 @@ function meanOf64(x: Float64Array, n: number): Float64Array {
 }
 
 /** FNV-1a over the float32 bytes (identity of a truth file on resume). */
-function checksum(q: Float32Array): string {
+function checksum(q: Float32Array | Float64Array): string {
   const b = new Uint8Array(q.buffer, q.byteOffset, q.byteLength);
   let h = 0x811c9dc5;
   for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193) >>> 0;
   return h.toString(16).padStart(8, "0");
 }
-
