@@ -150,6 +150,7 @@ export async function writeFigures(o: FigureInputs): Promise<void> {
   }
   let lim = 0;
   for (const v of truth) lim = Math.max(lim, Math.abs(v));
+  if (!(lim > 0)) lim = 1; // a constant truth still gets a figure
   const panels: FieldPanel[] = [
     { title: `truth, day ${d}`, data: truth, ny: o.height, nx: o.width, range: [-lim, lim] },
     { title: `obs (${o.observations.operator.name})`, data: obsField, ny: o.height, nx: o.width },
