@@ -1,7 +1,8 @@
 /**
  * LETKF analysis speed against the NumPy peer (`../shared/peers/letkf_numpy.py bench`), in the same
  * run, on the peer's benchmark case: N members on an nx² × 2 grid, m random observations, cutoff
- * 200 km on a 1000 km periodic square, inflation 1.05, RTPS 0.5. Prints ms per analysis and the ratio.
+ * 200 km on a 1000 km periodic square, inflation 1.05, RTPS 0.5. Prints ms per analysis and the ratio
+ * (both single-threaded: the peer runs with one BLAS thread), and the machine's load average.
  *
  *   deno run -A bench/letkf_peer.ts [N] [nx] [m] [repeats]     (defaults 32 64 1024 3)
  * @module
@@ -47,6 +48,8 @@ const runs: number[] = [];
 for (let r = 0; r < Math.min(repeats, 2); r++) {
   const out = await new Deno.Command("/usr/bin/python3", {
     args: [peer, "bench", String(N), String(nx), String(m)],
+    // one BLAS thread: the peer's small matrix products oversubscribe a shared machine otherwise
+    env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
   }).output();
   const text = new TextDecoder().decode(out.stdout);
   const ms = Number(/: (\d+) ms per analysis/.exec(text)?.[1]);
@@ -59,3 +62,8 @@ for (let r = 0; r < Math.min(repeats, 2); r++) {
 const theirs = Math.min(...runs);
 console.log(`numpy peer: ${theirs} ms per analysis (best of ${runs.length})`);
 console.log(`ratio peer / soad: ${(theirs / ours).toFixed(2)}x (goal >= 5x)`);
+try {
+  console.log(`load average: ${(await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ")}`);
+} catch {
+  // not Linux
+}

@@ -207,6 +207,7 @@ export function letkfAnalysis(
   }
   const out = new Float64Array(N * S);
   const A = new Float64Array(N * N), cd = new Float64Array(N), t = new Float64Array(N);
+  let Z = new Float64Array(0), zd = new Float64Array(0);
   const wa = new Float64Array(N), sq = new Float64Array(N), u = new Float64Array(N);
   const eig = new SymmetricEigen(N), V = eig.vectors, lam = eig.values;
   const sqrtRho = Math.sqrt(rho), diag = (N - 1) / rho;
@@ -221,14 +222,32 @@ export function letkfAnalysis(
       continue;
     }
     if (!global || c === 0) {
-      A.fill(0);
-      cd.fill(0);
-      for (let q = p0; q < p1; q++) {
-        const k = nb.index[q], r = rinv[k] * nb.weight[q], o = k * N, dk = d[k];
-        for (let a = 0; a < N; a++) {
-          const ya = r * Yt[o + a], row = a * N;
-          cd[a] += ya * dk;
-          for (let b = 0; b <= a; b++) A[row + b] += ya * Yt[o + b];
+      // Z[a][q] = sqrt(r_q) Yb[q][a] gathered member-major, so every entry of A = diag +
+      // Ybᵀ R⁻¹ Yb is one dot product over the local observations (no stores in the inner loop)
+      const p = p1 - p0;
+      if (Z.length < N * p) Z = new Float64Array(N * p * 2);
+      if (zd.length < p) zd = new Float64Array(p * 2);
+      for (let q = 0; q < p; q++) {
+        const k = nb.index[p0 + q],
+          sr = Math.sqrt(Math.max(0, rinv[k] * nb.weight[p0 + q])),
+          o = k * N;
+        zd[q] = sr * d[k];
+        for (let a = 0; a < N; a++) Z[a * p + q] = sr * Yt[o + a];
+      }
+      for (let a = 0; a < N; a++) {
+        const za = a * p;
+        let c = 0;
+        for (let q = 0; q < p; q++) c += Z[za + q] * zd[q];
+        cd[a] = c;
+        for (let b = 0; b <= a; b++) {
+          const zb = b * p;
+          let s0 = 0, s1 = 0, q = 0;
+          for (; q + 1 < p; q += 2) {
+            s0 += Z[za + q] * Z[zb + q];
+            s1 += Z[za + q + 1] * Z[zb + q + 1];
+          }
+          if (q < p) s0 += Z[za + q] * Z[zb + q];
+          A[a * N + b] = s0 + s1;
         }
       }
       for (let a = 0; a < N; a++) {
