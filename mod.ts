@@ -375,3 +375,39 @@ export type { FsStore } from "./src/data/fs_store.ts";
 export type { GradEngine } from "./src/train/engine.ts";
 export type { SampleGradient, SampleTask } from "./src/train/sample_step.ts";
 export type { NormalSource } from "./src/assim/normal.ts";
+
+// Cycling twin experiment (issue 22): the LETKF, probabilistic scores and the cycling driver
+export { gaspariCohn } from "./src/assim/gaspari_cohn.ts";
+export {
+  letkfAnalysis,
+  type LetkfGrid,
+  type LetkfInput,
+  letkfNeighbours,
+  type LetkfNeighbours,
+  type LetkfOptions,
+} from "./src/assim/letkf.ts";
+export { SymmetricEigen } from "./src/assim/symmetric_eigen.ts";
+export { crpsGaussian, rankHistogram } from "./src/assim/metrics.ts";
+export {
+  cycle,
+  CYCLE_METHODS,
+  type CycleMethod,
+  type CycleOptions,
+  type CycleResult,
+  type SimulatedTruth,
+} from "./src/harness/cycle.ts";
+export type { CycleSummary } from "./src/harness/cycle_outputs.ts";
+export type { MethodScores } from "./src/harness/cycle_verify.ts";
+export type { Normalisation } from "./src/harness/cycle_obs.ts";
+export {
+  climatologyStates,
+  loadTruth,
+  simulateTruth,
+  type SimulateTruthOptions,
+  type Truth,
+} from "./src/harness/truth.ts";
+export type {
+  WindowAssimilator,
+  WindowRequest,
+} from "./src/harness/window_cycle.ts";
+export { tuneLetkf, type TuneGrid, type TuneRow } from "./src/harness/tune_letkf.ts";

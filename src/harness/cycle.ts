@@ -15,9 +15,9 @@ import { prepareOutputDir } from "../io/output_dir.ts";
 import { Progress, type ProgressStream } from "../io/progress.ts";
 import type { ObservationOperator } from "../obs/operator.ts";
 import { drawCycleObservations, type Normalisation, poolNormalise } from "./cycle_obs.ts";
-import { type CycleSummary, writeAnalyses, writeFigures, writeSummary } from "./cycle_outputs.ts";
-import { dayFile, readF32, readF64, readJson, statePath, writeArray } from "./cycle_store.ts";
-import { type MethodScores, ScoreAccumulator } from "./cycle_verify.ts";
+import type { CycleSummary } from "./cycle_outputs.ts";
+import { reportCycle } from "./cycle_report.ts";
+import { readF32, readF64, readJson, statePath, writeArray } from "./cycle_store.ts";
 import { ForecastPool } from "./forecast_pool.ts";
 import { runEnsembleCycle } from "./letkf_cycle.ts";
 import {
@@ -403,52 +403,21 @@ export async function cycle(o: CycleOptions): Promise<CycleResult> {
     forecaster?.close();
   }
 
-  // verification
-  const scores: Record<string, MethodScores & { seconds: number; error?: string; note?: string }> =
-    {};
-  const fields: Record<
-    string,
-    { mean: Float32Array; spread: Float32Array; members?: Float32Array; count: number }
-  > = {};
-  for (const m of methods) {
-    const S = m === "soad" || m === "sda" ? samples : m === "free" ? 1 : N;
-    const acc = new ScoreAccumulator(S, R, norm);
-    const mean = new Float32Array(days * frame), spread = new Float32Array(days * frame);
-    const members = o.saveMembers ? new Float32Array(S * days * frame) : undefined;
-    let failed = errors[m];
-    for (let d = 0; d < days && !failed; d++) {
-      const x = m === "climatology" ? climPooled! : await readF32(dayFile(out, m, d));
-      if (!x) {
-        failed = `no analysis of day ${d} (the method stopped early)`;
-        break;
-      }
-      acc.add(x, truthN.subarray(d * frame, (d + 1) * frame));
-      for (let i = 0; i < frame; i++) {
-        let s = 0, v = 0;
-        for (let a = 0; a < S; a++) s += x[a * frame + i];
-        const mu = s / S;
-        for (let a = 0; a < S; a++) v += (x[a * frame + i] - mu) ** 2;
-        mean[d * frame + i] = mu;
-        spread[d * frame + i] = S > 1 ? Math.sqrt(v / (S - 1)) : 0;
-      }
-      if (members) {
-        for (let a = 0; a < S; a++) {
-          members.set(x.subarray(a * frame, (a + 1) * frame), (a * days + d) * frame);
-        }
-      }
-    }
-    const r = acc.result();
-    scores[m] = {
-      ...r,
-      seconds: seconds[m] ?? 0,
-      ...(failed ? { error: failed } : {}),
-      note: NOTES[m],
-    };
-    if (!failed) fields[m] = { mean, spread, members, count: S };
-  }
-  const summary: CycleSummary = {
+  const summary = await reportCycle({
+    out,
+    methods,
+    members: (m: string) => (m === "soad" || m === "sda" ? samples : m === "free" ? 1 : N),
     days,
-    observed_days: obs.frames,
+    height: H,
+    width: W,
+    lengths: [qg.L, qg.W],
+    norm,
+    truth: truthN,
+    climatology: climPooled,
+    seconds,
+    errors,
+    saveMembers: o.saveMembers ?? false,
+    observations: obs,
     config: {
       operator: o.operator.name,
       mask: o.ratio !== undefined ? `random ${o.ratio}` : `stride ${o.stride}`,
@@ -468,7 +437,7 @@ export async function cycle(o: CycleOptions): Promise<CycleResult> {
       climatology_spacing_days: spacing,
       ...o.identity,
     },
-    truth: {
+    truthInfo: {
       source: truth.source,
       frames: truth.frames,
       height: H,
@@ -477,48 +446,9 @@ export async function cycle(o: CycleOptions): Promise<CycleResult> {
       sim_grid: `${qg.ny}x${qg.nx}`,
       normalisation: norm,
     },
-    methods: scores,
-  };
-  await writeSummary(out, summary);
-  const ok = Object.keys(fields);
-  await writeFigures({
-    out,
-    scores: Object.fromEntries(ok.map((m) => [m, scores[m]])),
-    truth: truthN,
-    height: H,
-    width: W,
-    observations: obs,
-    means: Object.fromEntries(ok.map((m) => [m, fields[m].mean])),
-    snapshotDay: Math.floor(days / 2),
-  });
-  await Deno.remove(`${out}/analyses.zarr`, { recursive: true }).catch(() => {});
-  await writeAnalyses({
-    path: `${out}/analyses.zarr`,
-    days,
-    height: H,
-    width: W,
-    lengthX: qg.L,
-    lengthY: qg.W,
-    norm,
-    truth: truthN.slice(0, days * frame),
-    methods: fields,
-    attrs: {
-      title: "soad cycling twin experiment: analyses (ensemble mean and spread) per method and day",
-      ...summary.config,
-    },
   });
   return { summary, seconds: (performance.now() - t0) / 1000 };
 }
-
-const NOTES: Record<CycleMethod, string> = {
-  soad:
-    "sliding windows of 9 days advancing by 8; a day's analysis uses its whole window's observations",
-  sda: "the same windows with the SDA prior (no background)",
-  letkf:
-    "LETKF with the QG model at the simulation resolution (a filter: observations up to the day)",
-  free: "the LETKF's initial ensemble mean forecast without observations",
-  climatology: "the LETKF's initial (climatological) ensemble, unchanged",
-};
 
 function meanOf(x: Float32Array, n: number, per: number): Float32Array {
   const m = new Float32Array(per);
