@@ -11,6 +11,7 @@ import { BUILTIN_OPERATORS } from "../src/obs/builtin.ts";
 import { Q_STD } from "../src/obs/background.ts";
 import { cycle, CYCLE_METHODS, type CycleMethod, type CycleOptions } from "../src/harness/cycle.ts";
 import { loadTruth, type Truth } from "../src/harness/truth.ts";
+import { readF64 } from "../src/harness/cycle_store.ts";
 import { readCyclePrior, workerAssimilator } from "../src/harness/prior_assimilator.ts";
 import { tuneLetkf } from "../src/harness/tune_letkf.ts";
 import { DATA_PRESETS } from "../src/data/config.ts";
@@ -52,6 +53,7 @@ methods:
   --rtps A              relaxation to prior spread (default 0.5)
   --workers W           forecast Workers (default 2)
   --warmup-days D       warm-up of the simulated truth and climatology runs (default 1095)
+  --climatology-from DIR  reuse the climatological states of an earlier run (DIR/state/climatology)
   --tune-letkf          sweep --tune-loc x --tune-inflation x --tune-rtps with the LETKF only
   --tune-loc LIST       (default 50,100,200)   --tune-inflation LIST (default 1,1.05)
   --tune-rtps LIST      (default 0,0.5)
@@ -109,6 +111,7 @@ async function main(): Promise<number> {
       rtps: { type: "string", default: "0.5" },
       workers: { type: "string", default: "2" },
       "warmup-days": { type: "string" },
+      "climatology-from": { type: "string" },
       "tune-letkf": { type: "boolean", default: false },
       "tune-loc": { type: "string", default: "50,100,200" },
       "tune-inflation": { type: "string", default: "1,1.05" },
@@ -210,7 +213,14 @@ async function main(): Promise<number> {
     const std = card?.data?.norm_std ?? Q_STD;
     normalisation = { offset: [0, 0], std: [std[0], std[1]] };
   }
+  let climatology: Float64Array | undefined;
+  if (a["climatology-from"] !== undefined) {
+    const f = `${a["climatology-from"]}/state/climatology/states.f64`;
+    climatology = await readF64(f);
+    if (!climatology) throw new InvalidArgumentError(`--climatology-from: no ${f}`);
+  }
   const common: CycleOptions = {
+    climatology,
     truth,
     methods,
     operator,

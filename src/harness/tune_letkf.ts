@@ -71,7 +71,7 @@ export async function tuneLetkf(
   const truth = "simulate" in opts.truth
     ? await loadTruth(`${out}/base/truth.npy`, `${out}/base/truth.json`)
     : opts.truth;
-  const climatology = await readF64(`${out}/base/state/climatology/states.f64`);
+  const climatology = opts.climatology ?? await readF64(`${out}/base/state/climatology/states.f64`);
   const rows: TuneRow[] = [];
   for (const loc of grid.loc) {
     for (const inflation of grid.inflation) {
