@@ -413,6 +413,7 @@ export async function cycle(o: CycleOptions): Promise<CycleResult> {
     lengths: [qg.L, qg.W],
     norm,
     truth: truthN,
+    truthPhysical: truth.q,
     climatology: climPooled,
     seconds,
     errors,

@@ -194,7 +194,7 @@ export interface AnalysesInputs {
   lengthY: number;
   /** Normalisation (to write physical q). */
   norm: Normalisation;
-  /** Normalised truth `[days, 2, H, W]`. */
+  /** The truth `[days, 2, H, W]`, physical q (written as it is). */
   truth: Float32Array;
   /** Per method: mean and spread `[days, 2, H, W]` normalised, members `[S, days, 2, H, W]` optional. */
   methods: Record<
@@ -249,7 +249,7 @@ export async function writeAnalyses(a: AnalysesInputs): Promise<void> {
     truth: {
       dims: field,
       shape,
-      data: phys(a.truth),
+      data: a.truth,
       attrs: { units: "1/s", long_name: "potential vorticity q" },
     },
   };

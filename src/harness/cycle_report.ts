@@ -30,6 +30,8 @@ export interface ReportInputs {
   norm: Normalisation;
   /** Normalised truth `[≥ days, 2, H, W]`. */
   truth: Float32Array;
+  /** The truth, physical q `[≥ days, 2, H, W]`. */
+  truthPhysical: Float32Array;
   /** The climatological ensemble `[N, 2, H, W]` (normalised), when run. */
   climatology?: Float32Array;
   /** Wall seconds per method. */
@@ -142,7 +144,7 @@ export async function reportCycle(i: ReportInputs): Promise<CycleSummary> {
     lengthX: i.lengths[0],
     lengthY: i.lengths[1],
     norm,
-    truth: truthN.slice(0, days * frame),
+    truth: i.truthPhysical.slice(0, days * frame),
     methods: fields,
     attrs: {
       title: "soad cycling twin experiment: analyses (ensemble mean and spread) per method and day",
