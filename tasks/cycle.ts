@@ -51,6 +51,8 @@ methods:
   --loc-radius KM       Gaspari-Cohn half-width in km; weight 0 beyond twice it (default 100)
   --inflation R         multiplicative inflation (default 1.05)
   --rtps A              relaxation to prior spread (default 0.5)
+  --weight-stride S     LETKF weight interpolation: solve every S-th column in x and y, interpolate
+                        the transforms in between (default 1: every column, the exact LETKF)
   --workers W           forecast Workers (default 2)
   --warmup-days D       warm-up of the simulated truth and climatology runs (default 1095)
   --climatology-from DIR  reuse the climatological states of an earlier run (DIR/state/climatology)
@@ -110,6 +112,7 @@ async function main(): Promise<number> {
       inflation: { type: "string", default: "1.05" },
       rtps: { type: "string", default: "0.5" },
       workers: { type: "string", default: "2" },
+      "weight-stride": { type: "string", default: "1" },
       "warmup-days": { type: "string" },
       "climatology-from": { type: "string" },
       "tune-letkf": { type: "boolean", default: false },
@@ -240,6 +243,7 @@ async function main(): Promise<number> {
     inflation: num("inflation", a.inflation, 1, 10),
     rtps: num("rtps", a.rtps, 0, 1),
     workers: num("workers", a.workers, 0, 64, true),
+    weightStride: num("weight-stride", a["weight-stride"], 1, 64, true),
     warmupDays,
     out: a.out,
     resume: a.resume,

@@ -237,3 +237,60 @@ Deno.test("LETKF: symmetric eigen-solve reconstructs the matrix; bad inputs are 
   assert.equal(nb.offsets[4] - nb.offsets[3], 0);
   assert.deepEqual([xa[3], xa[7]], [2 + 2 * 2, 2 - 2 * 2]);
 });
+
+Deno.test("LETKF: weight interpolation is exact on the solved columns and close in between", () => {
+  const rng = new Rng(4), N = 12, nx = 32, m = 200, L = 1e6;
+  const grid = { nx, ny: nx, layers: 2, lengthX: L };
+  // a smooth ensemble (a few Fourier modes per member) observed directly at random points
+  const Xf = new Float64Array(N * 2 * nx * nx);
+  for (let a = 0; a < N; a++) {
+    const k = [rng.normal(), rng.normal(), rng.normal(), rng.normal()];
+    for (let l = 0; l < 2; l++) {
+      for (let i = 0; i < nx; i++) {
+        for (let j = 0; j < nx; j++) {
+          const x = (2 * Math.PI * j) / nx, y = (2 * Math.PI * i) / nx;
+          Xf[((a * 2 + l) * nx + i) * nx + j] = k[0] * Math.sin(x) + k[1] * Math.cos(y) +
+            k[2] * Math.sin(x + 2 * y) + (l + 1) * k[3] * Math.cos(2 * x - y);
+        }
+      }
+    }
+  }
+  const idx = Array.from({ length: m }, () => Math.floor(rng.uniform() * nx * nx));
+  const xy = new Float64Array(2 * m), HX = new Float64Array(N * m), y = new Float64Array(m);
+  idx.forEach((g, k) => {
+    xy[2 * k] = ((g % nx) + 0.5) * L / nx;
+    xy[2 * k + 1] = (Math.floor(g / nx) + 0.5) * L / nx;
+    for (let a = 0; a < N; a++) HX[a * m + k] = Xf[a * 2 * nx * nx + g];
+    y[k] = 0.5 * rng.normal();
+  });
+  const neighbours = letkfNeighbours(grid, xy, 4e5);
+  const input = { members: N, forecast: Xf, observed: HX, y, sigma: 0.3 };
+  const exact = letkfAnalysis(input, grid, { neighbours, inflation: 1.1, rtps: 0.4 });
+  const interp = letkfAnalysis(input, grid, {
+    neighbours,
+    inflation: 1.1,
+    rtps: 0.4,
+    weightStride: 2,
+  });
+  let onSolved = 0, between = 0, scale = 0, incr = 0;
+  for (let a = 0; a < N; a++) {
+    for (let l = 0; l < 2; l++) {
+      for (let i = 0; i < nx; i++) {
+        for (let j = 0; j < nx; j++) {
+          const e = ((a * 2 + l) * nx + i) * nx + j, diff = Math.abs(exact[e] - interp[e]);
+          if (i % 2 === 0 && j % 2 === 0) onSolved = Math.max(onSolved, diff);
+          else between = Math.max(between, diff);
+          scale = Math.max(scale, Math.abs(exact[e]));
+          incr = Math.max(incr, Math.abs(exact[e] - Xf[e]));
+        }
+      }
+    }
+  }
+  assert.ok(onSolved < 1e-12 * scale, `solved columns: ${onSolved}`);
+  assert.ok(
+    between < 0.05 * incr,
+    `interpolated columns: ${between} vs analysis increments ${incr}`,
+  );
+  assert.ok(between > 0, "interpolation is not the exact analysis (the test can fail)");
+  assert.throws(() => letkfAnalysis(input, grid, { neighbours, weightStride: 3 }), /weightStride/);
+});

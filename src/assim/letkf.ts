@@ -128,6 +128,12 @@ export interface LetkfOptions {
   inflation?: number;
   /** Relaxation to prior spread α in [0, 1] (0 = none; default 0). */
   rtps?: number;
+  /**
+   * Weight interpolation (Yang et al. 2009): solve the local analyses only every `weightStride`
+   * columns in x and y and interpolate the transform matrices bilinearly in between (exact on the
+   * solved columns; stride² times fewer eigen-solves). Default 1: every column solved.
+   */
+  weightStride?: number;
 }
 
 /**
@@ -212,82 +218,181 @@ export function letkfAnalysis(
   const eig = new SymmetricEigen(N), V = eig.vectors, lam = eig.values;
   const sqrtRho = Math.sqrt(rho), diag = (N - 1) / rho;
   const global = !Number.isFinite(nb.cutoff);
-  for (let c = 0; c < G; c++) {
-    const p0 = nb.offsets[c], p1 = nb.offsets[c + 1];
-    if (p1 === p0) { // no observation: the inflated prior
-      for (let l = 0; l < layers; l++) {
-        const s = l * G + c;
-        for (let a = 0; a < N; a++) out[a * S + s] = xm[s] + sqrtRho * Xp[a * S + s];
-      }
-      continue;
+  /** V, sq, wa of the local analysis with the neighbour entries p0..p1−1. */
+  const solve = (p0: number, p1: number): void => {
+    // Z[a][q] = sqrt(r_q) Yb[q][a] gathered member-major, so every entry of A = diag +
+    // Ybᵀ R⁻¹ Yb is one dot product over the local observations (no stores in the inner loop)
+    const p = p1 - p0;
+    if (Z.length < N * p) Z = new Float64Array(N * p * 2);
+    if (zd.length < p) zd = new Float64Array(p * 2);
+    for (let q = 0; q < p; q++) {
+      const k = nb.index[p0 + q],
+        sr = Math.sqrt(Math.max(0, rinv[k] * nb.weight[p0 + q])),
+        o = k * N;
+      zd[q] = sr * d[k];
+      for (let a = 0; a < N; a++) Z[a * p + q] = sr * Yt[o + a];
     }
-    if (!global || c === 0) {
-      // Z[a][q] = sqrt(r_q) Yb[q][a] gathered member-major, so every entry of A = diag +
-      // Ybᵀ R⁻¹ Yb is one dot product over the local observations (no stores in the inner loop)
-      const p = p1 - p0;
-      if (Z.length < N * p) Z = new Float64Array(N * p * 2);
-      if (zd.length < p) zd = new Float64Array(p * 2);
-      for (let q = 0; q < p; q++) {
-        const k = nb.index[p0 + q],
-          sr = Math.sqrt(Math.max(0, rinv[k] * nb.weight[p0 + q])),
-          o = k * N;
-        zd[q] = sr * d[k];
-        for (let a = 0; a < N; a++) Z[a * p + q] = sr * Yt[o + a];
-      }
-      for (let a = 0; a < N; a++) {
-        const za = a * p;
-        let c = 0;
-        for (let q = 0; q < p; q++) c += Z[za + q] * zd[q];
-        cd[a] = c;
-        for (let b = 0; b <= a; b++) {
-          const zb = b * p;
-          let s0 = 0, s1 = 0, q = 0;
-          for (; q + 1 < p; q += 2) {
-            s0 += Z[za + q] * Z[zb + q];
-            s1 += Z[za + q + 1] * Z[zb + q + 1];
-          }
-          if (q < p) s0 += Z[za + q] * Z[zb + q];
-          A[a * N + b] = s0 + s1;
+    for (let a = 0; a < N; a++) {
+      const za = a * p;
+      let c = 0;
+      for (let q = 0; q < p; q++) c += Z[za + q] * zd[q];
+      cd[a] = c;
+      for (let b = 0; b <= a; b++) {
+        const zb = b * p;
+        let s0 = 0, s1 = 0, q = 0;
+        for (; q + 1 < p; q += 2) {
+          s0 += Z[za + q] * Z[zb + q];
+          s1 += Z[za + q + 1] * Z[zb + q + 1];
         }
-      }
-      for (let a = 0; a < N; a++) {
-        A[a * N + a] += diag;
-        for (let b = 0; b < a; b++) A[b * N + a] = A[a * N + b];
-      }
-      eig.decompose(A);
-      // wa = V Λ⁻¹ Vᵀ (Ybᵀ R⁻¹ d); sq_k = sqrt((N − 1)/λ_k); V's rows are the eigenvectors
-      wa.fill(0);
-      for (let k = 0; k < N; k++) {
-        let s = 0;
-        const row = k * N;
-        for (let a = 0; a < N; a++) s += V[row + a] * cd[a];
-        s /= lam[k];
-        for (let a = 0; a < N; a++) wa[a] += V[row + a] * s;
-        sq[k] = Math.sqrt((N - 1) / lam[k]);
+        if (q < p) s0 += Z[za + q] * Z[zb + q];
+        A[a * N + b] = s0 + s1;
       }
     }
-    // Xa_b = x̄ + Σ_a Xp_a (Wa_ab + wa_a), Wa = V diag(sq) Vᵀ
-    for (let l = 0; l < layers; l++) {
-      const s0 = l * G + c;
-      let shift = 0;
-      for (let a = 0; a < N; a++) {
-        t[a] = Xp[a * S + s0];
-        shift += wa[a] * t[a];
-        u[a] = 0;
+    for (let a = 0; a < N; a++) {
+      A[a * N + a] += diag;
+      for (let b = 0; b < a; b++) A[b * N + a] = A[a * N + b];
+    }
+    eig.decompose(A);
+    // wa = V Λ⁻¹ Vᵀ (Ybᵀ R⁻¹ d); sq_k = sqrt((N − 1)/λ_k); V's rows are the eigenvectors
+    wa.fill(0);
+    for (let k = 0; k < N; k++) {
+      let s = 0;
+      const row = k * N;
+      for (let a = 0; a < N; a++) s += V[row + a] * cd[a];
+      s /= lam[k];
+      for (let a = 0; a < N; a++) wa[a] += V[row + a] * s;
+      sq[k] = Math.sqrt((N - 1) / lam[k]);
+    }
+  };
+  const stride = options.weightStride ?? 1;
+  if (!(Number.isInteger(stride) && stride >= 1 && nx % stride === 0 && ny % stride === 0)) {
+    throw new InvalidArgumentError(
+      `weightStride must be an integer >= 1 dividing the grid ${ny}x${nx}, got ${stride}`,
+    );
+  }
+  if (stride > 1) {
+    weightInterpolatedAnalysis(out, {
+      N,
+      nx,
+      ny,
+      layers,
+      stride,
+      xm,
+      Xp,
+      sqrtRho,
+      nb,
+      solve,
+      V,
+      sq,
+      wa,
+    });
+  } else {
+    let solved = false;
+    for (let c = 0; c < G; c++) {
+      const p0 = nb.offsets[c], p1 = nb.offsets[c + 1];
+      if (p1 === p0) { // no observation: the inflated prior
+        for (let l = 0; l < layers; l++) {
+          const s = l * G + c;
+          for (let a = 0; a < N; a++) out[a * S + s] = xm[s] + sqrtRho * Xp[a * S + s];
+        }
+        continue;
       }
-      for (let k = 0; k < N; k++) {
-        let s = 0;
-        const row = k * N;
-        for (let a = 0; a < N; a++) s += V[row + a] * t[a];
-        s *= sq[k];
-        for (let b = 0; b < N; b++) u[b] += V[row + b] * s;
+      if (!global || !solved) {
+        solve(p0, p1);
+        solved = true;
       }
-      const base = xm[s0] + shift;
-      for (let b = 0; b < N; b++) out[b * S + s0] = base + u[b];
+      // Xa_b = x̄ + Σ_a Xp_a (Wa_ab + wa_a), Wa = V diag(sq) Vᵀ
+      for (let l = 0; l < layers; l++) {
+        const s0 = l * G + c;
+        let shift = 0;
+        for (let a = 0; a < N; a++) {
+          t[a] = Xp[a * S + s0];
+          shift += wa[a] * t[a];
+          u[a] = 0;
+        }
+        for (let k = 0; k < N; k++) {
+          let s = 0;
+          const row = k * N;
+          for (let a = 0; a < N; a++) s += V[row + a] * t[a];
+          s *= sq[k];
+          for (let b = 0; b < N; b++) u[b] += V[row + b] * s;
+        }
+        const base = xm[s0] + shift;
+        for (let b = 0; b < N; b++) out[b * S + s0] = base + u[b];
+      }
     }
   }
   if (alpha > 0) relaxToPriorSpread(out, Xp, N, S, alpha);
   return out;
+}
+
+/** What {@link weightInterpolatedAnalysis} needs from the analysis. */
+interface InterpolationContext {
+  N: number;
+  nx: number;
+  ny: number;
+  layers: number;
+  stride: number;
+  xm: Float64Array;
+  Xp: Float64Array;
+  sqrtRho: number;
+  nb: LetkfNeighbours;
+  solve: (p0: number, p1: number) => void;
+  V: Float64Array;
+  sq: Float64Array;
+  wa: Float64Array;
+}
+
+/** The analysis with transforms W = V diag(sq) Vᵀ + wa 1ᵀ solved on a coarse grid, interpolated. */
+function weightInterpolatedAnalysis(out: Float64Array, x: InterpolationContext): void {
+  const { N, nx, ny, layers, stride, xm, Xp, nb, V, sq, wa } = x;
+  const G = nx * ny, S = layers * G, cx = nx / stride, cy = ny / stride, NN = N * N;
+  const W = new Float64Array(cx * cy * NN);
+  for (let ci = 0; ci < cy; ci++) {
+    for (let cj = 0; cj < cx; cj++) {
+      const c = ci * stride * nx + cj * stride, o = (ci * cx + cj) * NN;
+      const p0 = nb.offsets[c], p1 = nb.offsets[c + 1];
+      if (p1 === p0) {
+        for (let a = 0; a < N; a++) W[o + a * N + a] = x.sqrtRho;
+        continue;
+      }
+      x.solve(p0, p1);
+      for (let k = 0; k < N; k++) {
+        const row = k * N, f = sq[k];
+        for (let a = 0; a < N; a++) {
+          const va = V[row + a] * f;
+          for (let b = 0; b < N; b++) W[o + a * N + b] += va * V[row + b];
+        }
+      }
+      for (let a = 0; a < N; a++) for (let b = 0; b < N; b++) W[o + a * N + b] += wa[a];
+    }
+  }
+  const w = new Float64Array(NN), col = new Float64Array(N);
+  for (let i = 0; i < ny; i++) {
+    const i0 = Math.floor(i / stride), fy = (i - i0 * stride) / stride, i1 = (i0 + 1) % cy;
+    for (let j = 0; j < nx; j++) {
+      const j0 = Math.floor(j / stride), fx = (j - j0 * stride) / stride, j1 = (j0 + 1) % cx;
+      const o00 = (i0 * cx + j0) * NN, o01 = (i0 * cx + j1) * NN;
+      const o10 = (i1 * cx + j0) * NN, o11 = (i1 * cx + j1) * NN;
+      const w00 = (1 - fx) * (1 - fy), w01 = fx * (1 - fy), w10 = (1 - fx) * fy, w11 = fx * fy;
+      if (fx === 0 && fy === 0) w.set(W.subarray(o00, o00 + NN));
+      else {
+        for (let e = 0; e < NN; e++) {
+          w[e] = w00 * W[o00 + e] + w01 * W[o01 + e] + w10 * W[o10 + e] + w11 * W[o11 + e];
+        }
+      }
+      const c = i * nx + j;
+      for (let l = 0; l < layers; l++) {
+        const s0 = l * G + c;
+        for (let a = 0; a < N; a++) col[a] = Xp[a * S + s0];
+        for (let b = 0; b < N; b++) {
+          let v = xm[s0];
+          for (let a = 0; a < N; a++) v += col[a] * w[a * N + b];
+          out[b * S + s0] = v;
+        }
+      }
+    }
+  }
 }
 
 /** RTPS in place: analysis anomalies scaled by 1 + α(σf − σa)/σa per entry (σ with N − 1). */

@@ -88,6 +88,8 @@ export interface CycleOptions {
   inflation?: number;
   /** LETKF: RTPS α (default 0.5). */
   rtps?: number;
+  /** LETKF: weight interpolation stride (default 1: every column solved; 2: 4× fewer solves). */
+  weightStride?: number;
   /** Days between climatological states (default 25). */
   climatologySpacing?: number;
   /** The climatological states `[members, 2, ny, nx]` to use instead of simulating them (a tuning sweep reuses one set). */
@@ -393,6 +395,7 @@ export async function cycle(o: CycleOptions): Promise<CycleResult> {
           locRadius: locKm * 1000,
           inflation,
           rtps,
+          weightStride: o.weightStride,
           forecaster: forecaster!,
           out,
           onDay: () => bar.tick(),
@@ -436,6 +439,7 @@ export async function cycle(o: CycleOptions): Promise<CycleResult> {
       inflation,
       rtps,
       climatology_spacing_days: spacing,
+      weight_stride: o.weightStride ?? 1,
       ...o.identity,
     },
     truthInfo: {

@@ -42,6 +42,8 @@ export interface EnsembleCycleOptions {
   inflation?: number;
   /** LETKF: RTPS α. */
   rtps?: number;
+  /** LETKF: weight interpolation stride (1 = every column solved, the default). */
+  weightStride?: number;
   /** Forecast Workers. */
   forecaster: ForecastPool;
   /** Output folder. */
@@ -94,6 +96,7 @@ export async function runEnsembleCycle(o: EnsembleCycleOptions): Promise<void> {
         neighbours,
         inflation: o.inflation ?? 1,
         rtps: o.rtps ?? 0,
+        weightStride: o.weightStride ?? 1,
       });
       pooled = poolNormalise(ens, qg.ny, qg.nx, pool, norm);
     }
