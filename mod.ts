@@ -382,8 +382,8 @@ export {
   letkfAnalysis,
   type LetkfGrid,
   type LetkfInput,
-  letkfNeighbours,
   type LetkfNeighbours,
+  letkfNeighbours,
   type LetkfOptions,
 } from "./src/assim/letkf.ts";
 export { SymmetricEigen } from "./src/assim/symmetric_eigen.ts";
@@ -406,8 +406,5 @@ export {
   type SimulateTruthOptions,
   type Truth,
 } from "./src/harness/truth.ts";
-export type {
-  WindowAssimilator,
-  WindowRequest,
-} from "./src/harness/window_cycle.ts";
-export { tuneLetkf, type TuneGrid, type TuneRow } from "./src/harness/tune_letkf.ts";
+export type { WindowAssimilator, WindowRequest } from "./src/harness/window_cycle.ts";
+export { type TuneGrid, tuneLetkf, type TuneRow } from "./src/harness/tune_letkf.ts";
