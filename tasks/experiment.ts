@@ -22,6 +22,13 @@ import {
   type Setting,
 } from "../src/assim/experiment_grid.ts";
 import {
+  mergeShards,
+  parseShard,
+  shardCells,
+  shardManifest,
+  writeShardManifest,
+} from "../src/assim/experiment_shard.ts";
+import {
   type EvaluationSplit,
   type LoadedCheckpoint,
   loadExperimentCheckpoint,
@@ -52,6 +59,14 @@ Run:
   --out DIR (out/experiment)  --resume  --limit N (stop after N new cells)
   --backend webgpu|wasm|cpu  --no-figures
   --threads N          threads of the wasm conv engine, 1 or 2 (default: the cores, at most 2)
+Many machines (docs/scale-out.md):
+  --shard i/n         run shard i (from 0) of n: a deterministic, cost-balanced share of the cells;
+                      each shard needs its own --out (it also writes shard.json there)
+  --merge D0,D1,...   merge finished shard folders into --out: the files one unsharded run writes
+                      (no --data or checkpoints needed); refuses shards of different grids, data or
+                      checkpoints and lists missing cells
+  --allow-missing     with --merge: write what the shards have even when cells are missing
+  --force             with --merge: write into an existing, non-empty --out
 `;
 
 /** A comma list of names. */
@@ -110,14 +125,27 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       threads: { type: "string" },
       "no-figures": { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
+      shard: { type: "string" },
+      merge: { type: "string" },
+      "allow-missing": { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
     },
   });
   if (a.help) {
     console.log(HELP);
     return undefined;
   }
+  if (a.merge !== undefined) {
+    if (a.shard !== undefined || a.resume) {
+      throw new InvalidArgumentError(
+        "--merge combines finished shard folders; it takes no --shard or --resume (run the shards " +
+          "first, then merge once)",
+      );
+    }
+    return await mergeMain(a);
+  }
   if (!a.data) throw new InvalidArgumentError("--data is required (see --help)");
-  const cells = enumerateGrid({
+  const grid = enumerateGrid({
     ops: list(a.ops!) as ExperimentOp[],
     masks: list(a.masks!),
     intervals: ints("intervals", a.intervals!),
@@ -127,6 +155,8 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     windows: ints("windows", a.windows!),
     variants: list(a.variants!),
   });
+  const shard = a.shard === undefined ? undefined : parseShard(a.shard);
+  const cells = shard ? shardCells(grid, shard) : grid;
   const config = {
     frames: posInt("frames", a.frames!),
     steps: posInt("steps", a.steps!),
@@ -134,7 +164,9 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     tMax: Number(a["t-max"]),
     samples: posInt("samples", a.samples!),
   };
-  const needed = [...new Set(cells.map(modelOf))];
+  // a shard loads and records every checkpoint of the whole grid: all shards (and an unsharded
+  // run) then share one identity of their inputs, which --merge compares
+  const needed = [...new Set(grid.map(modelOf))];
   const absent = needed.filter((m) => !(a as Record<string, unknown>)[m]);
   if (absent.length) {
     throw new InvalidArgumentError(
@@ -180,6 +212,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
           ` ${data.count} ${split} windows, backend ${backend.name}`,
       );
     }
+    if (shard) await writeShardManifest(a.out!, shardManifest(grid, shard));
     const r = await runExperiment({
       cells,
       data,
@@ -207,6 +240,42 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
   } finally {
     for (const l of Object.values(loaded)) l.net.dispose();
   }
+}
+
+/** `--merge`: shard folders → the files of one unsharded run. */
+async function mergeMain(
+  a: {
+    merge?: string;
+    out?: string;
+    "no-figures"?: boolean;
+    "allow-missing"?: boolean;
+    force?: boolean;
+    quiet?: boolean;
+  },
+): Promise<RunExperimentResult> {
+  const dirs = list(a.merge!);
+  const m = await mergeShards(dirs, a.out!, {
+    figures: !a["no-figures"],
+    allowMissing: a["allow-missing"],
+    force: a.force,
+  });
+  if (!a.quiet) {
+    console.error(
+      `merged ${dirs.length} shards: ${m.results.cells.length} cells` +
+        (m.missing.length
+          ? `, ${m.missing.length} missing (${m.missing.slice(0, 5).join(", ")}…)`
+          : "") +
+        `; wrote ${a.out}/results.json, results.csv` +
+        (a["no-figures"] ? "" : `, summary.md and ${m.files.length - 3} figures`),
+    );
+  }
+  return {
+    results: m.results,
+    ran: 0,
+    skipped: m.results.cells.length,
+    remaining: m.missing.length,
+    files: m.files,
+  };
 }
 
 if (import.meta.main) {

@@ -12,7 +12,7 @@ import { InvalidArgumentError } from "../src/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
 import { readSafetensors } from "../src/io/safetensors.ts";
 import { ParamLayout } from "../src/train/param_layout.ts";
-import { parseLogCsv } from "../src/train/log.ts";
+import { parseLogCsv, writeLog } from "../src/train/log.ts";
 
 const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--note TEXT]
                      [--weights FILE --weights-note TEXT]
@@ -66,7 +66,17 @@ async function main(): Promise<void> {
   await Deno.mkdir(a.out, { recursive: true });
   await writeFileAtomic(`${a.out}/weights.safetensors`, best);
   for (const f of ["checkpoint.safetensors", "log.csv", "loss.png"]) {
-    await writeFileAtomic(`${a.out}/${f}`, await Deno.readFile(`${a.run}/${f}`));
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(`${a.run}/${f}`);
+    } catch (e) {
+      // a run of the PyTorch bridge (python/soad_torch) has no loss plot: draw it from log.csv
+      if (f !== "loss.png" || !(e instanceof Deno.errors.NotFound)) throw e;
+      await writeLog(a.out, records); // (writes log.csv too: copy the run's bytes again)
+      await writeFileAtomic(`${a.out}/log.csv`, await Deno.readFile(`${a.run}/log.csv`));
+      continue;
+    }
+    await writeFileAtomic(`${a.out}/${f}`, bytes);
   }
   const tail = records.slice(-100);
   const valid = records.filter((r) => r.validLoss !== undefined && r.validLoss !== null);
@@ -95,9 +105,11 @@ async function main(): Promise<void> {
       "checkpoint.safetensors = last step",
     valid_loss: Object.fromEntries(valid.map((r) => [r.step, Number(r.validLoss!.toFixed(4))])),
     wall_seconds: Math.round(records.reduce((s, r) => s + r.seconds, 0)),
-    backend: `tfjs-wasm (SIMD; convolutions on the soad conv engine from session 3 on), 1 thread ` +
-      `per Worker, ${info.workers} data-parallel Worker(s), ` +
-      `${navigator.hardwareConcurrency}-core ${Deno.build.arch}`,
+    backend: info.engine
+      ? `${info.engine}, ${info.workers} process(es)`
+      : `tfjs-wasm (SIMD; convolutions on the soad conv engine from session 3 on), 1 thread ` +
+        `per Worker, ${info.workers} data-parallel Worker(s), ` +
+        `${navigator.hardwareConcurrency}-core ${Deno.build.arch}`,
     resume: `deno task train --data data/qg.zarr --out run/train-${c.model}-small --resume ` +
       `(after copying checkpoint.safetensors there; see models/README.md)`,
     note: a.note ?? null,
