@@ -28,17 +28,9 @@ import {
   type Truth,
 } from "./truth.ts";
 import { runWindowCycle, type WindowAssimilator, windowPlan } from "./window_cycle.ts";
+import { check, CYCLE_METHODS, type CycleMethod, resolveCycleSettings } from "./cycle_settings.ts";
 
-/** The methods of a cycling run. */
-export type CycleMethod = "soad" | "sda" | "letkf" | "free" | "climatology";
-/** Every method, in report order. */
-export const CYCLE_METHODS: readonly CycleMethod[] = [
-  "soad",
-  "sda",
-  "letkf",
-  "free",
-  "climatology",
-];
+export { CYCLE_METHODS, type CycleMethod };
 
 /** A truth to simulate (demo physics unless given). */
 export interface SimulatedTruth extends SimulateTruthOptions {
@@ -120,10 +112,6 @@ export interface CycleResult {
   seconds: number;
 }
 
-function check(ok: boolean, msg: string): void {
-  if (!ok) throw new InvalidArgumentError(msg);
-}
-
 /**
  * Runs (or resumes) a cycling twin experiment and writes its outputs under `out`.
  *
@@ -139,85 +127,23 @@ function check(ok: boolean, msg: string): void {
  */
 export async function cycle(o: CycleOptions): Promise<CycleResult> {
   const t0 = performance.now();
-  const methods = CYCLE_METHODS.filter((m) => o.methods.includes(m));
-  check(
-    o.methods.length > 0 && methods.length === new Set(o.methods).size &&
-      o.methods.length === methods.length,
-    `--methods must be distinct names from ${CYCLE_METHODS.join(",")}, got ${o.methods.join(",")}`,
-  );
-  const interval = o.interval ?? 1,
-    seed = o.seed ?? 0,
-    samples = o.samples ?? 4,
-    steps = o.steps ?? 32;
-  const N = o.members ?? 32,
-    locKm = o.locRadiusKm ?? 100,
-    inflation = o.inflation ?? 1.05,
-    rtps = o.rtps ?? 0.5;
-  const sigmaObs = o.sigmaObs ?? 0.1,
-    sigmaB = o.sigmaB ?? "auto",
-    init = o.initialBackground ?? "none";
-  const spacing = o.climatologySpacing ?? 25, workers = o.workers ?? 2;
-  check(
-    Number.isInteger(interval) && interval >= 1 && interval <= 8,
-    `--interval must be an integer in 1..8 (a window of 9 frames must hold an observation), got ${interval}`,
-  );
-  check(Number.isInteger(seed) && seed >= 0, `--seed must be an integer >= 0, got ${seed}`);
-  check(
-    Number.isInteger(samples) && samples >= 1,
-    `--samples must be an integer >= 1, got ${samples}`,
-  );
-  check(Number.isInteger(N) && N >= 2, `--members must be an integer >= 2, got ${N}`);
-  check(locKm > 0, `--loc-radius must be > 0 km (or Infinity for none), got ${locKm}`);
-  check(
-    inflation >= 1 && Number.isFinite(inflation),
-    `--inflation must be a finite number >= 1, got ${inflation}`,
-  );
-  check(rtps >= 0 && rtps <= 1, `--rtps must be in [0, 1], got ${rtps}`);
-  check(sigmaObs > 0 && Number.isFinite(sigmaObs), `sigma_o must be > 0, got ${sigmaObs}`);
-  check(
-    sigmaB === "auto" || (sigmaB > 0 && Number.isFinite(sigmaB)),
-    `--sigma-b must be auto or > 0, got ${sigmaB}`,
-  );
-  check(
-    init === "none" || init === "climatology",
-    `--initial-background must be none or climatology, got ${init}`,
-  );
-  check(
-    (o.ratio === undefined) !== (o.stride === undefined),
-    "give exactly one of --ratio or --stride",
-  );
-  for (const m of ["soad", "sda"] as const) {
-    check(
-      !methods.includes(m) || o.assimilators?.[m] !== undefined,
-      `method ${m} needs a prior (no assimilator given)`,
-    );
-  }
-  const identity = {
-    kind: "soad-cycle",
-    truth: "simulate" in o.truth
-      ? { simulate: o.truth.simulate, seed: o.truth.seed, warmupDays: o.truth.warmupDays ?? null }
-      : { source: o.truth.source, frames: o.truth.frames, checksum: checksum(o.truth.q) },
+  const {
     methods,
-    operator: o.operator.name,
-    ratio: o.ratio ?? null,
-    stride: o.stride ?? null,
     interval,
-    sigmaObs,
-    days: o.days ?? null,
     seed,
     samples,
     steps,
-    sigmaB,
-    initialBackground: init,
-    members: N,
-    locRadiusKm: locKm,
+    N,
+    locKm,
     inflation,
     rtps,
-    climatologySpacing: spacing,
-    warmupDays: o.warmupDays ?? null,
-    normalisation: o.normalisation,
-    ...o.identity,
-  };
+    sigmaObs,
+    sigmaB,
+    init,
+    spacing,
+    workers,
+    identity,
+  } = resolveCycleSettings(o);
   const out = o.out;
   await prepareOutputDir(out, {
     force: o.force,
@@ -465,12 +391,4 @@ function meanOf64(x: Float64Array, n: number): Float64Array {
   const per = x.length / n, m = new Float64Array(per);
   for (let a = 0; a < n; a++) for (let i = 0; i < per; i++) m[i] += x[a * per + i] / n;
   return m;
-}
-
-/** FNV-1a over the float32 bytes (identity of a truth file on resume). */
-function checksum(q: Float32Array | Float64Array): string {
-  const b = new Uint8Array(q.buffer, q.byteOffset, q.byteLength);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, "0");
 }
