@@ -20,7 +20,7 @@ export class SoadError extends Error {
  *
  * @example
  * ```ts
- * import { InvalidArgumentError } from "./errors.ts";
+ * import { InvalidArgumentError } from "@soad/soad";
  * try {
  *   throw new InvalidArgumentError("nx must be a power of two in 16..1024, got 100");
  * } catch (e) {
@@ -35,7 +35,7 @@ export class InvalidArgumentError extends SoadError {}
  *
  * @example
  * ```ts
- * import { BlowUpError } from "./errors.ts";
+ * import { BlowUpError } from "@soad/soad";
  * const e = new BlowUpError("q became non-finite at step 12 (CFL 3.1)", 12);
  * console.log(e.step); // 12
  * ```

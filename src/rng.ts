@@ -19,7 +19,7 @@ function splitmix32(state: number): [number, number] {
  *
  * @example
  * ```ts
- * import { Rng } from "./rng.ts";
+ * import { Rng } from "@soad/soad";
  * const rng = new Rng(42);
  * const u = rng.uniform(); // in [0, 1)
  * const z = rng.normal(); // standard normal

@@ -1,112 +1,181 @@
 /**
- * `deno run -A tasks/assimilate.ts --checkpoint soad.safetensors [--sda-checkpoint sda.safetensors]
- *   --data store.zarr --window 0 --op sin3x --ratio 0.25 | --stride 4 --interval 2 --setting I
- *   --steps 256 --samples 1 --seed 0 --out out/assim`
+ * `deno task assimilate --prior P --data store.zarr [--sda-prior P] [--window N] [--op NAME]
+ *   [--ratio P | --stride S] [--interval N] [--setting I|II] [--steps K] [--t-max T] [--samples S]
+ *   [--save] [--out DIR] [--force] [--allow-mismatch]`
  *
- * Assimilates one 9-frame chunk of a dataset window with SOAD (and the SDA baseline when its
- * checkpoint is given), prints per-frame RMSE, and writes `results.json` and `assimilate.png`
- * (truth / observations / SOAD / error / SDA of layer 1 at frames 0, L/2, L−1) under `--out`.
- * The checkpoint is a U-Net safetensors file (PyTorch names); its configuration is read from the
- * tensor shapes. A checkpoint whose channel count (or metadata) does not fit the operator is
- * refused before any sampling. The window is normalised as the prior was trained: with the
- * checkpoint's normalisation when it records one, else with the store's `norm_std`.
+ * Assimilates one 9-frame chunk of a dataset window (default: the first test window) with SOAD
+ * (and the SDA baseline with `--sda-prior`), prints the per-frame RMSE table with climatology
+ * beside it, and writes `results.json`, `assimilate.png` (and with `--save` the analyses as Zarr)
+ * under `--out`. The prior (a shipped name, path or URL) brings its sampler defaults (t-max, K)
+ * and what it was trained for: a prior whose operators, grid or data configuration do not fit, or
+ * a window whose amplitude is not the training data's, is refused before any sampling unless
+ * `--allow-mismatch`. The window is normalised as the prior was trained.
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
-import { assimilationFigure } from "./assim_figure.ts";
 import { writePng } from "../src/io/image.ts";
+import { prepareOutputDir } from "../src/io/output_dir.ts";
 import { openDatasetStore, readWindow } from "../src/data/store.ts";
-import { augmentedLayout, type ModelName } from "../src/obs/layout.ts";
 import { knownBackground, Q_STD } from "../src/obs/background.ts";
 import { observeStack } from "../src/obs/observe.ts";
-import { arctan3x, sin3x } from "../src/obs/pointwise.ts";
-import { vor2vel } from "../src/obs/vor2vel.ts";
+import { getOperator } from "../src/obs/registry.ts";
 import { assimilate, type AssimilateResult } from "../src/assim/assimilate.ts";
-import { loadExperimentCheckpoint } from "../src/assim/experiment_inputs.ts";
+import { climatologyEstimate, normalisedMoments } from "../src/assim/baselines.ts";
+import { rmsePerFrame } from "../src/assim/metrics.ts";
+import { checkPriorFit } from "../src/assim/prior_fit.ts";
+import { saveAnalysis } from "../src/assim/save_analysis.ts";
+import { fetchPriorBytes } from "../src/diffusion/prior.ts";
+import { readPriorInfo } from "../src/diffusion/prior_info.ts";
+import { createUNet } from "../src/diffusion/unet.ts";
 import { Rng } from "../src/rng.ts";
+import { assimilationFigure } from "./assim_figure.ts";
+import {
+  ASSIM_DEFAULTS,
+  checkDataFit,
+  dataMismatches,
+  fromPrior,
+  MAX_SAMPLES,
+  numFlag as num,
+  printRmseTable,
+} from "./assim_cli.ts";
 
-const OPS = { arctan3x, sin3x, vor2vel } as const;
+const HELP = `deno task assimilate --prior P --data store.zarr [flags]
 
-const HELP = `deno task assimilate --checkpoint soad.safetensors --data store.zarr [flags]
+Assimilates one 9-frame chunk of a dataset window with SOAD (and SDA with --sda-prior), prints
+per-frame RMSE with climatology beside it and writes results.json and assimilate.png under --out.
+Sampler defaults (t-max, K) come from the prior's metadata.
 
-Assimilates one 9-frame chunk of a dataset window with SOAD (and SDA with --sda-checkpoint),
-prints per-frame RMSE and writes results.json and assimilate.png under --out.
-
-  --checkpoint F       SOAD (or SDA) U-Net weights, safetensors with PyTorch names (required)
-  --sda-checkpoint F   the SDA baseline's U-Net weights (optional)
+  --prior P            SOAD (or SDA) prior: a shipped name (arctan3x, sin3x, vor2vel, sda, full),
+                       a path or a URL of its weights (.safetensors); --checkpoint is an alias
+  --sda-prior P        the SDA baseline's prior (optional); --sda-checkpoint is an alias
   --data DIR           a Zarr store made by deno task generate (required)
-  --window N           window index (default 0); --start N: first frame of the chunk
-  --op NAME            arctan3x | sin3x (default) | vor2vel
-  --ratio P | --stride S   random mask ratio or uniform stride
-  --interval N         observe frames 0, N, 2N, ... (default 1)
+  --window N           store window index (default: the first test window); --start N: first
+                       frame of the chunk (default 0)
+  --op NAME            observation operator (default: the prior's, else arctan3x)
+  --operator-module F  a module (path or URL) that registers your operators (registerOperator),
+                       for a prior trained with deno task train --operator
+  --ratio P | --stride S   random mask ratio (default 0.25) or uniform stride
+  --interval N         observe frames 0, N, 2N, ... (default 2)
   --setting I|II       I: with a background at frame 0 (default); II: without
-  --steps K            sampler steps (default 256); --corrections M (default 5)
-  --t-max T            start time of the sampler's grid (default 1, the spec)
-  --samples S          posterior samples (default 1); --seed N (default 0)
+  --steps K            sampler steps (default: the prior's); --corrections M (default 5)
+  --t-max T            start time of the sampler's grid (default: the prior's)
+  --samples S          posterior samples (default 1, at most ${MAX_SAMPLES}); --seed N (default 0)
   --backend NAME       webgpu | wasm | cpu (default: automatic)
   --threads N          threads of the wasm conv engine, 1 or 2 (default: the cores, at most 2)
-  --out DIR            where to write results.json and assimilate.png
+  --save               also write the analyses (ensemble, mean, spread, truth; physical q) as
+                       soad.zarr / sda.zarr (xarray.open_zarr opens them)
+  --allow-mismatch     run a prior that does not fit the observations or the data
+  --out DIR            output folder (default out/assimilate; refused when not empty unless --force)
+  --force              replace the files of an existing --out
 `;
 
 async function main(): Promise<void> {
   const { values: a } = parseArgs({
     options: {
       help: { type: "boolean", short: "h" },
+      prior: { type: "string" },
       checkpoint: { type: "string" },
+      "sda-prior": { type: "string" },
       "sda-checkpoint": { type: "string" },
       data: { type: "string" },
-      window: { type: "string", default: "0" },
-      start: { type: "string" },
-      op: { type: "string", default: "sin3x" },
+      window: { type: "string" },
+      start: { type: "string", default: "0" },
+      op: { type: "string" },
+      "operator-module": { type: "string" },
       ratio: { type: "string" },
       stride: { type: "string" },
-      interval: { type: "string", default: "1" },
-      setting: { type: "string", default: "I" },
-      steps: { type: "string", default: "256" },
-      corrections: { type: "string", default: "5" },
-      "t-max": { type: "string", default: "1" },
+      interval: { type: "string", default: String(ASSIM_DEFAULTS.interval) },
+      setting: { type: "string", default: ASSIM_DEFAULTS.setting },
+      steps: { type: "string" },
+      corrections: { type: "string", default: String(ASSIM_DEFAULTS.corrections) },
+      "t-max": { type: "string" },
       samples: { type: "string", default: "1" },
-      seed: { type: "string", default: "0" },
+      seed: { type: "string", default: String(ASSIM_DEFAULTS.seed) },
       backend: { type: "string" },
       threads: { type: "string" },
-      out: { type: "string" },
+      save: { type: "boolean", default: false },
+      "allow-mismatch": { type: "boolean", default: false },
+      out: { type: "string", default: "out/assimilate" },
+      force: { type: "boolean", default: false },
     },
   });
   if (a.help) {
     console.log(HELP);
     return;
   }
-  if (!a.checkpoint || !a.data) {
-    throw new InvalidArgumentError("--checkpoint and --data are required (see --help)");
+  const priorSrc = a.prior ?? a.checkpoint;
+  const sdaSrc = a["sda-prior"] ?? a["sda-checkpoint"];
+  if (!priorSrc || !a.data) {
+    throw new InvalidArgumentError(
+      "--prior (or --checkpoint) and --data are required (see --help)",
+    );
   }
-  const op = OPS[a.op as keyof typeof OPS];
-  if (!op) throw new InvalidArgumentError(`--op must be arctan3x, sin3x or vor2vel, got ${a.op}`);
   if (a.setting !== "I" && a.setting !== "II") {
     throw new InvalidArgumentError(`--setting must be I or II, got ${a.setting}`);
   }
-  const L = 9, seed = Number(a.seed);
-  const rng = new Rng(seed);
-  await selectBackend({
-    prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined,
-    quiet: true,
-    threads: a.threads === undefined ? defaultThreads() : Number(a.threads),
-  });
-  // refuses a checkpoint trained for another operator set (channel count or metadata)
-  const soad = await loadExperimentCheckpoint(a.checkpoint, `soad-${a.op}`, L);
-  const net = soad.net;
-  const layout = augmentedLayout(a.op as ModelName);
+  if (a.backend !== undefined && !["webgpu", "wasm", "cpu"].includes(a.backend)) {
+    throw new InvalidArgumentError(`--backend must be webgpu, wasm or cpu, got "${a.backend}"`);
+  }
+  if (a.ratio !== undefined && a.stride !== undefined) {
+    throw new InvalidArgumentError("give --ratio or --stride, not both");
+  }
+  const seed = num("seed", a.seed!, 0, 2 ** 31, true);
+  const samples = num("samples", a.samples!, 1, MAX_SAMPLES, true);
+  const corrections = num("corrections", a.corrections!, 0, 100, true);
+  const interval = num("interval", a.interval!, 1, 9, true);
+  const stepsFlag = a.steps === undefined ? undefined : num("steps", a.steps, 1, 4096, true);
+  const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
+  const threads = a.threads === undefined
+    ? defaultThreads()
+    : num("threads", a.threads, 1, 2, true);
+  const allow = a["allow-mismatch"]!;
+
+  if (a["operator-module"] !== undefined) {
+    const m = a["operator-module"];
+    try {
+      await import(/^[a-z][a-z0-9+.-]+:/i.test(m) ? m : pathToFileURL(m).href);
+    } catch (e) {
+      throw new InvalidArgumentError(
+        `cannot import --operator-module ${m}: ${(e as Error).message}`,
+      );
+    }
+  }
+  // everything is read and checked before any sampling: store, window, priors, output folder
   const store = openDatasetStore(a.data);
-  // normalise as the prior was trained: the checkpoint's normalisation, else the store's
-  const norm = soad.normalisation ??
-    { offset: [0, 0], std: store.attrs.norm_std ? [...store.attrs.norm_std] : [...Q_STD] };
-  const raw = readWindow(store, Number(a.window));
+  const [t0, t1] = store.attrs.split.test;
+  const win = a.window === undefined
+    ? t0
+    : num("window", a.window, 0, store.config.windowsPerSeed * store.config.seeds - 1, true);
+  if (a.window === undefined && !(t1 > t0)) {
+    throw new InvalidArgumentError(`${a.data} has no test windows; pass --window N`);
+  }
+  const splitOf = Object.entries(store.attrs.split).find(([, [lo, hi]]) => win >= lo && win < hi);
+  const storeNorm = {
+    offset: [0, 0],
+    std: store.attrs.norm_std ? [...store.attrs.norm_std] : [...Q_STD],
+  };
+  const { bytes } = await fetchPriorBytes(priorSrc);
+  const info = readPriorInfo(bytes, `prior ${priorSrc}`, storeNorm);
+  const L = info.trainedFor.frames;
   const T = store.config.window;
+  const start = num("start", a.start!, 0, T - L, true);
+  const op = getOperator(
+    a.op ??
+      (info.trainedFor.operators.length === 1 ? info.trainedFor.operators[0].name : undefined) ??
+      ASSIM_DEFAULTS.op,
+  );
+  const ratio = a.stride === undefined
+    ? num("ratio", a.ratio ?? String(ASSIM_DEFAULTS.ratio), 1e-6, 1)
+    : undefined;
+  const raw = readWindow(store, win);
   const R = raw.length / (T * 2), n = Math.round(Math.sqrt(R));
-  const start = a.start !== undefined ? Number(a.start) : rng.int(T - L + 1);
+  const stride = a.stride === undefined ? undefined : num("stride", a.stride, 1, n, true);
+  const norm = info.normalisation;
   const truth = new Float32Array(L * 2 * R);
   for (let f = 0; f < L; f++) {
     for (let c = 0; c < 2; c++) {
@@ -116,33 +185,101 @@ async function main(): Promise<void> {
       }
     }
   }
+  const what = `prior ${priorSrc}`;
+  checkDataFit(
+    dataMismatches(info.trainedFor, norm, info.climatology, {
+      grid: [n, n],
+      dataset: store.config.name,
+      truth,
+    }),
+    allow,
+    what,
+  );
+  const fit = { method: info.trainedFor.method, operators: [op], height: n, width: n };
+  if (!allow) checkPriorFit(info.trainedFor, fit, what, "--allow-mismatch");
+  let sdaInfo;
+  if (sdaSrc && info.trainedFor.method === "sda") {
+    throw new InvalidArgumentError(
+      `--prior ${priorSrc} is already an SDA prior; give a SOAD prior with --sda-prior`,
+    );
+  }
+  if (sdaSrc) {
+    const sb = await fetchPriorBytes(sdaSrc);
+    sdaInfo = readPriorInfo(sb.bytes, `SDA prior ${sdaSrc}`, storeNorm);
+    if (!allow) {
+      checkPriorFit(
+        sdaInfo.trainedFor,
+        { ...fit, method: "sda" },
+        `SDA prior ${sdaSrc}`,
+        "--allow-mismatch",
+      );
+    }
+  }
+  await prepareOutputDir(a.out!, { force: a.force });
+  if (splitOf && splitOf[0] !== "test") {
+    console.error(
+      `note: window ${win} is in the ${splitOf[0]} split (the prior may have trained on it); ` +
+        `the test windows are ${t0}..${t1 - 1}`,
+    );
+  }
+  const steps = stepsFlag ?? info.sampler.steps;
+  const tMax = tMaxFlag ?? info.sampler.tMax;
+  await selectBackend({
+    prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined,
+    quiet: true,
+    threads,
+  });
+  const rng = new Rng(seed);
   const observations = observeStack(truth, L, n, n, {
     operators: [op],
-    ratio: a.ratio !== undefined ? Number(a.ratio) : undefined,
-    stride: a.stride !== undefined ? Number(a.stride) : (a.ratio === undefined ? 1 : undefined),
-    interval: Number(a.interval),
+    ratio,
+    stride,
+    interval,
     rng,
   });
   const background = a.setting === "I" ? knownBackground(truth, L, n, n, rng) : undefined;
+  console.log(
+    `assimilate: window ${win} (${splitOf?.[0] ?? "?"} split) frames ${start}..${start + L - 1}, ` +
+      `${n}x${n}, ${op.name}, ${ratio !== undefined ? `ratio ${ratio}` : `stride ${stride}`}, ` +
+      `interval ${interval}, setting ${a.setting}; K = ${steps}${fromPrior(stepsFlag)}, ` +
+      `t-max ${tMax}${fromPrior(tMaxFlag)}`,
+  );
   const common = {
     observations,
     frames: L,
-    steps: Number(a.steps),
-    corrections: Number(a.corrections),
-    tMax: Number(a["t-max"]),
-    samples: Number(a.samples),
+    steps,
+    corrections,
+    tMax,
+    samples,
     seed,
     truth,
+    allowPriorMismatch: allow,
   };
   const results: Record<string, AssimilateResult> = {};
-  results.soad = await assimilate({ ...common, denoiser: net, method: "soad", layout, background });
+  const main = info.trainedFor.method;
+  const net = await createUNet(info.config, { weights: info.weights });
+  results[main] = await assimilate({
+    ...common,
+    prior: { denoiser: net, trainedFor: info.trainedFor, sampler: info.sampler },
+    background,
+  });
   net.dispose();
-  if (a["sda-checkpoint"]) {
-    const sda = (await loadExperimentCheckpoint(a["sda-checkpoint"], "sda", L)).net;
-    results.sda = await assimilate({ ...common, denoiser: sda, method: "sda" });
+  if (sdaInfo) {
+    const sda = await createUNet(sdaInfo.config, { weights: sdaInfo.weights });
+    results.sda = await assimilate({
+      ...common,
+      prior: { denoiser: sda, trainedFor: sdaInfo.trainedFor, sampler: sdaInfo.sampler },
+    });
     sda.dispose();
   }
-  const summary: Record<string, unknown> = { args: a, window: Number(a.window), start, n };
+  const summary: Record<string, unknown> = {
+    args: a,
+    window: win,
+    start,
+    n,
+    sampler: { steps, tMax, corrections },
+  };
+  const rows: Record<string, number[]> = {};
   for (const [m, r] of Object.entries(results)) {
     const avg = r.rmseMean!.reduce((s, v) => s + v, 0) / L;
     console.log(
@@ -152,18 +289,46 @@ async function main(): Promise<void> {
     );
     for (const rep of r.reports) if (!rep.completed) console.log(`  ${rep.message}`);
     summary[m] = { rmse: r.rmseMean, rmseMean: avg, seconds: r.seconds, reports: r.reports };
+    rows[m] = r.rmseMean!;
   }
-  if (a.out) {
-    await Deno.mkdir(a.out, { recursive: true });
-    await writeJsonAtomic(`${a.out}/results.json`, summary);
-    const estimates: [string, Float32Array][] = [["SOAD", results.soad.mean]];
-    if (results.sda) estimates.push(["SDA", results.sda.mean]);
-    await writePng(
-      `${a.out}/assimilate.png`,
-      assimilationFigure({ truth, observations, estimates, n, frames: L }),
-    );
-    console.log(`wrote ${a.out}/results.json and ${a.out}/assimilate.png`);
+  const { norm_mean: cm, norm_std: cs } = store.attrs;
+  const clim = cm && cs
+    ? normalisedMoments(cm, cs, norm)
+    : info.climatology
+    ? normalisedMoments(info.climatology.mean, info.climatology.std, norm)
+    : undefined;
+  if (clim) {
+    rows.climatology = rmsePerFrame(climatologyEstimate(L, n, n, clim), truth, L);
+    summary.climatology = { rmse: rows.climatology };
+    printRmseTable(rows, observations[0].frames);
+  } else {
+    console.log("(no climatology: the store has no statistics and the prior records none)");
   }
+  await writeJsonAtomic(`${a.out}/results.json`, summary);
+  const estimates = Object.entries(results).map(
+    ([m, r]) => [m.toUpperCase(), r.mean] as [string, Float32Array],
+  );
+  await writePng(
+    `${a.out}/assimilate.png`,
+    assimilationFigure({ truth, observations, estimates, n, frames: L }),
+  );
+  if (a.save) {
+    for (const [m, r] of Object.entries(results)) {
+      await saveAnalysis(`${a.out}/${m}.zarr`, r, {
+        normalisation: norm,
+        truth,
+        extent: store.config.qg.L,
+        startDay: start * store.config.every,
+        daysPerFrame: store.config.every,
+        replace: a.force,
+        attrs: { method: m, prior: m === "soad" ? priorSrc : sdaSrc, data: a.data, window: win },
+      });
+    }
+  }
+  console.log(
+    `wrote ${a.out}/results.json and ${a.out}/assimilate.png` +
+      (a.save ? ` and ${Object.keys(results).map((m) => `${m}.zarr`).join(", ")}` : ""),
+  );
 }
 
 if (import.meta.main) {

@@ -11,12 +11,11 @@ import { selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { writePng } from "../src/io/image.ts";
-import { readNpy } from "../src/io/npy.ts";
+import { prepareOutputDir } from "../src/io/output_dir.ts";
 import { Progress } from "../src/io/progress.ts";
 import { knownBackground, SIGMA_BACKGROUND } from "../src/obs/background.ts";
 import { observeStack } from "../src/obs/observe.ts";
-import { arctan3x, sin3x } from "../src/obs/pointwise.ts";
-import { vor2vel } from "../src/obs/vor2vel.ts";
+import { getOperator } from "../src/obs/registry.ts";
 import type { AssimilateResult } from "../src/assim/assimilate.ts";
 import { assimilateInWorker } from "../src/assim/assimilate_parallel.ts";
 import {
@@ -24,13 +23,25 @@ import {
   normalisedMoments,
   pointwisePosteriorMean,
 } from "../src/assim/baselines.ts";
-import { checkExperimentCheckpoint } from "../src/assim/experiment_inputs.ts";
 import { rmsePerFrame } from "../src/assim/metrics.ts";
+import { checkPriorFit } from "../src/assim/prior_fit.ts";
+import { saveAnalysis } from "../src/assim/save_analysis.ts";
+import { fetchPriorBytes } from "../src/diffusion/prior.ts";
+import { type PriorInfo, readPriorInfo } from "../src/diffusion/prior_info.ts";
 import { Rng } from "../src/rng.ts";
 import { assimilationFigure } from "./assim_figure.ts";
+import {
+  ASSIM_DEFAULTS,
+  checkDataFit,
+  dataMismatches,
+  fetchWindow,
+  fromPrior,
+  numFlag as num,
+  printRmseTable,
+} from "./assim_cli.ts";
+import { pathToFileURL } from "node:url";
 
-const OPS = { arctan3x, sin3x, vor2vel } as const;
-const MODELS = new URL("../models/", import.meta.url);
+const DEMO = new URL("../models/demo/", import.meta.url);
 
 const HELP = `deno task demo [flags]
 
@@ -39,109 +50,148 @@ both layers) with a shipped SOAD prior and the SDA baseline (models/<op>-small, 
 prints the per-frame RMSE of both and of two baselines without a learned prior — climatology (the
 training mean; about 1 in normalised units) and, for arctan3x and sin3x, "pointwise" (the
 observation-only Bayes estimate of every point on its own, from the same observations and
-background) — and writes demo.png and results.json under --out.
+background) — and writes demo.png and results.json under --out (and the analyses with --save).
 
   --op NAME            arctan3x (default) | sin3x | vor2vel
+  --prior P            the SOAD prior: a shipped name, path or URL (default: the shipped <op> prior)
+  --sda-prior P        the SDA prior (default: the shipped sda prior)
+  --window F.npy       your own truth window of physical q, float32/64 [frames >= 9, 2, n, n]
+                       (default: the demo's held-out window)
   --ratio P            random mask: observe a fraction P of the grid points (default 0.25)
   --stride S           uniform mask every S points instead of --ratio
   --interval N         observe frames 0, N, 2N, ... (default 2)
   --setting I|II       I: background at frame 0 (sigma_b = 0.1, default); II: none
-  --steps K            sampler steps (default 64; the paper: 256)
-  --t-max T            start of the sampler's time grid (default 0.85 for these small priors;
-                       1 = the spec, see docs/results.md)
+  --steps K            sampler steps (default: the prior's, 64 for the shipped ones)
+  --t-max T            start of the sampler's time grid (default: the prior's, 0.85 for the
+                       shipped ones; 1 = the spec, see docs/results.md)
   --corrections M      Langevin corrections per step (default 5)
   --no-sda             SOAD only
   --seed N             seed of the mask, noise, background and sampler (default 0)
   --backend NAME       webgpu | wasm | cpu (default: automatic)
-  --out DIR            output directory (default out/demo)
+  --save               also write the analyses (ensemble, mean, spread, truth; physical q) as
+                       Zarr stores soad.zarr and sda.zarr (xarray.open_zarr opens them)
+  --allow-mismatch     run a prior that does not fit the observations or the data (refused
+                       otherwise, naming both sides)
+  --out DIR            output directory (default out/demo; refused when it exists and is not
+                       empty unless --force)
+  --force              replace the files of an existing --out
 `;
 
-function num(name: string, v: string, lo: number, hi = Infinity, int = false): number {
-  const x = Number(v);
-  if (v.trim() === "" || !(x >= lo && x <= hi) || (int && !Number.isInteger(x))) {
-    throw new InvalidArgumentError(
-      `--${name} expects ${int ? "an integer" : "a number"} in [${lo}, ${hi}], got "${v}"`,
-    );
-  }
-  return x;
+interface CheckedPrior extends Omit<PriorInfo, "weights"> {
+  bytes: Uint8Array;
+  source: string;
 }
 
-async function main(): Promise<number> {
+async function readPrior(source: string): Promise<CheckedPrior> {
+  const { bytes } = await fetchPriorBytes(source);
+  const { weights: _w, ...info } = readPriorInfo(bytes, `prior ${source}`);
+  return { ...info, bytes, source };
+}
+
+/**
+ * The demo: parses `args` (as \`deno task demo\` does), runs it and returns the exit code.
+ * Exported so that the demo runs from a remote import too (\`import { demo } from ".../demo"\`).
+ *
+ * @example
+ * ```ts ignore
+ * import { demo } from "./demo.ts";
+ * await demo(["--steps", "8", "--no-sda", "--out", "out/quick"]);
+ * ```
+ */
+export async function demo(args: string[]): Promise<number> {
   const { values: a } = parseArgs({
-    args: Deno.args,
+    args,
     strict: true,
     options: {
       help: { type: "boolean", short: "h" },
-      op: { type: "string", default: "arctan3x" },
+      op: { type: "string", default: ASSIM_DEFAULTS.op },
+      prior: { type: "string" },
+      "sda-prior": { type: "string", default: "sda" },
+      window: { type: "string" },
       ratio: { type: "string" },
       stride: { type: "string" },
-      interval: { type: "string", default: "2" },
-      setting: { type: "string", default: "I" },
-      steps: { type: "string", default: "64" },
-      "t-max": { type: "string", default: "0.85" },
-      corrections: { type: "string", default: "5" },
+      interval: { type: "string", default: String(ASSIM_DEFAULTS.interval) },
+      setting: { type: "string", default: ASSIM_DEFAULTS.setting },
+      steps: { type: "string" },
+      "t-max": { type: "string" },
+      corrections: { type: "string", default: String(ASSIM_DEFAULTS.corrections) },
       "no-sda": { type: "boolean", default: false },
-      seed: { type: "string", default: "0" },
+      seed: { type: "string", default: String(ASSIM_DEFAULTS.seed) },
       backend: { type: "string" },
+      save: { type: "boolean", default: false },
+      "allow-mismatch": { type: "boolean", default: false },
       out: { type: "string", default: "out/demo" },
+      force: { type: "boolean", default: false },
     },
   });
   if (a.help) {
     console.log(HELP);
     return 0;
   }
-  const op = OPS[a.op as keyof typeof OPS];
-  if (!op) throw new InvalidArgumentError(`--op must be arctan3x, sin3x or vor2vel, got "${a.op}"`);
+  const op = getOperator(a.op!);
   if (a.setting !== "I" && a.setting !== "II") {
     throw new InvalidArgumentError(`--setting must be I or II, got "${a.setting}"`);
+  }
+  if (a.backend !== undefined && !["webgpu", "wasm", "cpu"].includes(a.backend)) {
+    throw new InvalidArgumentError(`--backend must be webgpu, wasm or cpu, got "${a.backend}"`);
   }
   if (a.ratio !== undefined && a.stride !== undefined) {
     throw new InvalidArgumentError("give --ratio or --stride, not both");
   }
-  const ratio = a.stride === undefined ? num("ratio", a.ratio ?? "0.25", 1e-6, 1) : undefined;
+  const ratio = a.stride === undefined
+    ? num("ratio", a.ratio ?? String(ASSIM_DEFAULTS.ratio), 1e-6, 1)
+    : undefined;
   const stride = a.stride === undefined ? undefined : num("stride", a.stride, 1, 64, true);
   const interval = num("interval", a.interval!, 1, 9, true);
-  const steps = num("steps", a.steps!, 1, 4096, true);
-  const tMax = num("t-max", a["t-max"]!, 0.05, 1);
+  const stepsFlag = a.steps === undefined ? undefined : num("steps", a.steps, 1, 4096, true);
+  const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const corrections = num("corrections", a.corrections!, 0, 100, true);
   const seed = num("seed", a.seed!, 0, 2 ** 31, true);
+  const allow = a["allow-mismatch"]!;
+  // the output folder is checked (absent/empty or --force, writable) before any work
+  await prepareOutputDir(a.out!, { force: a.force });
   const t0 = performance.now();
 
-  const priorPath = (name: string) => new URL(`${name}-small/weights.safetensors`, MODELS).pathname;
-  const backend = await selectBackend({
-    prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined,
-    quiet: true,
-  });
-  // read and check both priors (channels, metadata) before any sampling; the Workers get the bytes
-  const readPrior = async (name: string, model: string) => {
-    const path = priorPath(name);
-    try {
-      const bytes = await Deno.readFile(path);
-      return { bytes, ...checkExperimentCheckpoint(bytes, model, 9, `prior ${path}`) };
-    } catch (e) {
-      throw new InvalidArgumentError(
-        `no usable shipped prior for ${name}: ${(e as Error).message} ` +
-          `(models/README.md lists the priors; train one with deno task train)`,
-      );
-    }
-  };
-  const soad = await readPrior(a.op!, `soad-${a.op}`);
-  const sda = a["no-sda"] ? undefined : await readPrior("sda", "sda");
+  // read and check both priors (metadata, fit to the observations) before any sampling; the
+  // Workers get the bytes
+  const soad = await readPrior(a.prior ?? a.op!);
+  const sda = a["no-sda"] ? undefined : await readPrior(a["sda-prior"]!);
   if (sda && JSON.stringify(sda.normalisation) !== JSON.stringify(soad.normalisation)) {
     throw new InvalidArgumentError(
       `the SOAD and SDA priors were trained with different normalisations ` +
         `(${JSON.stringify(soad.normalisation)} vs ${JSON.stringify(sda.normalisation)})`,
     );
   }
-  const win = await readNpy(new URL("demo/window.npy", MODELS));
-  const meta = JSON.parse(await Deno.readTextFile(new URL("demo/window.json", MODELS)));
-  const [L, , n] = win.shape;
+  const L = soad.trainedFor.frames;
+  const steps = stepsFlag ?? soad.sampler.steps;
+  const tMax = tMaxFlag ?? soad.sampler.tMax;
+  const windowUrl = a.window ? pathToFileURL(a.window) as URL : new URL("window.npy", DEMO);
+  const win = await fetchWindow(windowUrl, L);
+  const meta = a.window
+    ? { store_window: "user", dataset: undefined }
+    : { ...(await (await fetch(new URL("window.json", DEMO))).json()), dataset: "demo" };
+  const n = win.shape[2];
   const R = n * n;
-  const { offset, std } = soad.normalisation ?? { offset: [0, 0], std: meta.norm_std };
+  const { offset, std } = soad.normalisation;
   const truth = new Float32Array(L * 2 * R);
   for (let i = 0; i < truth.length; i++) {
     const c = Math.floor(i / R) % 2;
     truth[i] = (Number(win.data[i]) - offset[c]) / std[c];
+  }
+  checkDataFit(
+    dataMismatches(soad.trainedFor, soad.normalisation, soad.climatology, {
+      grid: [n, n],
+      dataset: meta.dataset,
+      truth,
+    }),
+    allow,
+    `SOAD prior ${soad.source}`,
+  );
+  const fit = { method: "soad" as const, operators: [op], height: n, width: n };
+  const override = "--allow-mismatch";
+  if (!allow) checkPriorFit(soad.trainedFor, fit, `SOAD prior ${soad.source}`, override);
+  if (sda && !allow) {
+    checkPriorFit(sda.trainedFor, { ...fit, method: "sda" }, `SDA prior ${sda.source}`, override);
   }
   const rng = new Rng(seed);
   const observations = observeStack(truth, L, n, n, {
@@ -155,11 +205,18 @@ async function main(): Promise<number> {
   const what =
     `${op.name}, ${ratio !== undefined ? `${ratio * 100}% random points` : `stride ${stride}`}, ` +
     `frames ${observations[0].frames.join(",")}, sigma_o 0.1, setting ${a.setting}`;
+  const backend = await selectBackend({
+    prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined,
+    quiet: true,
+  });
   console.log(
-    `soad demo: ${n}x${n} QG window (store window ${meta.store_window}, test split), ${what}`,
+    `soad demo: ${n}x${n} QG window (${
+      a.window ? a.window : `store window ${meta.store_window}, test split`
+    }), ${what}`,
   );
   console.log(
-    `  sampler: K = ${steps}, M = ${corrections}, t from ${tMax} to 0; backend ${backend.name}`,
+    `  sampler: K = ${steps}${fromPrior(stepsFlag)}, M = ${corrections}, ` +
+      `t from ${tMax}${fromPrior(tMaxFlag)} to 0; backend ${backend.name}`,
   );
 
   // SOAD and SDA run at the same time in two Workers (tfjs-wasm is one thread per instance)
@@ -172,6 +229,7 @@ async function main(): Promise<number> {
     seed,
     truth,
     backend: backend.name,
+    allowPriorMismatch: allow,
   };
   const methods = a["no-sda"] ? ["SOAD"] : ["SOAD", "SDA"];
   const bar = new Progress({ total: steps * methods.length, label: methods.join(" + ") });
@@ -184,7 +242,6 @@ async function main(): Promise<number> {
     assimilateInWorker({
       ...common,
       weights: soad.bytes,
-      model: a.op,
       method: "soad",
       background,
       onStep: tick("SOAD"),
@@ -201,30 +258,31 @@ async function main(): Promise<number> {
   methods.forEach((m, i) => (results[m] = out[i]));
   // baselines without a learned prior: climatology (the training mean of each layer) and the
   // observation-only pointwise Bayes estimate (element-wise operators)
-  const prior = normalisedMoments(meta.norm_mean, meta.norm_std, { offset, std });
+  const clim = soad.climatology ?? { mean: [0, 0], std };
+  const prior = normalisedMoments(clim.mean, clim.std, { offset, std });
   const rows: Record<string, number[]> = {};
   for (const [m, r] of Object.entries(results)) rows[m] = r.rmseMean!;
   rows.climatology = rmsePerFrame(climatologyEstimate(L, n, n, prior), truth, L);
   const bg = background ? { values: background, sigma: SIGMA_BACKGROUND } : undefined;
   const pointwise = pointwisePosteriorMean(observations, L, n, n, prior, bg);
   if (pointwise) rows.pointwise = rmsePerFrame(pointwise, truth, L);
+  printRmseTable(rows, observations[0].frames);
   const names = Object.keys(rows);
-  const pad = (s: string, w = 12) => s.padEnd(w);
-  console.log(`\nRMSE per frame (normalised units; both layers)`);
-  console.log(pad("frame", 7) + pad("observed", 10) + names.map((m) => pad(m)).join(""));
-  for (let f = 0; f < L; f++) {
-    const o = observations[0].frames.includes(f) ? "yes" : "-";
-    console.log(
-      pad(String(f), 7) + pad(o, 10) + names.map((m) => pad(rows[m][f].toFixed(3))).join(""),
-    );
-  }
   const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-  console.log(pad("mean", 17) + names.map((m) => pad(mean(rows[m]).toFixed(3))).join(""));
   for (const [m, r] of Object.entries(results)) {
     for (const rep of r.reports) if (!rep.completed) console.log(`  ${m}: ${rep.message}`);
   }
 
-  await Deno.mkdir(a.out!, { recursive: true });
+  if (a.save) {
+    for (const [m, r] of Object.entries(results)) {
+      await saveAnalysis(`${a.out}/${m.toLowerCase()}.zarr`, r, {
+        normalisation: soad.normalisation,
+        truth,
+        replace: a.force,
+        attrs: { method: m, prior: m === "SOAD" ? soad.source : sda?.source, observations: what },
+      });
+    }
+  }
   const estimates = Object.entries(results).map(([m, r]) => [m, r.mean] as [string, Float32Array]);
   await writePng(
     `${a.out}/demo.png`,
@@ -240,6 +298,7 @@ async function main(): Promise<number> {
   const seconds = (performance.now() - t0) / 1000;
   await writeJsonAtomic(`${a.out}/results.json`, {
     args: a,
+    sampler: { steps, tMax, corrections },
     observations: what,
     rmse: rows,
     rmseMean: Object.fromEntries(names.map((m) => [m, mean(rows[m])])),
@@ -247,13 +306,18 @@ async function main(): Promise<number> {
     totalSeconds: seconds,
     backend: backend.name,
   });
-  console.log(`\nwrote ${a.out}/demo.png and ${a.out}/results.json in ${seconds.toFixed(0)} s`);
+  const saved = a.save ? ` and ${methods.map((m) => `${m.toLowerCase()}.zarr`).join(", ")}` : "";
+  console.log(
+    `\nwrote ${a.out}/demo.png, ${a.out}/results.json${saved} in ${seconds.toFixed(0)} s`,
+  );
   return 0;
 }
 
-try {
-  Deno.exit(await main());
-} catch (e) {
-  console.error(`soad demo: ${e instanceof Error ? e.message : e}`);
-  Deno.exit(1);
+if (import.meta.main) {
+  try {
+    Deno.exit(await demo(Deno.args));
+  } catch (e) {
+    console.error(`soad demo: ${e instanceof Error ? e.message : e}`);
+    Deno.exit(1);
+  }
 }

@@ -10,6 +10,8 @@
  */
 
 import { parseArgs } from "node:util";
+import { SPEC_SAMPLER } from "../src/diffusion/prior_info.ts";
+import { openDatasetStore } from "../src/data/store.ts";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { runExperiment, type RunExperimentResult } from "../src/assim/experiment.ts";
@@ -51,11 +53,12 @@ Grid (comma lists; defaults = the paper's grid, settings I and II):
   --intervals 1,2,4,8            --seeds 0,1,2,3,4        --methods soad,sda
   --settings I,II[,III]          --windows 0 (indices in the split)
   --split test|valid (test)      valid: choose checkpoints by assimilation without touching test
+  --allow-mismatch               run priors whose metadata names another grid or data configuration
   --variants base[,unknown-bg,no-fdc,jacobian-free,noise-laplace,noise-uniform,noise-lognormal0.5]
 Run:
   --data DIR          dataset store (required)
-  --steps K (256)  --corrections M (5)  --samples S (1)  --frames L (9)
-  --t-max T (1)       start time of the sampler's grid (1 = the spec; 0.85 for the small priors)
+  --steps K (the priors' metadata, else 256)  --corrections M (5)  --samples S (1)  --frames L (9)
+  --t-max T (the priors' metadata — 0.85 for the shipped priors — else 1, the spec)
   --out DIR (out/experiment)  --resume  --limit N (stop after N new cells)
   --backend webgpu|wasm|cpu  --no-figures
   --threads N          threads of the wasm conv engine, 1 or 2 (default: the cores, at most 2)
@@ -113,9 +116,9 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       windows: { type: "string", default: "0" },
       split: { type: "string", default: "test" },
       variants: { type: "string", default: "base" },
-      steps: { type: "string", default: "256" },
+      steps: { type: "string" },
       corrections: { type: "string", default: "5" },
-      "t-max": { type: "string", default: "1" },
+      "t-max": { type: "string" },
       samples: { type: "string", default: "1" },
       frames: { type: "string", default: "9" },
       out: { type: "string", default: "out/experiment" },
@@ -125,6 +128,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       threads: { type: "string" },
       "no-figures": { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
+      "allow-mismatch": { type: "boolean", default: false },
       shard: { type: "string" },
       merge: { type: "string" },
       "allow-missing": { type: "boolean", default: false },
@@ -159,9 +163,9 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
   const cells = shard ? shardCells(grid, shard) : grid;
   const config = {
     frames: posInt("frames", a.frames!),
-    steps: posInt("steps", a.steps!),
+    steps: a.steps === undefined ? 0 : posInt("steps", a.steps),
     corrections: posInt("corrections", a.corrections!),
-    tMax: Number(a["t-max"]),
+    tMax: a["t-max"] === undefined ? 0 : Number(a["t-max"]),
     samples: posInt("samples", a.samples!),
   };
   // a shard loads and records every checkpoint of the whole grid: all shards (and an unsharded
@@ -193,8 +197,40 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
           `their RMSE would not be comparable`,
       );
     }
+    // K and t-max: the flags, else the priors' metadata (which must agree), else the spec's
+    for (const [key, flag] of [["steps", a.steps], ["tMax", a["t-max"]]] as const) {
+      if (flag !== undefined) continue;
+      const vals = [...new Set(needed.map((m) => loaded[m].sampler?.[key] ?? SPEC_SAMPLER[key]))];
+      if (vals.length > 1) {
+        throw new InvalidArgumentError(
+          `the priors' metadata give different ${key === "steps" ? "K" : "t-max"} (` +
+            needed.map((m) => `${m}: ${loaded[m].sampler?.[key] ?? SPEC_SAMPLER[key]}`).join(", ") +
+            `); pass --${key === "steps" ? "steps" : "t-max"} to choose one for every cell`,
+        );
+      }
+      config[key] = vals[0];
+    }
     const split = a.split as EvaluationSplit;
     const data = storeExperimentData(a.data, withNorm[0], split);
+    // the priors were trained on this grid and configuration (their metadata), or refused
+    const dataset = openDatasetStore(a.data).config.name;
+    for (const m of needed) {
+      const t = loaded[m].trainedOn;
+      if (!t) continue;
+      const bad: string[] = [];
+      if (t.grid && (t.grid[0] !== data.height || t.grid[1] !== data.width)) {
+        bad.push(`trained on ${t.grid.join("x")}, the data are ${data.height}x${data.width}`);
+      }
+      if (t.dataset && t.dataset !== dataset) {
+        bad.push(`trained on configuration "${t.dataset}", the data are "${dataset}"`);
+      }
+      if (bad.length && !a["allow-mismatch"]) {
+        throw new InvalidArgumentError(
+          `--${m} does not fit ${a.data}: ${bad.join("; ")}; use priors trained on this data, ` +
+            `or pass --allow-mismatch to run anyway`,
+        );
+      }
+    }
     const models: Record<string, ExperimentModel> = {};
     for (const m of needed) {
       models[m] = { denoiser: loaded[m].net, channels: loaded[m].net.config.channels };

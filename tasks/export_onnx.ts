@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import { InvalidArgumentError, SoadError } from "../src/errors.ts";
 import { writeFileAtomic } from "../src/io/atomic.ts";
-import { readSafetensors } from "../src/io/safetensors.ts";
+import { readSafetensors, readSafetensorsMetadata } from "../src/io/safetensors.ts";
 import { exportOnnx } from "../src/onnx/export.ts";
 import { unetConfigFromWeights } from "../src/onnx/model_file.ts";
 
@@ -54,7 +54,13 @@ async function main(): Promise<void> {
   const config = unetConfigFromWeights(weights);
   const onnx = await exportOnnx({ config, weights }, {
     circularPad: a.pad,
-    metadata: { checkpoint: a.checkpoint.split("/").pop() ?? a.checkpoint },
+    metadata: {
+      checkpoint: a.checkpoint.split("/").pop() ?? a.checkpoint,
+      // the prior's metadata (sampler defaults, what it was trained for) travels with the graph
+      ...(readSafetensorsMetadata(bytes).soad_prior !== undefined
+        ? { soad_prior: readSafetensorsMetadata(bytes).soad_prior }
+        : {}),
+    },
   });
   await writeFileAtomic(a.out, onnx);
   console.log(

@@ -24,28 +24,34 @@ import { type FieldPanel, fieldPanels } from "../src/io/plot.ts";
 import { Progress } from "../src/io/progress.ts";
 import { createOrtDenoiser } from "../src/onnx/engine.ts";
 import { loadOnnxModel } from "../src/onnx/model_file.ts";
+import { prepareOutputDir } from "../src/io/output_dir.ts";
 
 const HELP = `deno task sample-prior --model model.onnx|model.safetensors [flags]
 
 Draws unconditional samples of a trained prior with the onnxruntime-web engine (sampler of
 spec §5.2 with G = 0) and writes prior.png and samples.npy under --out.
 
-  --model F          an ONNX file from deno task export-onnx, or a U-Net safetensors checkpoint
-  --samples S        windows to draw (default 4)
-  --steps K          sampler steps (default 64); --corrections M (default 5); --tau (default 0.25)
-  --t-max T          start of the time grid (default 1, the spec; the shipped small priors: 0.85)
-  --grid N           N×N grid (default 64; a multiple of 2^(levels−1))
+  --model F          an ONNX file from deno task export-onnx, or a prior's weights (.safetensors):
+                     a shipped name (arctan3x, sin3x, vor2vel, sda, full), a path or a URL
+  --samples S        windows to draw (default 4, at most 64)
+  --steps K          sampler steps (default: the prior's, else 64); --corrections M (default 5);
+                     --tau (default 0.25)
+  --t-max T          start of the time grid (default: the prior's — 0.85 for the shipped
+                     priors — else 1, the spec)
+  --grid N           N×N grid (default: the prior's training grid, else 64; a multiple of
+                     2^(levels−1))
   --frames L         frames per window (default: the network's, 9)
   --channel C        channel to plot (default 0)
   --seed N           seed of every draw (default 0)
   --provider P       auto (default) | wasm | webgpu;  --threads N: wasm threads (default: cores)
-  --out DIR          output directory (default out/prior)
+  --out DIR          output directory (default out/prior; refused when not empty unless --force)
+  --force            replace the files of an existing --out
 `;
 
-function int(v: string | undefined, name: string, min: number): number {
+function int(v: string | undefined, name: string, min: number, max = 1_000_000): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    throw new InvalidArgumentError(`--${name} must be an integer ≥ ${min}, got ${v}`);
+  if (v === undefined || v.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+    throw new InvalidArgumentError(`--${name} must be an integer in [${min}, ${max}], got ${v}`);
   }
   return n;
 }
@@ -56,17 +62,18 @@ async function main(): Promise<void> {
       help: { type: "boolean", short: "h" },
       model: { type: "string" },
       samples: { type: "string", default: "4" },
-      steps: { type: "string", default: "64" },
+      steps: { type: "string" },
       corrections: { type: "string", default: "5" },
       tau: { type: "string", default: "0.25" },
-      "t-max": { type: "string", default: "1" },
-      grid: { type: "string", default: "64" },
+      "t-max": { type: "string" },
+      grid: { type: "string" },
       frames: { type: "string" },
       channel: { type: "string", default: "0" },
       seed: { type: "string", default: "0" },
       provider: { type: "string", default: "auto" },
       threads: { type: "string" },
       out: { type: "string", default: "out/prior" },
+      force: { type: "boolean", default: false },
     },
   });
   if (a.help) {
@@ -74,17 +81,33 @@ async function main(): Promise<void> {
     return;
   }
   if (!a.model) throw new InvalidArgumentError("--model is required (see --help)");
-  const S = int(a.samples, "samples", 1), K = int(a.steps, "steps", 1);
-  const M = int(a.corrections, "corrections", 0), N = int(a.grid, "grid", 1);
-  const seed = int(a.seed, "seed", 0), ch = int(a.channel, "channel", 0);
-  const tau = Number(a.tau), tMax = Number(a["t-max"]);
-  if (!(tMax > 0 && tMax <= 1)) {
-    throw new InvalidArgumentError(`--t-max must be in (0, 1], got ${a["t-max"]}`);
+  const S = int(a.samples, "samples", 1, 64);
+  const M = int(a.corrections, "corrections", 0, 100);
+  const seed = int(a.seed, "seed", 0, 2 ** 31), ch = int(a.channel, "channel", 0);
+  const tau = Number(a.tau);
+  if (!(tau > 0 && tau <= 10)) {
+    throw new InvalidArgumentError(`--tau must be a number in (0, 10], got ${a.tau}`);
   }
   if (!["auto", "wasm", "webgpu"].includes(a.provider!)) {
     throw new InvalidArgumentError(`--provider must be auto, wasm or webgpu, got ${a.provider}`);
   }
-  const { bytes, config, source } = await loadOnnxModel(a.model);
+  const tMaxFlag = a["t-max"] === undefined ? undefined : Number(a["t-max"]);
+  if (tMaxFlag !== undefined && !(tMaxFlag > 0 && tMaxFlag <= 1)) {
+    throw new InvalidArgumentError(`--t-max must be in (0, 1], got ${a["t-max"]}`);
+  }
+  const kFlag = a.steps === undefined ? undefined : int(a.steps, "steps", 1, 4096);
+  const nFlag = a.grid === undefined ? undefined : int(a.grid, "grid", 1, 1024);
+  const threads = a.threads !== undefined ? int(a.threads, "threads", 1, 64) : undefined;
+  await prepareOutputDir(a.out!, { force: a.force });
+  const { bytes, config, source, prior } = await loadOnnxModel(a.model);
+  // the prior's sampler defaults and grid (an explicit flag wins)
+  const tMax = tMaxFlag ?? prior?.sampler.tMax ?? 1;
+  const K = kFlag ?? prior?.sampler.steps ?? 64;
+  const N = nFlag ?? prior?.trainedFor.grid?.[0] ?? 64;
+  console.log(
+    `sample-prior: ${a.model}: K = ${K}, t-max ${tMax}, ${N}x${N}` +
+      (prior ? " (defaults from the prior's metadata)" : " (no prior metadata: spec defaults)"),
+  );
   const L = a.frames !== undefined ? int(a.frames, "frames", 1) : config.frames;
   const C = config.channels;
   if (ch >= C) throw new InvalidArgumentError(`--channel must be < ${C}, got ${ch}`);
@@ -94,7 +117,7 @@ async function main(): Promise<void> {
   }
   const net = await createOrtDenoiser(bytes, {
     provider: a.provider as "auto" | "wasm" | "webgpu",
-    numThreads: a.threads !== undefined ? int(a.threads, "threads", 1) : undefined,
+    numThreads: threads,
   });
   const shape: WindowShape = [S, L, C, N, N];
   const progress = new Progress({ total: K, label: "prior sampling" });

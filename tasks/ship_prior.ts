@@ -13,9 +13,14 @@ import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
 import { readSafetensors } from "../src/io/safetensors.ts";
 import { ParamLayout } from "../src/train/param_layout.ts";
 import { parseLogCsv, writeLog } from "../src/train/log.ts";
+import {
+  type PriorMetadataPatch,
+  readPriorInfo,
+  withPriorMetadata,
+} from "../src/diffusion/prior_info.ts";
 
 const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--note TEXT]
-                     [--weights FILE --weights-note TEXT]
+                     [--weights FILE --weights-note TEXT] [--t-max T] [--steps K]
 
 Copies a training run (deno task train --out DIR) into a shipped prior folder: weights.safetensors
 (best validation loss), checkpoint.safetensors (resumable), log.csv, loss.png and card.json.
@@ -26,6 +31,10 @@ Copies a training run (deno task train --out DIR) into a shipped prior folder: w
                       still resumes the run where it stopped
   --weights-note TEXT what the card says of them (required with --weights, e.g. "step 8442, chosen
                       on the valid split by assimilation RMSE")
+  --t-max T           the prior's default sampler start, written into the weights' metadata (default:
+                      the weights' own, the spec's 1 for a fresh run; deno task eps-profile tells)
+  --steps K           the prior's default sampler steps K (default: the weights' own, 256)
+  --operator-module F the module that registers the run's user operators (for --operator runs)
 `;
 
 async function main(): Promise<void> {
@@ -39,6 +48,9 @@ async function main(): Promise<void> {
       note: { type: "string" },
       weights: { type: "string" },
       "weights-note": { type: "string" },
+      "t-max": { type: "string" },
+      steps: { type: "string" },
+      "operator-module": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -51,7 +63,42 @@ async function main(): Promise<void> {
       "--weights needs --weights-note (say which weights these are), and --weights-note needs --weights",
     );
   }
-  const best = await Deno.readFile(a.weights ?? `${a.run}/best.safetensors`);
+  const patch: PriorMetadataPatch = {};
+  if (a["t-max"] !== undefined) {
+    const t = Number(a["t-max"]);
+    if (!(t > 0 && t <= 1)) {
+      throw new InvalidArgumentError(`--t-max must be a number in (0, 1], got "${a["t-max"]}"`);
+    }
+    patch.sampler = { tMax: t };
+  }
+  if (a.steps !== undefined) {
+    const k = Number(a.steps);
+    if (!(Number.isInteger(k) && k >= 1 && k <= 100_000)) {
+      throw new InvalidArgumentError(`--steps must be an integer in [1, 100000], got "${a.steps}"`);
+    }
+    patch.sampler = { ...patch.sampler, steps: k };
+  }
+  // user operators (--operator runs): their module registers them before the metadata is read
+  for (const m of [a["operator-module"], ...(info.config.operatorModules ?? [])]) {
+    if (m) {
+      await import(/^[a-z][a-z0-9+.-]+:/i.test(m) ? m : new URL(m, `file://${Deno.cwd()}/`).href);
+    }
+  }
+  let best: Uint8Array = await Deno.readFile(a.weights ?? `${a.run}/best.safetensors`);
+  if (Object.keys(patch).length) {
+    best = withPriorMetadata(best, {
+      ...patch,
+      note: "sampler defaults set by deno task ship-prior",
+    });
+  }
+  const prior = (() => {
+    try {
+      const { weights: _w, metadata: _m, config: _c, ...p } = readPriorInfo(best, "weights");
+      return p;
+    } catch {
+      return undefined; // weights written before soad_prior without a normalisation
+    }
+  })();
   const tensors = readSafetensors(best);
   if (a.weights !== undefined) {
     try {
@@ -84,6 +131,8 @@ async function main(): Promise<void> {
   const card = {
     model: c.model,
     channels: c.unet.channels,
+    // what the weights' soad_prior metadata says (loadPrior reads it): trained for, sampler
+    ...(prior ? { trained_for: prior.trainedFor, sampler: prior.sampler } : {}),
     unet: { ...c.unet, params },
     data: info.data,
     training: {

@@ -3,7 +3,8 @@
 import { parseArgs } from "node:util";
 import { type BackendName, defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { SoadError } from "../src/errors.ts";
-import type { ModelName } from "../src/obs/layout.ts";
+import { pathToFileURL } from "node:url";
+import { modelLayout } from "../src/obs/registry.ts";
 import { TRAIN_DEFAULTS, type TrainConfig } from "../src/train/config.ts";
 import { SyntheticSource, type WindowSource } from "../src/train/source.ts";
 import { StoreSource } from "../src/train/store_source.ts";
@@ -27,6 +28,10 @@ Data (one of):
 Model:
   --model NAME        sda (C=2) | arctan3x | sin3x (C=4) | vor2vel (C=6) | full (C=10)
                       (default arctan3x)
+  --operator-module F a TS/JS module (path or URL) that registers your observation operators
+                      with registerOperator() (docs/user-operators.md); with --operator NAME
+  --operator NAME     a SOAD prior for your registered operator(s) (NAME or a+b): C = 2 + their
+                      channels; instead of --model
   --widths LIST       hidden widths, finest first (default 16,32,64)
   --blocks N          residual blocks per level (default 3)
   --kernel N          spatial kernel (default 5)
@@ -71,7 +76,6 @@ function num(name: string, v: string, int: boolean, min: number): number {
 }
 
 const MODELS = ["sda", "arctan3x", "sin3x", "vor2vel", "full"];
-const CHANNELS: Record<string, number> = { sda: 2, arctan3x: 4, sin3x: 4, vor2vel: 6, full: 10 };
 
 async function main(): Promise<number> {
   const str = { type: "string" as const };
@@ -82,6 +86,8 @@ async function main(): Promise<number> {
       synthetic: str,
       "subtract-mean": { type: "boolean" },
       model: str,
+      "operator-module": str,
+      operator: str,
       widths: str,
       blocks: str,
       kernel: str,
@@ -123,12 +129,34 @@ async function main(): Promise<number> {
   if (v.resume && (v.widths ?? v.blocks ?? v.kernel) !== undefined) {
     throw new UsageError("--widths, --blocks and --kernel come from the checkpoint on --resume");
   }
-  const model = (v.model ?? "arctan3x") as ModelName;
-  if (!MODELS.includes(model)) {
+  if (v.operator !== undefined && v.model !== undefined) {
+    throw new UsageError("give --model (a paper model) or --operator (your operators), not both");
+  }
+  if ((v.operator === undefined) !== (v["operator-module"] === undefined) && !v.resume) {
+    throw new UsageError(
+      "--operator NAME needs --operator-module FILE (the module that registers NAME), and back",
+    );
+  }
+  let operatorModules: string[] | undefined;
+  if (v["operator-module"] !== undefined) {
+    const m = v["operator-module"];
+    const url = /^[a-z][a-z0-9+.-]+:/i.test(m) ? m : pathToFileURL(m).href;
+    try {
+      await import(url);
+    } catch (e) {
+      throw new UsageError(`cannot import --operator-module ${m}: ${(e as Error).message}`);
+    }
+    operatorModules = [url];
+  }
+  const model = v.operator ?? v.model ?? "arctan3x";
+  if (v.operator === undefined && !MODELS.includes(model)) {
     throw new UsageError(`--model must be one of ${MODELS.join(", ")}, got "${model}"`);
   }
+  const channels = modelLayout(model).channels; // refuses an unregistered operator, naming them
   // Only flags given on the command line enter the config, so that --resume can check them.
-  const cfg: Partial<TrainConfig> = v.resume && v.model === undefined ? {} : { model };
+  const cfg: Partial<TrainConfig> = v.resume && v.model === undefined && v.operator === undefined
+    ? {}
+    : { model, ...(operatorModules ? { operatorModules } : {}) };
   const set = <K extends keyof TrainConfig>(k: K, flag: string, int: boolean, min: number) => {
     const s = v[flag as keyof typeof v];
     if (typeof s === "string") cfg[k] = num(flag, s, int, min) as TrainConfig[K];
@@ -152,7 +180,7 @@ async function main(): Promise<number> {
   if (!v.resume) {
     const widths = (v.widths ?? "16,32,64").split(",").map((s) => num("widths", s, true, 1));
     cfg.unet = {
-      channels: CHANNELS[model],
+      channels,
       widths,
       blocks: num("blocks", v.blocks ?? "3", true, 1),
       kernel: num("kernel", v.kernel ?? "5", true, 1),

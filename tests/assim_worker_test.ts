@@ -80,3 +80,18 @@ Deno.test("assimilateInWorker: errors come back typed; user operators are refuse
     /safetensors/,
   );
 });
+
+Deno.test("assimilateInWorker: operatorModules register user operators in the Worker", async () => {
+  const mod = new URL("../docs/examples/my_operator.ts", import.meta.url).href;
+  const { tanh2x } = await import(mod);
+  const rng = new Rng(2);
+  const truth = Float32Array.from({ length: L * 2 * n * n }, () => rng.normal());
+  const observations = observeStack(truth, L, n, n, { operators: [tanh2x], stride: 2, rng });
+  const weights = writeSafetensors(initUNetWeights(cfg(2), 1), { model: "sda" });
+  const common = { method: "sda" as const, observations, frames: L, steps: 2, seed: 1, truth };
+  const w = await assimilateInWorker({ ...common, weights, operatorModules: [mod] });
+  const net = await createUNet(cfg(2), { weights: readSafetensors(weights) });
+  const t = await assimilate({ ...common, denoiser: net, tMax: 1 });
+  net.dispose();
+  assert.deepEqual(w.samples, t.samples);
+});

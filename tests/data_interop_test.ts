@@ -47,6 +47,10 @@ print(json.dumps({
   "std": [float(train[:, :, c].std()) for c in range(2)],
   "mean": [float(train[:, :, c].mean()) for c in range(2)],
   "w3": q[3, 2, 1, 5, 7].item(),
+  "coords": sorted(ds.coords),
+  "time_days": (ds.time.values / np.timedelta64(1, "D")).tolist(),
+  "x": ds.x.values.tolist(), "y_units": ds.y.attrs["units"], "layer": ds.layer.values.tolist(),
+  "window": ds.window.values.tolist(),
 }))
 `;
     const r = await new Deno.Command(PY, { args: ["-c", script, out] }).output();
@@ -68,5 +72,12 @@ print(json.dumps({
       assert.ok(Math.abs(py.mean[c] - s.attrs.norm_mean![c]) < 1e-9 * py.std[c]);
     }
     assert.equal(py.w3, readWindow(s, 3)[((2 * 2 + 1) * 16 + 5) * 16 + 7]);
+    // coordinates: time in days, layer, y and x cell centres in metres (domain 1e6 m, 16 cells)
+    assert.deepEqual(py.coords, ["layer", "time", "window", "x", "y"]);
+    assert.deepEqual(py.time_days, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(py.x, Array.from({ length: 16 }, (_, i) => (i + 0.5) * 62500));
+    assert.equal(py.y_units, "m");
+    assert.deepEqual(py.layer, [0, 1]);
+    assert.deepEqual(py.window, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   },
 });

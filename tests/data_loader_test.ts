@@ -24,28 +24,37 @@ Deno.test("data loader: [B, L, C, H, W] batches of normalised random chunks", ()
       // sample k, frame 4, layer 1, point (5, 6) against the raw data
       const raw = readWindow(s, b.windows[k]);
       const v = raw[((b.starts[k] + 4) * 2 + 1) * 256 + 5 * 16 + 6];
-      const want = (v - s.attrs.norm_mean![1]) / s.attrs.norm_std![1];
+      // the default is the training/prior normalisation: division by the std only
+      const want = v / s.attrs.norm_std![1];
       const got = b.data[(((k * 9 + 4) * 2 + 1) * 16 + 5) * 16 + 6];
       assert.ok(Math.abs(got - want) <= 1e-5 * Math.max(1, Math.abs(want)));
     }
   }
   assert.equal(seen.size, 8, "every training window visited within 3 passes");
   assert.ok(loader.epoch >= 2);
-  // normalised training data has mean ~0 and std ~1 per layer over a full pass
-  const full = new WindowLoader(s, { batchSize: 8, seed: 1, frames: 10 });
-  const d = full.next().data;
-  for (let c = 0; c < 2; c++) {
-    let sum = 0, sq = 0, n = 0;
-    for (let f = 0; f < 80; f++) {
-      for (let i = 0; i < 256; i++) {
-        const x = d[(f * 2 + c) * 256 + i];
-        sum += x;
-        sq += x * x;
-        n++;
+  // over a full pass the training data have std 1 per layer; the mean is norm_mean / norm_std
+  // by default (no mean removal, as training and the priors) and 0 with subtractMean
+  for (const sub of [false, true]) {
+    const full = new WindowLoader(s, { batchSize: 8, seed: 1, frames: 10, subtractMean: sub });
+    const d = full.next().data;
+    for (let c = 0; c < 2; c++) {
+      let sum = 0, sq = 0, n = 0;
+      for (let f = 0; f < 80; f++) {
+        for (let i = 0; i < 256; i++) {
+          const x = d[(f * 2 + c) * 256 + i];
+          sum += x;
+          sq += x * x;
+          n++;
+        }
       }
+      const mean = sum / n, want = sub ? 0 : s.attrs.norm_mean![c] / s.attrs.norm_std![c];
+      assert.ok(
+        Math.abs(mean - want) < 1e-4 * Math.max(1, Math.abs(want)),
+        `layer ${c} mean ${mean}`,
+      );
+      const std = Math.sqrt(sq / n - mean * mean);
+      assert.ok(Math.abs(std - 1) < 1e-4, `layer ${c} std ${std}`);
     }
-    assert.ok(Math.abs(sum / n) < 1e-4, `layer ${c} mean ${sum / n}`);
-    assert.ok(Math.abs(Math.sqrt(sq / n) - 1) < 1e-4, `layer ${c} rms ${Math.sqrt(sq / n)}`);
   }
 });
 
@@ -70,7 +79,7 @@ Deno.test("data loader: deterministic given a seed; roll is a circular shift", (
   const got = r.data[((t * 2 + ch) * 16 + y) * 16 + x];
   const src =
     raw[((r.starts[0] + t) * 2 + ch) * 256 + ((y - dy + 16) % 16) * 16 + ((x - dx + 16) % 16)];
-  assert.ok(Math.abs(got - (src - s.attrs.norm_mean![0]) / s.attrs.norm_std![0]) < 1e-4);
+  assert.ok(Math.abs(got - src / s.attrs.norm_std![0]) < 1e-4);
   assert.equal(p.shifts[0][0], 0);
   assert.equal(p.shifts[0][1], 0);
   assert.throws(() => WindowLoader.open(out, { batchSize: 1, seed: 0, frames: 11 }), /frames/);

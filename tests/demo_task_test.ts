@@ -1,6 +1,7 @@
 // `deno task demo` end to end with the shipped priors and truth window (short sampler runs).
 import assert from "node:assert/strict";
 import { runTask } from "./task_helpers.ts";
+import { encodeNpy, readNpy } from "../src/io/npy.ts";
 
 const run = (...args: string[]) => runTask("demo.ts", ...args);
 
@@ -33,7 +34,7 @@ Deno.test("demo task: SOAD, SDA and climatology table, PNG and results.json", as
 Deno.test("demo task: bad flags exit 1 with a message", async () => {
   for (
     const [args, msg] of [
-      [["--op", "cos"], /--op must be arctan3x, sin3x or vor2vel/],
+      [["--op", "cos"], /unknown operator "cos"; registered: arctan3x, sin3x, vor2vel/],
       [["--ratio", "2"], /--ratio expects a number in/],
       [["--ratio", "0.5", "--stride", "2"], /--ratio or --stride, not both/],
       [["--setting", "IV"], /--setting must be I or II/],
@@ -44,4 +45,79 @@ Deno.test("demo task: bad flags exit 1 with a message", async () => {
     assert.equal(r.code, 1, args.join(" "));
     assert.match(r.err, msg);
   }
+});
+
+Deno.test("demo task: sampler defaults from the prior's metadata (t-max 0.85), --save Zarr, --out refused unless --force", async () => {
+  const out = await Deno.makeTempDir({ prefix: "soad_demo_" });
+  const r = await run(
+    "--steps",
+    "2",
+    "--corrections",
+    "0",
+    "--no-sda",
+    "--save",
+    "--out",
+    out,
+    "--force",
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /K = 2, M = 0, t from 0\.85 \(prior's default\) to 0/);
+  const res = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  assert.deepEqual(res.sampler, { steps: 2, tMax: 0.85, corrections: 0 });
+  const zattrs = JSON.parse(await Deno.readTextFile(`${out}/soad.zarr/q_mean/.zattrs`));
+  assert.deepEqual(zattrs._ARRAY_DIMENSIONS, ["time", "layer", "y", "x"]);
+  // the folder now holds files: refused without --force, before any work
+  const again = await run("--steps", "2", "--no-sda", "--out", out);
+  assert.equal(again.code, 1);
+  assert.match(again.err, /already exists and is not empty.*--force/);
+  await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("demo task: windows of the wrong layer count, dtype, grid or amplitude are refused before sampling", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "soad_demo_win_" });
+  const win = await readNpy(new URL("../models/demo/window.npy", import.meta.url));
+  const q = win.data as Float32Array;
+  const write = async (name: string, data: Float32Array | Int32Array, shape: number[]) => {
+    await Deno.writeFile(`${dir}/${name}`, encodeNpy(data, shape));
+    return `${dir}/${name}`;
+  };
+  const threeLayers = await write("l3.npy", new Float32Array(9 * 3 * 64 * 64), [9, 3, 64, 64]);
+  const ints = await write("i32.npy", new Int32Array(q.length), win.shape);
+  // a 16x16 window: every 4th point of the demo window
+  const small = new Float32Array(9 * 2 * 16 * 16);
+  for (let k = 0; k < 18; k++) {
+    for (let y = 0; y < 16; y++) {
+      for (let x = 0; x < 16; x++) small[(k * 16 + y) * 16 + x] = q[(k * 64 + 4 * y) * 64 + 4 * x];
+    }
+  }
+  const grid16 = await write("g16.npy", small, [9, 2, 16, 16]);
+  const loud = await write("x10.npy", q.map((v) => 10 * v), win.shape);
+  for (
+    const [file, msg] of [
+      [threeLayers, /shape \[9,3,64,64\], expected \[frames, 2 layers, n, n\]/],
+      [ints, /dtype <i4, expected float32 or float64/],
+      [grid16, /data are on a 16x16 grid, the prior was trained on 64x64.*--allow-mismatch/],
+      [loud, /truth's RMS in the prior's units is 9\.\d+, the training data's 1\.00/],
+    ] as [string, RegExp][]
+  ) {
+    const r = await run("--window", file, "--no-sda", "--steps", "1", "--out", `${dir}/out`);
+    assert.equal(r.code, 1, file + r.err);
+    assert.match(r.err, msg);
+  }
+  // --allow-mismatch runs the 64² prior on the 16² window anyway, with a warning
+  const r = await run(
+    "--window",
+    grid16,
+    "--no-sda",
+    "--steps",
+    "1",
+    "--corrections",
+    "0",
+    "--allow-mismatch",
+    "--out",
+    `${dir}/ok`,
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /warning \(--allow-mismatch\): the data are on a 16x16 grid/);
+  await Deno.remove(dir, { recursive: true });
 });

@@ -97,3 +97,55 @@ Deno.test("experiment task: U-Net run, --limit then --resume gives the one-run f
   equal((a.inputs.checkpoints as Record<string, string>).sda.length, 64);
   ok(readText(`${f.dir}/one`, ["results.csv"])["results.csv"].startsWith("key,setting,ops"));
 });
+
+Deno.test("experiment task: K and t-max default to the priors' metadata; disagreeing priors need the flags", async () => {
+  const f = await fixture();
+  const { withPriorMetadata } = await import("../src/diffusion/prior_info.ts");
+  const set = (path: string, tMax: number, steps: number) => {
+    const b = withPriorMetadata(Deno.readFileSync(path), { sampler: { tMax, steps } }, path, {
+      offset: [0, 0],
+      std: [1, 1],
+    });
+    Deno.writeFileSync(path, b);
+  };
+  set(f.sda, 0.7, 2);
+  set(f.atan, 0.7, 2);
+  const noSteps = grid.filter((x, i) => x !== "--steps" && grid[i - 1] !== "--steps");
+  const out = `${f.dir}/meta`;
+  await experimentMain(
+    ["--data", f.data, ...noSteps, "--sda", f.sda, "--soad-arctan3x", f.atan, "--out", out],
+  );
+  const r = await readResults(out);
+  equal(r?.config.steps, 2);
+  equal(r?.config.tMax, 0.7);
+  set(f.atan, 0.85, 2);
+  await rejects(
+    experimentMain(
+      [
+        "--data",
+        f.data,
+        ...noSteps,
+        "--sda",
+        f.sda,
+        "--soad-arctan3x",
+        f.atan,
+        "--out",
+        `${f.dir}/m2`,
+      ],
+    ),
+    /different t-max \(soad-arctan3x: 0\.85, sda: 0\.7\); pass --t-max/,
+  );
+});
+
+Deno.test("experiment task: the shipped 64² demo priors on the 16² tiny store are refused naming both", async () => {
+  const f = await fixture();
+  const models = new URL("../models/", import.meta.url).pathname;
+  await rejects(
+    experimentMain([
+      ...["--data", f.data, ...grid, "--out", `${f.dir}/shipped`],
+      ...["--sda", `${models}sda-small/weights.safetensors`],
+      ...["--soad-arctan3x", `${models}arctan3x-small/weights.safetensors`],
+    ]),
+    /--soad-arctan3x does not fit .*trained on 64x64, the data are 16x16; trained on configuration "demo", the data are "tiny".*--allow-mismatch/,
+  );
+});

@@ -76,13 +76,14 @@ Deno.test({
       const r = await task(
         "sample_prior",
         ...["--model", `${dir}/m.onnx`, "--samples", "1", "--steps", "3", "--grid", "16"],
-        ...["--provider", "wasm", "--out", dir],
+        ...["--provider", "wasm", "--out", `${dir}/s`],
       );
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, /RMS per channel \(normalised units\): (\d+\.\d{3}, ){3}\d+\.\d{3}/);
-      const png = await Deno.readFile(`${dir}/prior.png`);
+      assert.match(r.out, /K = 3, t-max 1, 16x16 \(no prior metadata: spec defaults\)/);
+      const png = await Deno.readFile(`${dir}/s/prior.png`);
       assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
-      const s = parseNpy(await Deno.readFile(`${dir}/samples.npy`));
+      const s = parseNpy(await Deno.readFile(`${dir}/s/samples.npy`));
       assert.deepEqual(s.shape, [1, 9, 4, 16, 16]);
       const bad = await task(
         "sample_prior",
@@ -91,13 +92,25 @@ Deno.test({
         "--grid",
         "10",
         "--out",
-        dir,
+        `${dir}/g`,
       );
       assert.equal(bad.code, 2, bad.out);
       assert.match(bad.out, /--grid must be a multiple of 4/);
       const late = await task("sample_prior", "--model", `${dir}/m.onnx`, "--t-max", "1.5");
       assert.equal(late.code, 2, late.out);
       assert.match(late.out, /--t-max must be in \(0, 1\], got 1\.5/);
+      // an existing, non-empty --out is refused before any work
+      const busy = await task("sample_prior", "--model", `${dir}/m.onnx`, "--out", `${dir}/s`);
+      assert.equal(busy.code, 2, busy.out);
+      assert.match(busy.out, /already exists and is not empty.*--force/);
+      // a shipped prior by name: t-max, K and grid come from its metadata
+      const shipped = await task(
+        "sample_prior",
+        ...["--model", "sda", "--samples", "1", "--steps", "1", "--corrections", "0"],
+        ...["--provider", "wasm", "--out", `${dir}/sda`],
+      );
+      assert.equal(shipped.code, 0, shipped.out);
+      assert.match(shipped.out, /K = 1, t-max 0\.85, 64x64 \(defaults from the prior's metadata\)/);
       const none = await task("export_onnx", "--out", `${dir}/x.onnx`);
       assert.equal(none.code, 2);
       assert.match(none.out, /--checkpoint and --out are required/);

@@ -18,23 +18,51 @@ import { ensembleStats, rmsePerFrame, stateChannels } from "./metrics.ts";
 import { checkObservation, planObservations, type SampleGeometry } from "./plan.ts";
 import { runSampler, type SampleReport, type StepInfo } from "./sampler.ts";
 import { sdaNoise } from "./sda.ts";
+import { checkPriorFit } from "./prior_fit.ts";
+import type { SamplerDefaults, TrainedFor } from "../diffusion/prior_info.ts";
+import { layoutForOperators } from "../obs/registry.ts";
+import { Progress, type ProgressStream } from "../io/progress.ts";
 import { soadNoise } from "./soad.ts";
+
+/**
+ * A prior as {@link assimilate} takes it: its network and what it was trained for (a `Prior`
+ * from `loadPrior` is one).
+ */
+export interface AssimilationPrior {
+  /** The noise predictor. */
+  denoiser: Denoiser;
+  /** What it was trained for (method, operators, grid, frames). */
+  trainedFor: TrainedFor;
+  /** Its sampler defaults (t-max, K). */
+  sampler: SamplerDefaults;
+}
 
 /** Options of {@link assimilate}. */
 export interface AssimilateOptions {
-  /** The prior's noise predictor (U-Net or analytic). */
-  denoiser: Denoiser;
+  /**
+   * The prior (from `loadPrior`): its denoiser, and the defaults of `method`, `layout`, `frames`,
+   * `steps` and `tMax`. A prior whose method, operators or grid do not fit the observations is
+   * refused unless `allowPriorMismatch`. Give `prior` or `denoiser`.
+   */
+  prior?: AssimilationPrior;
+  /** The prior's noise predictor (U-Net or analytic) when no `prior` is given. */
+  denoiser?: Denoiser;
+  /** Run a `prior` whose method, operators or grid differ from the observations' (default false). */
+  allowPriorMismatch?: boolean;
   /** Observations, one per operator. */
   observations: Observation[];
   /** Background of frame 0, `[2, H, W]` normalised (used by SOAD's FDC only, as the code). */
   background?: Float32Array;
-  /** `"soad"` or `"sda"`. */
-  method: "soad" | "sda";
-  /** Channel layout of the denoiser's state (default: SOAD → the model of the operators; SDA → C = 2). */
+  /** `"soad"` or `"sda"` (default: the prior's method; required with a bare `denoiser`). */
+  method?: "soad" | "sda";
+  /**
+   * Channel layout of the denoiser's state (default: the prior's operators; without a prior,
+   * SOAD → the model of the operators, SDA → C = 2).
+   */
   layout?: AugmentedLayout;
-  /** Window length L (default 9). */
+  /** Window length L (default: the prior's frames, else 9). */
   frames?: number;
-  /** Steps K (default 256). */
+  /** Steps K (default: the prior's, else 256). */
   steps?: number;
   /** Langevin corrections M (default 5). */
   corrections?: number;
@@ -60,12 +88,17 @@ export interface AssimilateOptions {
   refresh?: boolean;
   /** Calibration option: bound on the Langevin step δ (default none). */
   maxLangevinStep?: number;
-  /** Start time of the sampler's grid (default 1, the spec; see `SamplerOptions.tMax`). */
+  /** Start time of the sampler's grid (default: the prior's, else 1, the spec; see `SamplerOptions.tMax`). */
   tMax?: number;
   /** The true state `[L, 2, H, W]`, for per-frame RMSE. */
   truth?: Float32Array;
   /** Progress callback. */
   onStep?: (info: StepInfo) => void;
+  /**
+   * A progress bar on stderr (or the stream given): default on when stderr is a terminal and no
+   * `onStep` is given; `false` silences it.
+   */
+  progress?: boolean | ProgressStream;
 }
 
 /** Result of {@link assimilate}. */
@@ -92,15 +125,23 @@ export interface AssimilateResult {
   seconds: number;
 }
 
+function stderrIsTerminal(): boolean {
+  try {
+    return Deno.stderr.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The channel layout {@link assimilate} uses when none is given: SDA → the state (C = 2); SOAD →
  * the model of the one built-in operator, `full` for several, a custom layout otherwise.
  *
  * @example
  * ```ts
- * import { defaultLayout } from "./assimilate.ts";
- * import { sin3x } from "../obs/pointwise.ts";
- * import { strideMask } from "../obs/mask.ts";
+ * import { defaultLayout } from "@soad/soad/internal";
+ * import { sin3x } from "@soad/soad";
+ * import { strideMask } from "@soad/soad";
  * const o = { operator: sin3x, mask: strideMask(4, 4, 2), frames: [0], values: new Float32Array(8), sigma: 0.1 };
  * console.log(defaultLayout("soad", [o]).channels); // 4
  * ```
@@ -125,10 +166,10 @@ export function defaultLayout(
  *
  * @example
  * ```ts
- * import { assimilate } from "./assimilate.ts";
- * import { augmentedIdentityDenoiser } from "./gaussian.ts";
- * import { strideMask } from "../obs/mask.ts";
- * import { elementwiseOperator } from "../obs/operator.ts";
+ * import { assimilate } from "@soad/soad";
+ * import { augmentedIdentityDenoiser } from "@soad/soad/internal";
+ * import { strideMask } from "@soad/soad";
+ * import { elementwiseOperator } from "@soad/soad";
  * const id = elementwiseOperator({ name: "id", f: (v) => v, df: () => 1 });
  * const obs = [{ operator: id, mask: strideMask(4, 4, 2), frames: [0], values: new Float32Array(8), sigma: 0.1 }];
  * const r = await assimilate({ denoiser: augmentedIdentityDenoiser(), observations: obs, method: "soad", frames: 1, steps: 16, samples: 2, seed: 0 });
@@ -136,12 +177,23 @@ export function defaultLayout(
  * ```
  */
 export async function assimilate(options: AssimilateOptions): Promise<AssimilateResult> {
-  const { denoiser, observations, method } = options;
+  const { observations, prior } = options;
+  if (
+    prior !== undefined && options.denoiser !== undefined && options.denoiser !== prior.denoiser
+  ) {
+    throw new InvalidArgumentError(
+      "give prior or denoiser, not both (the prior holds its denoiser)",
+    );
+  }
+  const denoiser = options.denoiser ?? prior?.denoiser;
+  const method = options.method ?? prior?.trainedFor.method;
   if (method !== "soad" && method !== "sda") {
     throw new InvalidArgumentError(`method must be "soad" or "sda", got ${JSON.stringify(method)}`);
   }
   if (!denoiser || typeof denoiser.denoise !== "function" || !denoiser.denoiseVjp) {
-    throw new InvalidArgumentError("denoiser must implement denoise and denoiseVjp");
+    throw new InvalidArgumentError(
+      "give a prior (loadPrior) or a denoiser that implements denoise and denoiseVjp",
+    );
   }
   if (options.jacobianFree && method !== "soad") {
     throw new InvalidArgumentError("jacobianFree is an option of the SOAD likelihood only");
@@ -153,9 +205,27 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
   if (!(Number.isInteger(S) && S >= 1)) {
     throw new InvalidArgumentError(`samples must be a positive integer, got ${S}`);
   }
-  const L = options.frames ?? 9;
+  const L = options.frames ?? prior?.trainedFor.frames ?? 9;
   const H = observations[0].mask?.height, W = observations[0].mask?.width;
-  const layout = options.layout ?? defaultLayout(method, observations);
+  if (prior && !options.allowPriorMismatch) {
+    checkPriorFit(prior.trainedFor, {
+      method,
+      operators: observations.map((o) => o.operator),
+      height: H,
+      width: W,
+    });
+  }
+  const layout = options.layout ??
+    (prior && method === "soad" &&
+        observations.every((o) =>
+          prior.trainedFor.operators.some((e) => e.name === o.operator.name)
+        )
+      ? layoutForOperators(
+        prior.trainedFor.operators.map((o) => o.name),
+        observations.map((o) => o.operator),
+        prior.trainedFor.model,
+      )
+      : defaultLayout(method, observations));
   const geo: SampleGeometry = { frames: L, channels: layout.channels, height: H, width: W };
   const R = H * W;
   if (options.truth && options.truth.length !== L * 2 * R) {
@@ -196,18 +266,33 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
     }
   }
   const shape: WindowShape = [S, L, layout.channels, H, W];
+  const steps = options.steps ?? prior?.sampler.steps;
+  const showProgress = options.progress ?? (options.onStep === undefined && stderrIsTerminal());
+  const bar = showProgress
+    ? new Progress({
+      total: steps ?? 256,
+      label: `${method.toUpperCase()} sampler`,
+      ...(typeof showProgress === "object" ? { stream: showProgress } : {}),
+    })
+    : undefined;
+  const onStep = bar
+    ? (info: StepInfo) => {
+      bar.tick(1, `t=${info.t.toFixed(3)}`);
+      options.onStep?.(info);
+    }
+    : options.onStep;
   const t0 = performance.now();
   const res = await runSampler(noise, shape, {
-    steps: options.steps,
+    steps,
     corrections: options.corrections,
     tau: options.tau,
     fdc: fdcConfig,
     refresh: options.refresh,
     maxLangevinStep: options.maxLangevinStep,
-    tMax: options.tMax,
+    tMax: options.tMax ?? prior?.sampler.tMax,
     seed: options.seed,
-    onStep: options.onStep,
-  });
+    onStep,
+  }).finally(() => bar?.done());
   const seconds = (performance.now() - t0) / 1000;
   const state = stateChannels(res.samples, shape);
   const stats = ensembleStats(state, S);

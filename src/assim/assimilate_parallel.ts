@@ -1,8 +1,10 @@
 /**
  * {@link assimilate} in a Deno Worker, so that independent runs (SOAD and SDA on one window, or
  * several windows) use several cores: tfjs-wasm runs one thread per instance in Deno, and each
- * Worker gets its own. The network comes as safetensors bytes and the observations must use the
- * built-in operators (they travel by name). Results equal an in-thread run with the same inputs.
+ * Worker gets its own. The network comes as safetensors bytes (a prior's metadata applies there as
+ * in `assimilate({ prior })`); operators travel by name: built-in ones, or user ones registered by
+ * the `operatorModules` the Worker imports first. Results equal an in-thread run with the same
+ * inputs.
  * @module
  */
 
@@ -10,7 +12,7 @@ import type { BackendName } from "../backend/select.ts";
 import { InvalidArgumentError, SoadError } from "../errors.ts";
 import type { Observation } from "../obs/observe.ts";
 import { type AssimilateOptions, type AssimilateResult, defaultLayout } from "./assimilate.ts";
-import { augmentedLayout, type ModelName } from "../obs/layout.ts";
+import { modelLayout } from "../obs/registry.ts";
 
 /** Observations as they travel to a Worker: the operator by name. */
 export interface SerializedObservation extends Omit<Observation, "operator"> {
@@ -19,12 +21,17 @@ export interface SerializedObservation extends Omit<Observation, "operator"> {
 }
 
 /** Options of {@link assimilateInWorker}. */
-export interface WorkerAssimilateOptions
-  extends Omit<AssimilateOptions, "denoiser" | "observations" | "layout" | "onStep"> {
+export interface WorkerAssimilateOptions extends
+  Omit<
+    AssimilateOptions,
+    "denoiser" | "prior" | "progress" | "observations" | "layout" | "onStep"
+  > {
   /** U-Net weights (safetensors bytes, PyTorch names); the configuration comes from the shapes. */
   weights: Uint8Array;
-  /** Observations of built-in operators. */
+  /** Observations of registered operators (built-in, or registered by `operatorModules`). */
   observations: Observation[];
+  /** URLs of modules that register the user operators the observations use (imported first). */
+  operatorModules?: string[];
   /** Model of the channel layout (`sda`, `arctan3x`, `sin3x`, `vor2vel`, `full`; default as `assimilate`). */
   model?: string;
   /** Backend inside the Worker (default wasm). */
@@ -39,10 +46,17 @@ export interface WorkerAssimilateRequest {
   weights: Uint8Array;
   /** Backend. */
   backend?: BackendName;
+  /** Modules registering user operators. */
+  operatorModules?: string[];
   /** Options of `assimilate` with serialised observations. */
-  options: Omit<WorkerAssimilateOptions, "weights" | "backend" | "onStep" | "observations"> & {
-    observations: SerializedObservation[];
-  };
+  options:
+    & Omit<
+      WorkerAssimilateOptions,
+      "weights" | "backend" | "onStep" | "observations" | "operatorModules"
+    >
+    & {
+      observations: SerializedObservation[];
+    };
 }
 
 /** A message a Worker sends. */
@@ -56,7 +70,7 @@ export type WorkerAssimilateMessage =
  *
  * @example
  * ```ts ignore
- * import { assimilateInWorker } from "./assimilate_parallel.ts";
+ * import { assimilateInWorker } from "@soad/soad";
  * const weights = await Deno.readFile("models/sda-small/weights.safetensors");
  * const [a, b] = await Promise.all([
  *   assimilateInWorker({ weights: soadWeights, model: "sin3x", method: "soad", observations, steps: 64 }),
@@ -65,7 +79,7 @@ export type WorkerAssimilateMessage =
  * ```
  */
 export function assimilateInWorker(options: WorkerAssimilateOptions): Promise<AssimilateResult> {
-  const { weights, backend, onStep, observations, ...rest } = options;
+  const { weights, backend, onStep, observations, operatorModules, ...rest } = options;
   if (!(weights instanceof Uint8Array)) {
     return Promise.reject(
       new InvalidArgumentError("weights must be safetensors bytes (Uint8Array)"),
@@ -74,6 +88,7 @@ export function assimilateInWorker(options: WorkerAssimilateOptions): Promise<As
   const request: WorkerAssimilateRequest = {
     weights,
     backend,
+    operatorModules,
     options: {
       ...rest,
       observations: observations.map((o) => ({ ...o, operator: o.operator.name })),
@@ -89,8 +104,8 @@ export function assimilateInWorker(options: WorkerAssimilateOptions): Promise<As
       worker.terminate();
       if (m.type === "done") {
         const layout = options.model
-          ? augmentedLayout(options.model as ModelName)
-          : defaultLayout(options.method, observations);
+          ? modelLayout(options.model)
+          : defaultLayout(options.method ?? "soad", observations);
         resolve({ ...m.result, layout });
       } else {
         const err = m.name === "InvalidArgumentError"

@@ -10,10 +10,10 @@
 import { selectBackend } from "../backend/select.ts";
 import { createUNet } from "../diffusion/unet.ts";
 import { unetConfigFromWeights } from "../diffusion/unet_config.ts";
-import { readSafetensors } from "../io/safetensors.ts";
-import { augmentedLayout, type ModelName } from "../obs/layout.ts";
-import { builtinOperator } from "../obs/builtin.ts";
-import { assimilate } from "./assimilate.ts";
+import { readPriorInfo } from "../diffusion/prior_info.ts";
+import { readSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
+import { getOperator, modelLayout } from "../obs/registry.ts";
+import { assimilate, type AssimilationPrior } from "./assimilate.ts";
 import type { WorkerAssimilateMessage, WorkerAssimilateRequest } from "./assimilate_parallel.ts";
 
 const scope = self as unknown as {
@@ -25,16 +25,27 @@ scope.onmessage = async (e: MessageEvent<WorkerAssimilateRequest>) => {
   const r = e.data;
   try {
     await selectBackend({ prefer: r.backend ?? "wasm", quiet: true });
-    const weights = readSafetensors(r.weights);
-    const net = await createUNet(unetConfigFromWeights(weights, r.options.frames ?? 9), {
-      weights,
-    });
+    // user operators: their modules register them here too
+    for (const m of r.operatorModules ?? []) await import(m);
+    // a prior with metadata brings its defaults and checks; bare U-Net weights still run
+    const meta = readSafetensorsMetadata(r.weights);
+    let prior: AssimilationPrior | undefined;
+    let net;
+    if (meta.soad_prior !== undefined || meta.model !== undefined) {
+      // (the normalisation is not used here: old files without one still run)
+      const info = readPriorInfo(r.weights, "prior", { offset: [0, 0], std: [1, 1] });
+      net = await createUNet(info.config, { weights: info.weights });
+      prior = { denoiser: net, trainedFor: info.trainedFor, sampler: info.sampler };
+    } else {
+      const weights = readSafetensors(r.weights);
+      net = await createUNet(unetConfigFromWeights(weights, r.options.frames ?? 9), { weights });
+    }
     const { observations, model, ...options } = r.options;
     const result = await assimilate({
       ...options,
-      denoiser: net,
-      layout: model ? augmentedLayout(model as ModelName) : undefined,
-      observations: observations.map((o) => ({ ...o, operator: builtinOperator(o.operator) })),
+      ...(prior ? { prior } : { denoiser: net }),
+      layout: model ? modelLayout(model) : undefined,
+      observations: observations.map((o) => ({ ...o, operator: getOperator(o.operator) })),
       onStep: (info) => scope.postMessage({ type: "step", step: info.step }),
     });
     net.dispose();

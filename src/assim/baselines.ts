@@ -43,7 +43,7 @@ function checkPrior(prior: PointPrior): void {
  *
  * @example
  * ```ts
- * import { normalisedMoments } from "./baselines.ts";
+ * import { normalisedMoments } from "@soad/soad";
  * const p = normalisedMoments([2, 0], [4, 1], { offset: [0, 0], std: [2, 2] });
  * console.log(p.mean, p.std); // [1, 0] [2, 0.5]
  * ```
@@ -65,7 +65,7 @@ export function normalisedMoments(
  *
  * @example
  * ```ts
- * import { climatologyEstimate } from "./baselines.ts";
+ * import { climatologyEstimate } from "@soad/soad";
  * console.log(climatologyEstimate(1, 1, 2, { mean: [0.5, 0], std: [1, 1] })); // Float32Array(4) [0.5, 0.5, 0, 0]
  * ```
  */
@@ -99,8 +99,8 @@ const NODES_PER_STD = 40, SPAN = 7;
  *
  * @example
  * ```ts
- * import { pointwisePosteriorMean } from "./baselines.ts";
- * import { elementwiseOperator } from "../obs/operator.ts";
+ * import { pointwisePosteriorMean } from "@soad/soad";
+ * import { elementwiseOperator } from "@soad/soad";
  * const op = elementwiseOperator({ name: "id", f: (v) => v });
  * const obs = { operator: op, mask: { height: 1, width: 1, indices: Int32Array.of(0) }, frames: [0],
  *   values: Float32Array.of(1, 1), sigma: 1 };

@@ -89,7 +89,7 @@ export interface RunExperimentResult {
  *
  * @example
  * ```ts
- * import { readResults } from "./experiment.ts";
+ * import { readResults } from "@soad/soad";
  * console.log(await readResults(await Deno.makeTempDir())); // undefined
  * ```
  */
@@ -115,9 +115,9 @@ export async function readResults(out: string): Promise<ExperimentResults | unde
  *
  * @example
  * ```ts
- * import { runExperiment } from "./experiment.ts";
- * import { enumerateGrid } from "./experiment_grid.ts";
- * import { augmentedIdentityDenoiser } from "./gaussian.ts";
+ * import { runExperiment } from "@soad/soad";
+ * import { enumerateGrid } from "@soad/soad";
+ * import { augmentedIdentityDenoiser } from "@soad/soad/internal";
  * const data = { count: 1, length: 9, height: 8, width: 8, normalisation: { offset: [0, 0], std: [1, 1] },
  *   window: () => new Float32Array(9 * 2 * 64).map((_, i) => Math.sin(i)) };
  * const cells = enumerateGrid({ ops: ["arctan3x"], masks: ["s2"], intervals: [1], seeds: [0], methods: ["soad"], settings: ["II"] });

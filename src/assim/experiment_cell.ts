@@ -34,7 +34,7 @@ const OPERATORS: Record<string, ObservationOperator> = { arctan3x, sin3x, vor2ve
  *
  * @example
  * ```ts
- * import type { ExperimentData } from "./experiment_cell.ts";
+ * import type { ExperimentData } from "@soad/soad";
  * const data: ExperimentData = {
  *   count: 1, length: 9, height: 8, width: 8, normalisation: { offset: [0, 0], std: [1, 1] },
  *   window: () => new Float32Array(9 * 2 * 8 * 8),
@@ -90,7 +90,7 @@ export type ResolvedExperimentConfig = Required<ExperimentConfig>;
  *
  * @example
  * ```ts
- * import { resolveExperimentConfig } from "./experiment_cell.ts";
+ * import { resolveExperimentConfig } from "@soad/soad/internal";
  * console.log(resolveExperimentConfig({ steps: 64 }).frames); // 9
  * ```
  */
@@ -143,7 +143,7 @@ export interface CellInputs {
  *
  * @example
  * ```ts
- * import { cellSeed } from "./experiment_cell.ts";
+ * import { cellSeed } from "@soad/soad/internal";
  * console.log(cellSeed(3, 0)); // 3
  * ```
  */
@@ -158,7 +158,7 @@ export function cellSeed(seed: number, window: number): number {
  *
  * @example
  * ```ts
- * import { prepareCell } from "./experiment_cell.ts";
+ * import { prepareCell } from "@soad/soad/internal";
  * const data = { count: 1, length: 10, height: 16, width: 16, normalisation: { offset: [0, 0], std: [1, 1] },
  *   window: () => new Float32Array(10 * 2 * 256) };
  * const cell = { setting: "I" as const, ops: ["sin3x" as const], mask: "s4", interval: 4, seed: 0, method: "soad" as const, window: 0, variant: "base" };
@@ -343,8 +343,8 @@ export interface ExperimentModel {
  *
  * @example
  * ```ts
- * import { runCell } from "./experiment_cell.ts";
- * import { augmentedIdentityDenoiser } from "./gaussian.ts";
+ * import { runCell } from "@soad/soad/internal";
+ * import { augmentedIdentityDenoiser } from "@soad/soad/internal";
  * const data = { count: 1, length: 9, height: 8, width: 8, normalisation: { offset: [0, 0], std: [1, 1] },
  *   window: () => new Float32Array(9 * 2 * 64).map((_, i) => Math.sin(i)) };
  * const cell = { setting: "II" as const, ops: ["arctan3x" as const], mask: "p0.25", interval: 2, seed: 1, method: "soad" as const, window: 0, variant: "base" };

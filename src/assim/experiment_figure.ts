@@ -53,8 +53,8 @@ function valueAt(t: RmseTable | undefined, mask: string, n: number): number | un
  *
  * @example
  * ```ts
- * import { comparisonFigure } from "./experiment_figure.ts";
- * import type { CellResult } from "./experiment_cell.ts";
+ * import { comparisonFigure } from "@soad/soad/internal";
+ * import type { CellResult } from "@soad/soad";
  * const cell = (method: "soad" | "sda", rmse: number): CellResult => ({
  *   key: `I/arctan3x/p1/N1/seed0/${method}/w0/base`, setting: "I", ops: ["arctan3x"], mask: "p1",
  *   interval: 1, seed: 0, method, window: 0, variant: "base", model: method, start: 0, rmse,

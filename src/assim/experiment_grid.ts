@@ -37,7 +37,7 @@ export interface MaskSpec {
  *
  * @example
  * ```ts
- * import { parseMask } from "./experiment_grid.ts";
+ * import { parseMask } from "@soad/soad/internal";
  * console.log(parseMask("p0.25").ratio, parseMask("s=10").stride); // 0.25 10
  * ```
  */
@@ -74,7 +74,7 @@ export interface VariantSpec {
  *
  * @example
  * ```ts
- * import { parseVariant } from "./experiment_grid.ts";
+ * import { parseVariant } from "@soad/soad/internal";
  * console.log(parseVariant("noise-lognormal0.5").noise); // { kind: "lognormal", shape: 0.5 }
  * ```
  */
@@ -114,7 +114,7 @@ export function parseVariant(name: string): VariantSpec {
  *
  * @example
  * ```ts
- * import type { ExperimentCell } from "./experiment_grid.ts";
+ * import type { ExperimentCell } from "@soad/soad";
  * const cell: ExperimentCell = {
  *   setting: "II", ops: ["vor2vel"], mask: "s4", interval: 2, seed: 0, method: "soad", window: 0, variant: "base",
  * };
@@ -165,7 +165,7 @@ export interface GridSpec {
  *
  * @example
  * ```ts
- * import { cellKey } from "./experiment_grid.ts";
+ * import { cellKey } from "@soad/soad/internal";
  * const k = cellKey({ setting: "I", ops: ["sin3x"], mask: "p0.25", interval: 2, seed: 0, method: "soad", window: 0, variant: "base" });
  * console.log(k); // "I/sin3x/p0.25/N2/seed0/soad/w0/base"
  * ```
@@ -194,7 +194,7 @@ function positiveInts(what: string, xs: readonly number[], min: number): void {
  *
  * @example
  * ```ts
- * import { enumerateGrid } from "./experiment_grid.ts";
+ * import { enumerateGrid } from "@soad/soad";
  * const cells = enumerateGrid({ ops: ["arctan3x"], masks: ["p1", "s4"], intervals: [1, 8], seeds: [0], settings: ["I"] });
  * console.log(cells.length); // 8 (2 masks × 2 N × 2 methods)
  * ```
@@ -273,7 +273,7 @@ export function enumerateGrid(spec: GridSpec = {}): ExperimentCell[] {
  *
  * @example
  * ```ts
- * import { modelOf } from "./experiment_grid.ts";
+ * import { modelOf } from "@soad/soad/internal";
  * console.log(modelOf({ setting: "III", ops: ["arctan3x", "sin3x"], method: "soad" })); // "soad-full"
  * ```
  */

@@ -15,6 +15,12 @@ import { Q_STD } from "../obs/background.ts";
 import { augmentedLayout, type ModelName } from "../obs/layout.ts";
 import type { ExperimentData } from "./experiment_cell.ts";
 import { normalisedMoments } from "./baselines.ts";
+import {
+  checkPriorMetadata,
+  PRIOR_METADATA_KEY,
+  type SamplerDefaults,
+  type TrainedFor,
+} from "../diffusion/prior_info.ts";
 
 /** A checked checkpoint, before any network is built ({@link checkExperimentCheckpoint}). */
 export interface CheckedCheckpoint {
@@ -26,6 +32,10 @@ export interface CheckedCheckpoint {
   trainedFor?: string;
   /** The normalisation in the metadata, when present. */
   normalisation?: { offset: number[]; std: number[] };
+  /** The sampler defaults in the prior's `soad_prior` metadata, when present. */
+  sampler?: SamplerDefaults;
+  /** What the prior was trained for, from its `soad_prior` metadata, when present. */
+  trainedOn?: TrainedFor;
 }
 
 /** A loaded checkpoint. */
@@ -38,6 +48,10 @@ export interface LoadedCheckpoint {
   trainedFor?: string;
   /** The normalisation in the metadata, when present. */
   normalisation?: { offset: number[]; std: number[] };
+  /** The sampler defaults in the prior's `soad_prior` metadata, when present. */
+  sampler?: SamplerDefaults;
+  /** What the prior was trained for, from its `soad_prior` metadata, when present. */
+  trainedOn?: TrainedFor;
 }
 
 /**
@@ -48,7 +62,7 @@ export interface LoadedCheckpoint {
  *
  * @example
  * ```ts
- * import { checkExperimentCheckpoint } from "./experiment_inputs.ts";
+ * import { checkExperimentCheckpoint } from "@soad/soad/internal";
  * try {
  *   checkExperimentCheckpoint(new Uint8Array(8), "sda", 9);
  * } catch (e) {
@@ -100,7 +114,16 @@ export function checkExperimentCheckpoint(
   } catch (e) {
     throw new InvalidArgumentError(`${what}: ${(e as Error).message}`);
   }
-  return { weights: w, config, trainedFor, normalisation };
+  const pm = meta[PRIOR_METADATA_KEY]
+    ? checkPriorMetadata(JSON.parse(meta[PRIOR_METADATA_KEY]), what)
+    : undefined;
+  return {
+    weights: w,
+    config,
+    trainedFor,
+    normalisation,
+    ...(pm ? { sampler: pm.sampler, trainedOn: pm.trainedFor } : {}),
+  };
 }
 
 /**
@@ -110,7 +133,7 @@ export function checkExperimentCheckpoint(
  *
  * @example
  * ```ts
- * import { loadExperimentCheckpoint } from "./experiment_inputs.ts";
+ * import { loadExperimentCheckpoint } from "@soad/soad/internal";
  * try {
  *   await loadExperimentCheckpoint("/nonexistent.safetensors", "sda", 9);
  * } catch (e) {
@@ -130,12 +153,13 @@ export async function loadExperimentCheckpoint(
   } catch (e) {
     throw new InvalidArgumentError(`${what}: cannot read it (${(e as Error).message})`);
   }
-  const { weights, config, trainedFor, normalisation } = checkExperimentCheckpoint(
-    bytes,
-    model,
-    frames,
-    what,
-  );
+  const { weights, config, trainedFor, normalisation, sampler, trainedOn } =
+    checkExperimentCheckpoint(
+      bytes,
+      model,
+      frames,
+      what,
+    );
   let net: UNet;
   try {
     net = await createUNet(config, { weights });
@@ -144,7 +168,14 @@ export async function loadExperimentCheckpoint(
   }
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
   const sha256 = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return { net, sha256, trainedFor, normalisation };
+  return {
+    net,
+    sha256,
+    trainedFor,
+    normalisation,
+    ...(sampler ? { sampler } : {}),
+    ...(trainedOn ? { trainedOn } : {}),
+  };
 }
 
 /** The store split a grid evaluates on: `test` (the paper's protocol) or `valid` (model selection). */
@@ -158,7 +189,7 @@ export type EvaluationSplit = "test" | "valid";
  *
  * @example
  * ```ts
- * import { storeExperimentData } from "./experiment_inputs.ts";
+ * import { storeExperimentData } from "@soad/soad";
  * try {
  *   storeExperimentData("/nonexistent.zarr");
  * } catch (e) {

@@ -30,7 +30,7 @@ function csvField(v: unknown): string {
  *
  * @example
  * ```ts
- * import { resultsCsv } from "./experiment_report.ts";
+ * import { resultsCsv } from "@soad/soad/internal";
  * console.log(resultsCsv([], 2).split(",").slice(0, 3)); // ["key", "setting", "ops"]
  * ```
  */
@@ -123,7 +123,7 @@ function maskOrder(a: string, b: string): number {
  *
  * @example
  * ```ts
- * import { rmseTables } from "./experiment_report.ts";
+ * import { rmseTables } from "@soad/soad/internal";
  * console.log(rmseTables([]).length); // 0
  * ```
  */
@@ -210,7 +210,7 @@ function markdownGrid(t: RmseTable, fmt: (v: number, i: number, j: number) => st
  *
  * @example
  * ```ts
- * import { summaryMarkdown } from "./experiment_report.ts";
+ * import { summaryMarkdown } from "@soad/soad/internal";
  * console.log(summaryMarkdown([]).startsWith("#")); // true
  * ```
  */
@@ -247,7 +247,7 @@ export function summaryMarkdown(cells: CellResult[]): string {
  *
  * @example
  * ```ts
- * import { writeFigures } from "./experiment_report.ts";
+ * import { writeFigures } from "@soad/soad/internal";
  * const files = await writeFigures({ format: "soad-experiment/1", config: {} as never, inputs: {}, stepT: [], cells: [] }, await Deno.makeTempDir());
  * console.log(files.length); // 1 (summary.md)
  * ```

@@ -32,8 +32,8 @@ export interface FdcConfig {
  *
  * @example
  * ```ts
- * import { applyFdc } from "./fdc.ts";
- * import { NormalSource } from "./normal.ts";
+ * import { applyFdc } from "@soad/soad/internal";
+ * import { NormalSource } from "@soad/soad/internal";
  * const z = new Float32Array(4);
  * const obs = [{ index: new Int32Array([1]), y: new Float32Array([2]), sigma: 0.1 }];
  * console.log(applyFdc(z, 1, 4, 0.01, { observations: obs }, new NormalSource(0)), z[0]); // 0 0
@@ -88,7 +88,7 @@ export function applyFdc(
  *
  * @example
  * ```ts
- * import { fdcActiveSteps } from "./fdc.ts";
+ * import { fdcActiveSteps } from "@soad/soad/internal";
  * console.log(fdcActiveSteps(256, 0.1)); // 244
  * ```
  */

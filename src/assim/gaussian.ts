@@ -38,7 +38,7 @@ function linearDenoiser(map: LinearMap, check?: (shape: WindowShape) => void): D
  *
  * @example
  * ```ts
- * import { isotropicGaussianDenoiser } from "./gaussian.ts";
+ * import { isotropicGaussianDenoiser } from "@soad/soad/internal";
  * const d = isotropicGaussianDenoiser();
  * const e = await d.denoise(new Float32Array([1]), [1, 1, 1, 1, 1], new Float32Array([1]));
  * console.log(e[0].toFixed(3)); // "1.000"
@@ -60,7 +60,7 @@ export function isotropicGaussianDenoiser(variance = 1): Denoiser {
  *
  * @example
  * ```ts
- * import { augmentedIdentityDenoiser } from "./gaussian.ts";
+ * import { augmentedIdentityDenoiser } from "@soad/soad/internal";
  * const d = augmentedIdentityDenoiser();
  * const e = await d.denoise(new Float32Array([1, 1]), [1, 1, 2, 1, 1], new Float32Array([1]));
  * console.log(e[0] === e[1]); // true

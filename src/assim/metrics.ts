@@ -14,7 +14,7 @@ export type Num = ArrayLike<number>;
  *
  * @example
  * ```ts
- * import { rmsePerFrame } from "./metrics.ts";
+ * import { rmsePerFrame } from "@soad/soad";
  * console.log(rmsePerFrame([1, 1, 0, 0], [0, 0, 0, 0], 2)); // [1, 0]
  * ```
  */
@@ -50,7 +50,7 @@ export interface EnsembleStats {
  *
  * @example
  * ```ts
- * import { ensembleStats } from "./metrics.ts";
+ * import { ensembleStats } from "@soad/soad";
  * const s = ensembleStats([0, 2, 2, 4], 2);
  * console.log(s.mean, s.spread); // Float32Array(2) [1, 3] Float32Array(2) [1.4142135381698608, 1.4142135381698608]
  * ```
@@ -86,7 +86,7 @@ export function ensembleStats(samples: Num, members: number): EnsembleStats {
  *
  * @example
  * ```ts
- * import { spreadSkillRatio } from "./metrics.ts";
+ * import { spreadSkillRatio } from "@soad/soad";
  * console.log(spreadSkillRatio([0, 2], [0], 2).toFixed(3)); // "1.732"
  * ```
  */
@@ -110,7 +110,7 @@ export function spreadSkillRatio(samples: Num, truth: Num, members: number): num
  *
  * @example
  * ```ts
- * import { crps } from "./metrics.ts";
+ * import { crps } from "@soad/soad";
  * console.log(crps([1], [0], 1), crps([0, 2], [1], 2)); // 1 0.5
  * ```
  */
@@ -143,7 +143,7 @@ export function crps(samples: Num, truth: Num, members: number, fair = false): n
  *
  * @example
  * ```ts
- * import { stateChannels } from "./metrics.ts";
+ * import { stateChannels } from "@soad/soad/internal";
  * console.log(stateChannels(new Float32Array([1, 2, 3, 4]), [1, 1, 4, 1, 1])); // Float32Array(2) [1, 2]
  * ```
  */
@@ -179,7 +179,7 @@ export interface AnomalyStats {
  *
  * @example
  * ```ts
- * import { anomalyStats } from "./metrics.ts";
+ * import { anomalyStats } from "@soad/soad/internal";
  * const s = anomalyStats([0.5, -0.5, 0.5, -0.5], [1, -1, 1, -1], [0, 0], 1);
  * console.log(s.amplitude, s.correlation); // 0.5 1
  * ```

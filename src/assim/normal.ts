@@ -36,7 +36,7 @@ const R = 3.442619855899;
  *
  * @example
  * ```ts
- * import { NormalSource } from "./normal.ts";
+ * import { NormalSource } from "@soad/soad/internal";
  * const n = new NormalSource(3);
  * const a = new Float32Array(4);
  * n.fill(a);

@@ -37,9 +37,9 @@ export interface SampleGeometry {
  *
  * @example
  * ```ts
- * import { checkObservation } from "./plan.ts";
- * import { strideMask } from "../obs/mask.ts";
- * import { sin3x } from "../obs/pointwise.ts";
+ * import { checkObservation } from "@soad/soad/internal";
+ * import { strideMask } from "@soad/soad";
+ * import { sin3x } from "@soad/soad";
  * const o = { operator: sin3x, mask: strideMask(4, 4, 2), frames: [0], values: new Float32Array(8), sigma: 0.1 };
  * checkObservation(o, 0, { frames: 1, channels: 4, height: 4, width: 4 }); // ok
  * ```
@@ -81,10 +81,10 @@ export function checkObservation(o: Observation, k: number, geo: SampleGeometry)
  *
  * @example
  * ```ts
- * import { planObservations } from "./plan.ts";
- * import { augmentedLayout } from "../obs/layout.ts";
- * import { strideMask } from "../obs/mask.ts";
- * import { sin3x } from "../obs/pointwise.ts";
+ * import { planObservations } from "@soad/soad/internal";
+ * import { augmentedLayout } from "@soad/soad";
+ * import { strideMask } from "@soad/soad";
+ * import { sin3x } from "@soad/soad";
  * const o = { operator: sin3x, mask: strideMask(4, 4, 2), frames: [0], values: new Float32Array(8), sigma: 0.1 };
  * const [p] = planObservations([o], augmentedLayout("sin3x"), { frames: 1, channels: 4, height: 4, width: 4 });
  * console.log(p.index[0]); // 32 (channel 2, point 0)

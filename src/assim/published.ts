@@ -25,7 +25,7 @@ const OPS = ["arctan3x", "sin3x", "vor2vel"];
  *
  * @example
  * ```ts
- * import { PUBLISHED_RMSE } from "./published.ts";
+ * import { PUBLISHED_RMSE } from "@soad/soad/internal";
  * console.log(PUBLISHED_RMSE["I/soad"].sin3x.p1[0]); // 0.064
  * ```
  */
@@ -73,7 +73,7 @@ export const PUBLISHED_RMSE: Readonly<Record<string, PublishedTable>> = Object.f
  *
  * @example
  * ```ts
- * import { publishedRmse } from "./published.ts";
+ * import { publishedRmse } from "@soad/soad/internal";
  * console.log(publishedRmse("I", "sda", "arctan3x", "p1", 8)); // 1.44
  * ```
  */

@@ -89,9 +89,9 @@ function hasNonFinite(z: Float32Array, o: number, per: number): boolean {
  *
  * @example
  * ```ts
- * import { runSampler } from "./sampler.ts";
- * import { priorNoise } from "./score.ts";
- * import { isotropicGaussianDenoiser } from "./gaussian.ts";
+ * import { runSampler } from "@soad/soad/internal";
+ * import { priorNoise } from "@soad/soad/internal";
+ * import { isotropicGaussianDenoiser } from "@soad/soad/internal";
  * const r = await runSampler(priorNoise(isotropicGaussianDenoiser()), [4, 1, 1, 2, 2], { steps: 8, seed: 1 });
  * console.log(r.samples.length, r.reports.every((x) => x.completed)); // 16 true
  * ```

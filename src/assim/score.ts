@@ -35,8 +35,8 @@ export interface PiResult {
  *
  * @example
  * ```ts
- * import { priorNoise } from "./score.ts";
- * import { isotropicGaussianDenoiser } from "./gaussian.ts";
+ * import { priorNoise } from "@soad/soad/internal";
+ * import { isotropicGaussianDenoiser } from "@soad/soad/internal";
  * const pi = priorNoise(isotropicGaussianDenoiser());
  * const r = await pi.evaluate(new Float32Array([1]), [1, 1, 1, 1, 1], 0.5);
  * console.log(r.pi.length); // 1
@@ -74,8 +74,8 @@ class PriorNoise implements PosteriorNoise {
  *
  * @example
  * ```ts
- * import { priorNoise } from "./score.ts";
- * import { isotropicGaussianDenoiser } from "./gaussian.ts";
+ * import { priorNoise } from "@soad/soad/internal";
+ * import { isotropicGaussianDenoiser } from "@soad/soad/internal";
  * console.log(priorNoise(isotropicGaussianDenoiser()).method); // "prior"
  * ```
  */

@@ -21,7 +21,7 @@ export const SDA_GAMMA = 0.1;
  *
  * @example
  * ```ts
- * import { sdaCoefficient } from "./sda.ts";
+ * import { sdaCoefficient } from "@soad/soad/internal";
  * console.log(sdaCoefficient(0.5, 0.1).toFixed(2)); // "4.83"
  * ```
  */
@@ -105,10 +105,10 @@ class SdaNoise implements PosteriorNoise {
  *
  * @example
  * ```ts
- * import { sdaNoise } from "./sda.ts";
- * import { isotropicGaussianDenoiser } from "./gaussian.ts";
- * import { sin3x } from "../obs/pointwise.ts";
- * import { strideMask } from "../obs/mask.ts";
+ * import { sdaNoise } from "@soad/soad/internal";
+ * import { isotropicGaussianDenoiser } from "@soad/soad/internal";
+ * import { sin3x } from "@soad/soad";
+ * import { strideMask } from "@soad/soad";
  * const obs = [{ operator: sin3x, mask: strideMask(2, 2, 1), frames: [0], values: new Float32Array(8), sigma: 0.1 }];
  * const r = await sdaNoise(isotropicGaussianDenoiser(), obs).evaluate(new Float32Array(8), [1, 1, 2, 2, 2], 0.5);
  * console.log(r.pi.length); // 8

@@ -22,7 +22,7 @@ export const SIGMA_X = 1;
  *
  * @example
  * ```ts
- * import { soadCoefficient } from "./soad.ts";
+ * import { soadCoefficient } from "@soad/soad/internal";
  * console.log(soadCoefficient(0.5, 0.1).toFixed(3)); // "1.854"
  * ```
  */
@@ -103,8 +103,8 @@ class SoadNoise implements PosteriorNoise {
  *
  * @example
  * ```ts
- * import { soadNoise } from "./soad.ts";
- * import { isotropicGaussianDenoiser } from "./gaussian.ts";
+ * import { soadNoise } from "@soad/soad/internal";
+ * import { isotropicGaussianDenoiser } from "@soad/soad/internal";
  * const obs = [{ index: new Int32Array([0]), y: new Float32Array([1]), sigma: 0.1 }];
  * const pi = soadNoise(isotropicGaussianDenoiser(), obs);
  * const r = await pi.evaluate(new Float32Array(2), [1, 1, 2, 1, 1], 0.5);

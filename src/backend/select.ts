@@ -48,7 +48,7 @@ export type BackendName = "webgpu" | "wasm" | "cpu";
  *
  * @example
  * ```ts
- * import type { BackendInfo } from "./select.ts";
+ * import type { BackendInfo } from "@soad/soad";
  * const info: BackendInfo = { name: "wasm", reason: "no usable WebGPU adapter; wasm with SIMD" };
  * console.log(info.isFallbackAdapter ?? false); // false
  * ```
@@ -140,7 +140,7 @@ function wasmSimd(): boolean {
  *
  * @example
  * ```ts
- * import { selectBackend } from "./select.ts";
+ * import { selectBackend } from "@soad/soad";
  * const info = await selectBackend({ prefer: "wasm", quiet: true });
  * console.log(info.name); // "wasm"
  * ```
@@ -229,7 +229,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
  *
  * @example
  * ```ts
- * import { defaultThreads } from "./select.ts";
+ * import { defaultThreads } from "@soad/soad";
  * console.log(defaultThreads() >= 1); // true
  * ```
  */
@@ -244,7 +244,7 @@ export function defaultThreads(): number {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { readTensor } from "./select.ts";
+ * import { readTensor } from "@soad/soad/internal";
  * const t = tf.tensor1d([1, 2, 3]);
  * console.log(await readTensor(t)); // Float32Array [1, 2, 3]
  * t.dispose();

@@ -297,7 +297,7 @@ export function getEngine(): ConvEngine {
  *
  * @example
  * ```ts
- * import { wasmConvForward } from "./wasm_conv.ts";
+ * import { wasmConvForward } from "@soad/soad/internal";
  * const out = new Float32Array(2);
  * wasmConvForward(new Float32Array([1, 2, 3]), new Float32Array([1, 1]), null,
  *   { n: 1, hp: 1, wp: 3, cin: 1, kh: 1, kw: 2, cout: 1, stride: 1 }, out);
@@ -320,7 +320,7 @@ export function wasmConvForward(
  *
  * @example
  * ```ts
- * import { wasmConvFilterGrad } from "./wasm_conv.ts";
+ * import { wasmConvFilterGrad } from "@soad/soad/internal";
  * const dw = new Float32Array(2);
  * wasmConvFilterGrad(new Float32Array([1, 2, 3]), new Float32Array([1, 1]),
  *   { n: 1, hp: 1, wp: 3, cin: 1, kh: 1, kw: 2, cout: 1, stride: 1 }, dw);
@@ -343,7 +343,7 @@ export function wasmConvFilterGrad(
  *
  * @example
  * ```ts
- * import { closeConvThreads, setConvThreads } from "./wasm_conv.ts";
+ * import { closeConvThreads, setConvThreads } from "@soad/soad/internal";
  * console.log(await setConvThreads(2)); // 2
  * closeConvThreads();
  * ```
@@ -360,7 +360,7 @@ export async function setConvThreads(threads: number): Promise<number> {
  *
  * @example
  * ```ts
- * import { closeConvThreads } from "./wasm_conv.ts";
+ * import { closeConvThreads } from "@soad/soad/internal";
  * closeConvThreads();
  * ```
  */
@@ -373,7 +373,7 @@ export function closeConvThreads(): void {
  *
  * @example
  * ```ts
- * import { convEngineInfo } from "./wasm_conv.ts";
+ * import { convEngineInfo } from "@soad/soad/internal";
  * console.log(convEngineInfo().threads); // 1
  * ```
  */

@@ -40,7 +40,7 @@ const odd = (v: number): boolean => Number.isInteger(v) && v >= 1 && v % 2 === 1
  *
  * @example
  * ```ts
- * import { fftConvSupported } from "./wasm_fft_conv.ts";
+ * import { fftConvSupported } from "@soad/soad/internal";
  * console.log(fftConvSupported(64, 64, 5, 5), fftConvSupported(48, 64, 5, 5)); // true false
  * ```
  */
@@ -237,7 +237,7 @@ function product(
  *
  * @example
  * ```ts
- * import { wasmCircularConvFFT } from "./wasm_fft_conv.ts";
+ * import { wasmCircularConvFFT } from "@soad/soad/internal";
  * const out = new Float32Array(4);
  * wasmCircularConvFFT(new Float32Array([1, 2, 3, 4]), new Float32Array([0, 0, 1]), null,
  *   { n: 1, h: 2, w: 2, cin: 1, kh: 1, kw: 3, cout: 1 }, out);
@@ -283,7 +283,7 @@ export function wasmCircularConvFFT(
  *
  * @example
  * ```ts
- * import { wasmCircularConvBackwardFFT } from "./wasm_fft_conv.ts";
+ * import { wasmCircularConvBackwardFFT } from "@soad/soad/internal";
  * const g = { n: 1, h: 2, w: 2, cin: 1, kh: 1, kw: 1, cout: 1 };
  * const x = new Float32Array([1, 2, 3, 4]), adjoint = new Float32Array([2]);
  * const dx = new Float32Array(4), dg = new Float32Array(1), db = new Float32Array(1);

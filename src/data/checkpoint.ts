@@ -18,7 +18,7 @@ function ckptPath(s: DatasetStore, seedIndex: number): string {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { prepareDatasetStore } from "./store.ts";
  * import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {
@@ -40,7 +40,7 @@ export function writeCheckpoint(s: DatasetStore, seedIndex: number, ck: SeedChec
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { prepareDatasetStore } from "./store.ts";
  * import { readCheckpoint } from "./checkpoint.ts";
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {

@@ -61,7 +61,7 @@ const BASE = { seedOffset: 0, every: 1, trainFraction: 0.8, validFraction: 0.1 }
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * console.log(DATA_PRESETS.paper.qg.nx, DATA_PRESETS.paper.windowsPerSeed); // 512 1000
  * ```
  */
@@ -119,7 +119,7 @@ function intAtLeast(name: string, v: number, min: number): void {
  *
  * @example
  * ```ts
- * import { resolveDataConfig } from "./config.ts";
+ * import { resolveDataConfig } from "@soad/soad";
  * const c = resolveDataConfig("tiny", { seeds: 3, qg: { nx: 64 } });
  * console.log(c.seeds, c.qg.nx, c.qg.ny); // 3 64 64
  * ```
@@ -148,7 +148,8 @@ export function resolveDataConfig(name: string, overrides: DataConfigOverrides =
  *
  * @example
  * ```ts
- * import { DATA_PRESETS, validateDataConfig } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { validateDataConfig } from "@soad/soad/internal";
  * validateDataConfig(DATA_PRESETS.tiny); // ok
  * try {
  *   validateDataConfig({ ...DATA_PRESETS.tiny, seeds: 0 });
@@ -201,7 +202,7 @@ export function validateDataConfig(c: DataConfig): void {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS, dataSplit } from "./config.ts";
+ * import { DATA_PRESETS, dataSplit } from "@soad/soad";
  * console.log(dataSplit(DATA_PRESETS.paper).train); // [ 0, 8000 ]
  * ```
  */
@@ -218,7 +219,8 @@ export function dataSplit(c: DataConfig): DataSplit {
  *
  * @example
  * ```ts
- * import { configKey, DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { configKey } from "@soad/soad/internal";
  * console.log(configKey(DATA_PRESETS.tiny) === configKey({ ...DATA_PRESETS.tiny, name: "x" })); // true
  * ```
  */
@@ -232,7 +234,8 @@ export function configKey(c: DataConfig): string {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS, outputGrid } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { outputGrid } from "@soad/soad/internal";
  * console.log(outputGrid(DATA_PRESETS.paper)); // [ 256, 256 ]
  * ```
  */

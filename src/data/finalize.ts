@@ -32,8 +32,8 @@ export interface LayerStats {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
- * import { windowStats } from "./finalize.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { windowStats } from "@soad/soad/internal";
  * import { prepareDatasetStore, writeWindow } from "./store.ts";
  * const c = { ...DATA_PRESETS.tiny, seeds: 1, windowsPerSeed: 1 };
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", c, { reuse: false });
@@ -93,10 +93,10 @@ function removeStrayTemporaries(dir: string): void {
  *
  * @example
  * ```ts
- * import { generateDataset } from "./generate.ts";
- * import { DATA_PRESETS } from "./config.ts";
- * import { finalizeDataset } from "./finalize.ts";
- * import { openDatasetStore } from "./store.ts";
+ * import { generateDataset } from "@soad/soad";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { finalizeDataset } from "@soad/soad/internal";
+ * import { openDatasetStore } from "@soad/soad";
  * const out = Deno.makeTempDirSync() + "/d.zarr";
  * await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
  * finalizeDataset(openDatasetStore(out)); // again: same bytes

@@ -54,7 +54,7 @@ function sortKeys(v: unknown): unknown {
  *
  * @example
  * ```ts
- * import { FsStore } from "./fs_store.ts";
+ * import { FsStore } from "@soad/soad";
  * const store = new FsStore(Deno.makeTempDirSync());
  * await store.set("/a/b", new Uint8Array([1, 2]));
  * console.log((await store.get("/a/b"))?.length, await store.get("/nope")); // 2 undefined

@@ -64,7 +64,7 @@ export interface GenerateResult {
  *
  * @example
  * ```ts
- * import { validateShard } from "./generate.ts";
+ * import { validateShard } from "@soad/soad/internal";
  * validateShard({ index: 1, count: 4 }); // ok
  * ```
  */
@@ -86,8 +86,8 @@ export function validateShard(shard: Shard): void {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
- * import { generateDataset } from "./generate.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { generateDataset } from "@soad/soad";
  * const out = Deno.makeTempDirSync() + "/tiny.zarr";
  * const r = await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
  * console.log(r.written, r.finalized); // 10 true

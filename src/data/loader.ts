@@ -26,8 +26,8 @@ export interface WindowLoaderOptions {
   /** Random circular roll in y and x per sample. Default false. */
   roll?: boolean;
   /**
-   * Subtract the stored per-layer mean before dividing by the std. Default true; false is the
-   * paper's code (division only).
+   * Subtract the stored per-layer mean before dividing by the std. Default false: division only,
+   * as the paper's code, training (`deno task train`) and the shipped priors normalise.
    */
   subtractMean?: boolean;
 }
@@ -51,9 +51,9 @@ export interface WindowBatch {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
- * import { generateDataset } from "./generate.ts";
- * import { WindowLoader } from "./loader.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { generateDataset } from "@soad/soad";
+ * import { WindowLoader } from "@soad/soad";
  * const out = Deno.makeTempDirSync() + "/tiny.zarr";
  * await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
  * const loader = WindowLoader.open(out, { batchSize: 4, seed: 0, roll: true });
@@ -106,7 +106,7 @@ export class WindowLoader {
     this.shape = [opts.batchSize, frames, 2, h, w];
     this.#rng = new Rng(opts.seed);
     this.#roll = opts.roll ?? false;
-    const sub = opts.subtractMean ?? true;
+    const sub = opts.subtractMean ?? false;
     this.#offset = a.norm_mean.map((m) => (sub ? m : 0));
     this.#scale = a.norm_std.map((s) => 1 / s);
   }
@@ -116,7 +116,7 @@ export class WindowLoader {
    *
    * @example
    * ```ts
-   * import { WindowLoader } from "./loader.ts";
+   * import { WindowLoader } from "@soad/soad";
    * try {
    *   WindowLoader.open("/nonexistent.zarr", { batchSize: 1, seed: 0 });
    * } catch (e) {

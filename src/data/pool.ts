@@ -13,7 +13,7 @@ import { InvalidArgumentError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { averagePool } from "./pool.ts";
+ * import { averagePool } from "@soad/soad";
  * const q = Float64Array.from({ length: 2 * 4 * 4 }, (_, i) => i);
  * const out = averagePool(q, 4, 4, 2, 2);
  * console.log(out.length, out[0]); // 8 2.5

@@ -37,7 +37,7 @@ export interface RunSeedResult {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { runSeedIntoStore } from "./run_seed.ts";
  * import { prepareDatasetStore } from "./store.ts";
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {

@@ -51,8 +51,8 @@ export interface SimulateResult {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
- * import { simulateSeed } from "./simulate.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { simulateSeed } from "@soad/soad/internal";
  * let n = 0;
  * await simulateSeed(DATA_PRESETS.tiny, 0, { onWindow: () => void n++ });
  * console.log(n); // 5

@@ -27,7 +27,7 @@ import { FsStore, writeJsonAtomicSync } from "./fs_store.ts";
  *
  * @example
  * ```ts
- * import { STORE_FORMAT } from "./store.ts";
+ * import { STORE_FORMAT } from "@soad/soad/internal";
  * console.log(STORE_FORMAT); // soad-qg-windows/1
  * ```
  */
@@ -83,7 +83,7 @@ export interface DatasetStore {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { initialAttributes } from "./store.ts";
  * console.log(initialAttributes(DATA_PRESETS.tiny).complete); // false
  * ```
@@ -125,7 +125,7 @@ function zarray(shape: number[], chunks: number[], dtype: string, fill: unknown)
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { initialAttributes, metadataDocuments } from "./store.ts";
  * const docs = metadataDocuments(initialAttributes(DATA_PRESETS.tiny));
  * console.log((docs["q/.zarray"] as { shape: number[] }).shape); // [ 10, 10, 2, 16, 16 ]
@@ -153,6 +153,54 @@ export function metadataDocuments(attrs: StoreAttributes): Record<string, unknow
     },
     "done/.zarray": zarray([n], [1], "|u1", null),
     "done/.zattrs": { _ARRAY_DIMENSIONS: ["window"], long_name: "1 once the window is written" },
+    // coordinates (xarray shows them as such): days within a window, layer, cell centres in metres
+    "time/.zarray": zarray([c.window], [c.window], "<f8", null),
+    "time/.zattrs": {
+      _ARRAY_DIMENSIONS: ["time"],
+      long_name: "days since the window's first snapshot",
+      units: "days",
+    },
+    "window/.zarray": zarray([n], [n], "<i4", null),
+    "window/.zattrs": {
+      _ARRAY_DIMENSIONS: ["window"],
+      long_name: "global window index (split by index: train, valid, test)",
+    },
+    "layer/.zarray": zarray([2], [2], "<i4", null),
+    "layer/.zattrs": { _ARRAY_DIMENSIONS: ["layer"], long_name: "QG layer (0 = upper)" },
+    "y/.zarray": zarray([h], [h], "<f8", null),
+    "y/.zattrs": {
+      _ARRAY_DIMENSIONS: ["y"],
+      long_name: "y, cell centre (south to north)",
+      units: "m",
+    },
+    "x/.zarray": zarray([w], [w], "<f8", null),
+    "x/.zattrs": { _ARRAY_DIMENSIONS: ["x"], long_name: "x, cell centre", units: "m" },
+  };
+}
+
+/**
+ * The coordinate values of a store: `window` (global index), `time` (days within a window),
+ * `layer`, and the cell centres
+ * `y` and `x` in metres of the pooled grid.
+ *
+ * @example
+ * ```ts
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { storeCoordinates } from "@soad/soad";
+ * const c = storeCoordinates(DATA_PRESETS.tiny);
+ * console.log(c.x.length, c.x[0] * 2 === c.x[1] - c.x[0]); // 16 true
+ * ```
+ */
+export function storeCoordinates(
+  c: DataConfig,
+): { window: Int32Array; time: Float64Array; layer: Int32Array; y: Float64Array; x: Float64Array } {
+  const [h, w] = outputGrid(c);
+  return {
+    window: Int32Array.from({ length: c.seeds * c.windowsPerSeed }, (_, i) => i),
+    time: Float64Array.from({ length: c.window }, (_, i) => i * c.every),
+    layer: new Int32Array([0, 1]),
+    y: Float64Array.from({ length: h }, (_, i) => (i + 0.5) * c.qg.W / h),
+    x: Float64Array.from({ length: w }, (_, i) => (i + 0.5) * c.qg.L / w),
   };
 }
 
@@ -183,7 +231,7 @@ function isNonEmpty(path: string): boolean {
  *
  * @example
  * ```ts
- * import { openDatasetStore } from "./store.ts";
+ * import { openDatasetStore } from "@soad/soad";
  * try {
  *   openDatasetStore("/nonexistent.zarr");
  * } catch (e) {
@@ -215,7 +263,7 @@ export interface PrepareOptions {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { prepareDatasetStore } from "./store.ts";
  * const dir = Deno.makeTempDirSync() + "/d.zarr";
  * const s = await prepareDatasetStore(dir, DATA_PRESETS.tiny, { reuse: false });
@@ -260,11 +308,17 @@ export async function prepareDatasetStore(
     seed[i] = config.seedOffset + s;
     startDay[i] = config.warmupDays + (i % config.windowsPerSeed) * config.gap;
   }
-  for (const [name, data] of [["seed", seed], ["start_day", startDay]] as const) {
+  const coords = storeCoordinates(config);
+  const arrays: [string, Int32Array | Float64Array][] = [
+    ["seed", seed],
+    ["start_day", startDay],
+    ...Object.entries(coords),
+  ];
+  for (const [name, data] of arrays) {
     const arr = await zarr.open.v2(new zarr.Location(store, `/${name}`), { kind: "array" });
     await zarr.set(arr as zarr.Array<"int32", FsStore>, null, {
-      data,
-      shape: [n],
+      data: data as Int32Array,
+      shape: [data.length],
       stride: [1],
     });
   }
@@ -278,7 +332,8 @@ export async function prepareDatasetStore(
  *
  * @example
  * ```ts
- * import { DATA_PRESETS, outputGrid } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { outputGrid } from "@soad/soad/internal";
  * import { isWindowDone, prepareDatasetStore, writeWindow } from "./store.ts";
  * const c = DATA_PRESETS.tiny;
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", c, { reuse: false });
@@ -316,7 +371,7 @@ export async function writeWindow(s: DatasetStore, w: number, data: Float32Array
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { prepareDatasetStore, isWindowDone } from "./store.ts";
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {
  *   reuse: false,
@@ -338,7 +393,7 @@ export function isWindowDone(s: DatasetStore, w: number): boolean {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { prepareDatasetStore, readWindow, writeWindow } from "./store.ts";
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {
  *   reuse: false,

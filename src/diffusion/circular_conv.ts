@@ -195,7 +195,7 @@ let circularMethod: CircularConvMethod = "auto";
  *
  * @example
  * ```ts
- * import { setCircularConvMethod } from "./circular_conv.ts";
+ * import { setCircularConvMethod } from "@soad/soad/internal";
  * const before = setCircularConvMethod("direct");
  * setCircularConvMethod(before);
  * ```

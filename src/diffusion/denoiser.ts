@@ -20,7 +20,7 @@ export interface DenoiseVjpResult {
  *
  * @example
  * ```ts
- * import type { Denoiser, DenoiseVjpResult, WindowShape } from "./denoiser.ts";
+ * import type { Denoiser, DenoiseVjpResult, WindowShape } from "@soad/soad";
  * // ε̂ = z / 2 (a toy analytic denoiser): its VJP is w / 2.
  * const half: Denoiser = {
  *   denoise: (z: Float32Array, _s: WindowShape, _t: Float32Array): Promise<Float32Array> =>

@@ -29,8 +29,8 @@ export interface EpsProfileRow {
  *
  * @example
  * ```ts
- * import { epsProfile } from "./eps_profile.ts";
- * import { isotropicGaussianDenoiser } from "../assim/gaussian.ts";
+ * import { epsProfile } from "@soad/soad/internal";
+ * import { isotropicGaussianDenoiser } from "@soad/soad/internal";
  * const z0 = new Float32Array(64).fill(0.5);
  * const rows = await epsProfile(isotropicGaussianDenoiser(), z0, [1, 1, 1, 8, 8], [0.5], 0);
  * console.log(rows[0].mse.length); // 1

@@ -140,7 +140,11 @@ class UNetImpl implements UNet {
         parts.push(`unexpected ${unexpected.length}: ${unexpected.join(", ")}`);
       }
       if (bad.length) parts.push(`wrong shape: ${bad.join("; ")}`);
-      throw new InvalidArgumentError(`UNet weights do not match the config: ${parts.join(" | ")}`);
+      throw new InvalidArgumentError(
+        `UNet weights do not match the config: ${parts.join(" | ")}. For a prior's weights use ` +
+          `loadPrior(path) (it reads the configuration and metadata), or ` +
+          `createUNet(unetConfigFromWeights(weights), { weights })`,
+      );
     }
   }
 
@@ -440,8 +444,8 @@ class UNetImpl implements UNet {
  *
  * @example
  * ```ts
- * import { selectBackend } from "../backend/select.ts";
- * import { createUNet } from "./unet.ts";
+ * import { selectBackend } from "@soad/soad";
+ * import { createUNet } from "@soad/soad/internal";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * const net = await createUNet({ channels: 2, widths: [4, 8], blocks: 1, kernel: 5, frames: 3 });
  * const shape: [number, number, number, number, number] = [1, 3, 2, 8, 8];

@@ -14,7 +14,7 @@ import type { NamedTensor } from "../io/safetensors.ts";
  *
  * @example
  * ```ts
- * import type { UNetConfig } from "./unet_config.ts";
+ * import type { UNetConfig } from "@soad/soad";
  * const small: UNetConfig = { channels: 4, widths: [4, 8, 16], blocks: 2, kernel: 5, frames: 9 };
  * console.log(small.widths.length); // 3 levels: 16×16 → 8×8 → 4×4 on a 16×16 grid
  * ```
@@ -50,7 +50,8 @@ export const EMB_HIDDEN = 256;
  *
  * @example
  * ```ts
- * import { paperUNetConfig, unetParamCount } from "./unet_config.ts";
+ * import { paperUNetConfig } from "@soad/soad";
+ * import { unetParamCount } from "@soad/soad/internal";
  * console.log(unetParamCount(paperUNetConfig(2))); // 3722658
  * ```
  */
@@ -70,7 +71,7 @@ function posInt(v: unknown, what: string): number {
  *
  * @example
  * ```ts
- * import { resolveUNetConfig } from "./unet_config.ts";
+ * import { resolveUNetConfig } from "@soad/soad/internal";
  * const c = resolveUNetConfig({ channels: 4, widths: [4, 8], blocks: 2, kernel: 5, frames: 9 });
  * console.log(c.blocks); // [2, 2]
  * ```
@@ -106,7 +107,7 @@ export function resolveUNetConfig(config: UNetConfig): ResolvedUNetConfig {
  *
  * @example
  * ```ts
- * import { unetParamShapes } from "./unet_config.ts";
+ * import { unetParamShapes } from "@soad/soad/internal";
  * const s = unetParamShapes({ channels: 4, widths: [4, 8], blocks: 1, kernel: 5, frames: 9 });
  * console.log(s.get("down.1.conv.weight")); // [8, 4, 5, 5]
  * ```
@@ -159,7 +160,7 @@ export function unetParamShapes(config: UNetConfig): Map<string, number[]> {
  *
  * @example
  * ```ts
- * import { unetParamCount } from "./unet_config.ts";
+ * import { unetParamCount } from "@soad/soad/internal";
  * const n = unetParamCount({ channels: 4, widths: [4, 8, 16], blocks: 2, kernel: 5, frames: 9 });
  * console.log(n); // 192108
  * ```
@@ -176,7 +177,7 @@ export function unetParamCount(config: UNetConfig): number {
  *
  * @example
  * ```ts
- * import { initUNetWeights } from "./unet_config.ts";
+ * import { initUNetWeights } from "@soad/soad/internal";
  * const w = initUNetWeights({ channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 }, 7);
  * console.log(w.get("down.0.rb.0.norm.weight")?.data[0]); // 1
  * ```
@@ -207,7 +208,8 @@ export function initUNetWeights(config: UNetConfig, seed: number): Map<string, N
  *
  * @example
  * ```ts
- * import { initUNetWeights, unetConfigFromWeights } from "./unet_config.ts";
+ * import { unetConfigFromWeights } from "@soad/soad";
+ * import { initUNetWeights } from "@soad/soad/internal";
  * const w = initUNetWeights({ channels: 2, widths: [4, 8], blocks: 1, kernel: 5, frames: 9 }, 0);
  * console.log(unetConfigFromWeights(w).widths); // [4, 8]
  * ```

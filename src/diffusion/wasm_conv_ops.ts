@@ -121,7 +121,7 @@ function register(): void {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { convValidWasm } from "./wasm_conv_ops.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * convValidWasm(tf.ones([1, 3, 3, 1]), tf.ones([3, 3, 1, 2]), null, 1).print(); // [[[[9, 9]]]]
@@ -145,7 +145,7 @@ export function convValidWasm(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { convFilterGradWasm } from "./wasm_conv_ops.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * console.log(convFilterGradWasm(tf.ones([1, 3, 3, 1]), tf.ones([1, 1, 1, 2]), 3, 3, 1).shape);
@@ -172,7 +172,7 @@ export function convFilterGradWasm(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { convCircularFFTWasm } from "./wasm_conv_ops.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * console.log(convCircularFFTWasm(tf.ones([1, 4, 4, 1]), tf.ones([3, 3, 1, 2]), null).shape);
@@ -197,7 +197,7 @@ export function convCircularFFTWasm(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { convCircularGradFFTWasm } from "./wasm_conv_ops.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * const g = convCircularGradFFTWasm(tf.ones([1, 4, 4, 2]), tf.ones([3, 3, 2, 1]), tf.ones([1, 4, 4, 1]));

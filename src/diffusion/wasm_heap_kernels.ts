@@ -35,7 +35,7 @@ const registered = new Set<string>();
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { runHeapKernel } from "./wasm_heap_kernels.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * const twice = runHeapKernel("Twice", ([x], b) => {
@@ -104,7 +104,7 @@ export function onWasm(x: tf.Tensor): boolean {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { circularPadWasm } from "./wasm_heap_kernels.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * circularPadWasm(tf.tensor4d([1, 2, 3], [1, 1, 3, 1]), 0, 1).print(); // 3 1 2 3 1
@@ -144,7 +144,7 @@ export function circularPadWasm(x: tf.Tensor4D, ph: number, pw: number): tf.Tens
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { subsample2Wasm } from "./wasm_heap_kernels.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * subsample2Wasm(tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1])).print(); // [[[[1]]]]
@@ -180,7 +180,7 @@ export function subsample2Wasm(x: tf.Tensor4D): tf.Tensor4D {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { adjointFilterWasm } from "./wasm_heap_kernels.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * console.log(adjointFilterWasm(tf.zeros([5, 5, 2, 3]) as tf.Tensor4D).shape); // [5, 5, 3, 2]
@@ -215,7 +215,7 @@ export function adjointFilterWasm(f: tf.Tensor4D): tf.Tensor4D {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { sumLeadingWasm } from "./wasm_heap_kernels.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * sumLeadingWasm(tf.ones([2, 3, 4])).print(); // [6, 6, 6, 6]

@@ -35,7 +35,7 @@ export function fusedChannelsOk(c: number): boolean {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { siluWasm } from "./wasm_pointwise_ops.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * siluWasm(tf.tensor1d([0, 1])).print(); // [0, 0.7311]
@@ -55,7 +55,7 @@ export function siluWasm<T extends tf.Tensor>(x: T): T {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { siluGradWasm } from "./wasm_pointwise_ops.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * siluGradWasm(tf.tensor1d([0]), tf.tensor1d([2])).print(); // [1]
@@ -76,7 +76,7 @@ export function siluGradWasm<T extends tf.Tensor>(x: T, dy: tf.Tensor): T {
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { layerNormWasm } from "./wasm_pointwise_ops.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * layerNormWasm(tf.tensor2d([[1, 3, 1, 3]]), tf.ones([4]), tf.zeros([4]))[0].print(); // ≈ [[-1, 1, -1, 1]]
@@ -107,7 +107,7 @@ export function layerNormWasm(x: tf.Tensor, w: tf.Tensor, bias: tf.Tensor): tf.T
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { layerNormGradWasm } from "./wasm_pointwise_ops.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * const [dx] = layerNormGradWasm(tf.ones([1, 4]), tf.tensor2d([[-1, 1, -1, 1]]), tf.ones([1, 1]),
@@ -152,7 +152,7 @@ export function layerNormGradWasm(
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { columnSumWasm } from "./wasm_pointwise_ops.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * columnSumWasm(tf.ones([3, 4])).print(); // [3, 3, 3, 3]

@@ -14,7 +14,7 @@ import type { FFTBackend, RealFFT2 } from "./types.ts";
  *
  * @example
  * ```ts
- * import { FFT_MAX_SIZE, FFT_MIN_SIZE } from "./create.ts";
+ * import { FFT_MAX_SIZE, FFT_MIN_SIZE } from "@soad/soad/internal";
  * console.log(FFT_MIN_SIZE, FFT_MAX_SIZE); // 2 1024
  * ```
  */
@@ -24,7 +24,7 @@ export const FFT_MIN_SIZE = 2;
  *
  * @example
  * ```ts
- * import { createRealFFT2, FFT_MAX_SIZE } from "./create.ts";
+ * import { createRealFFT2, FFT_MAX_SIZE } from "@soad/soad/internal";
  * const fft = createRealFFT2(FFT_MAX_SIZE, 16);
  * console.log(fft.ny); // 1024
  * ```
@@ -36,7 +36,7 @@ export const FFT_MAX_SIZE = 1024;
  *
  * @example
  * ```ts
- * import { createRealFFT2, type RealFFT2Options } from "./create.ts";
+ * import { createRealFFT2, type RealFFT2Options } from "@soad/soad/internal";
  * const options: RealFFT2Options = { backend: "ts" };
  * console.log(createRealFFT2(32, 32, options).backend); // "ts"
  * ```
@@ -92,7 +92,7 @@ let simdCache: boolean | undefined;
  *
  * @example
  * ```ts
- * import { simdSupported } from "./create.ts";
+ * import { simdSupported } from "@soad/soad/internal";
  * console.log(simdSupported()); // true on Deno 2
  * ```
  */
@@ -131,7 +131,7 @@ function checkSize(name: string, n: unknown): number {
  *
  * @example
  * ```ts
- * import { createRealFFT2 } from "./create.ts";
+ * import { createRealFFT2 } from "@soad/soad/internal";
  * const fft = createRealFFT2(64, 64);
  * const field = fft.alloc(64 * 64);
  * const spec = fft.alloc(64 * fft.nk * 2);

@@ -32,7 +32,7 @@ function splitPath(path: string): [string, string] {
  *
  * @example
  * ```ts
- * import { writeFileAtomic } from "./atomic.ts";
+ * import { writeFileAtomic } from "@soad/soad/internal";
  * const dir = await Deno.makeTempDir();
  * await writeFileAtomic(`${dir}/out/data.bin`, new Uint8Array([1, 2, 3]));
  * console.log((await Deno.readFile(`${dir}/out/data.bin`)).length); // 3
@@ -106,7 +106,7 @@ function tempName(dir: string, base: string): string {
  *
  * @example
  * ```ts
- * import { writeTextAtomic } from "./atomic.ts";
+ * import { writeTextAtomic } from "@soad/soad/internal";
  * const dir = await Deno.makeTempDir();
  * await writeTextAtomic(`${dir}/log.txt`, "hello\n");
  * ```
@@ -123,7 +123,7 @@ export async function writeTextAtomic(path: string | URL, text: string): Promise
  *
  * @example
  * ```ts
- * import { writeJsonAtomic } from "./atomic.ts";
+ * import { writeJsonAtomic } from "@soad/soad/internal";
  * const dir = await Deno.makeTempDir();
  * await writeJsonAtomic(`${dir}/metrics.json`, { rmse: 0.12, steps: [1, 2] });
  * ```

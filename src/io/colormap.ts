@@ -157,7 +157,7 @@ export interface SymmetricRangeOptions {
  *
  * @example
  * ```ts
- * import { symmetricRange } from "./colormap.ts";
+ * import { symmetricRange } from "@soad/soad/internal";
  * console.log(symmetricRange([1, -3, 2])); // [-3, 3]
  * ```
  */

@@ -197,7 +197,7 @@ export interface DrawTextOptions {
  *
  * @example
  * ```ts
- * import { createImage } from "./image.ts";
+ * import { createImage } from "@soad/soad";
  * import { drawText } from "./font.ts";
  * const img = createImage(120, 20);
  * drawText(img, "KE = 1.5e-3", 2, 2, { scale: 2, color: [200, 0, 0] });

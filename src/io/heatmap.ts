@@ -42,7 +42,7 @@ export interface HeatmapOptions {
  *
  * @example
  * ```ts
- * import { formatCell } from "./heatmap.ts";
+ * import { formatCell } from "@soad/soad/internal";
  * console.log(formatCell(0.18), formatCell(14.93)); // "0.180" "14.9"
  * ```
  */
@@ -100,7 +100,7 @@ function checkOptions(o: HeatmapOptions): void {
  *
  * @example
  * ```ts
- * import { heatmapGeometry } from "./heatmap.ts";
+ * import { heatmapGeometry } from "@soad/soad/internal";
  * const g = heatmapGeometry({ title: "t", rows: ["a"], cols: ["1", "2"], values: [[1, 2]] });
  * console.log(g.cellWidth > 0 && g.cellHeight > 0); // true
  * ```
@@ -135,7 +135,7 @@ export function heatmapGeometry(o: HeatmapOptions): HeatmapGeometry {
  *
  * @example
  * ```ts
- * import { heatmap } from "./heatmap.ts";
+ * import { heatmap } from "@soad/soad/internal";
  * const img = heatmap({
  *   title: "SOAD arctan3x, setting I",
  *   rows: ["p=0.01", "p=1"],

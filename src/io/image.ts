@@ -31,7 +31,7 @@ export const BLACK: Color = [0, 0, 0];
  *
  * @example
  * ```ts
- * import { createImage } from "./image.ts";
+ * import { createImage } from "@soad/soad";
  * const img = createImage(4, 3);
  * console.log(img.data.length); // 48
  * ```
@@ -253,7 +253,7 @@ export function blit(dst: Image, src: Image, x: number, y: number): void {
  *
  * @example
  * ```ts
- * import { createImage, encodePng } from "./image.ts";
+ * import { createImage, encodePng } from "@soad/soad";
  * const png = encodePng(createImage(8, 8));
  * console.log(png[1], png[2], png[3]); // 80 78 71 ("PNG")
  * ```
@@ -278,7 +278,7 @@ export function encodePng(image: Image): Uint8Array {
  *
  * @example
  * ```ts
- * import { createImage, writePng } from "./image.ts";
+ * import { createImage, writePng } from "@soad/soad";
  * const dir = await Deno.makeTempDir();
  * await writePng(`${dir}/fig.png`, createImage(16, 16, [0, 128, 255]));
  * ```

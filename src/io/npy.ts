@@ -72,7 +72,7 @@ function copyLE(bytes: Uint8Array, start: number, n: number, size: number): Arra
  *
  * @example
  * ```ts
- * import { encodeNpy, parseNpy } from "./npy.ts";
+ * import { encodeNpy, parseNpy } from "@soad/soad";
  * const a = parseNpy(encodeNpy(new Float64Array([1, 2, 3, 4, 5, 6]), [2, 3]));
  * console.log(a.shape, a.dtype, a.data[5]); // [2, 3] "<f8" 6
  * ```
@@ -174,7 +174,7 @@ function descrOf(data: NpyData | BigInt64Array, bool: boolean): string {
  *
  * @example
  * ```ts
- * import { encodeNpy } from "./npy.ts";
+ * import { encodeNpy } from "@soad/soad";
  * const bytes = encodeNpy(new Float32Array([1, 2, 3]), [3]);
  * console.log(bytes.length % 64); // 12 (64-byte header + 12 data bytes)
  * ```
@@ -229,7 +229,7 @@ export function encodeNpy(
  *
  * @example
  * ```ts
- * import { readNpy, writeNpy } from "./npy.ts";
+ * import { readNpy, writeNpy } from "@soad/soad";
  * const path = await Deno.makeTempFile({ suffix: ".npy" });
  * await writeNpy(path, new Int32Array([7, 8]), [2]);
  * console.log((await readNpy(path)).data); // Int32Array [7, 8]
@@ -245,7 +245,7 @@ export async function readNpy(path: string | URL): Promise<NpyArray> {
  *
  * @example
  * ```ts
- * import { writeNpy } from "./npy.ts";
+ * import { writeNpy } from "@soad/soad";
  * const dir = await Deno.makeTempDir();
  * await writeNpy(`${dir}/q.npy`, new Float64Array(8), [2, 2, 2]);
  * ```

@@ -12,7 +12,7 @@ import { InvalidArgumentError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { OutputExistsError } from "./output_dir.ts";
+ * import { OutputExistsError } from "@soad/soad";
  * const e = new OutputExistsError("out/ exists", "out/");
  * console.log(e instanceof Error, e.path); // true out/
  * ```
@@ -79,7 +79,7 @@ async function probeWritable(dir: string): Promise<void> {
  *
  * @example
  * ```ts
- * import { prepareOutputDir } from "./output_dir.ts";
+ * import { prepareOutputDir } from "@soad/soad";
  * const dir = `${await Deno.makeTempDir()}/run`;
  * await prepareOutputDir(dir); // created, writable
  * await Deno.writeTextFile(`${dir}/a.txt`, "x");
@@ -120,7 +120,7 @@ export async function prepareOutputDir(
  *
  * @example
  * ```ts
- * import { prepareOutputFile } from "./output_dir.ts";
+ * import { prepareOutputFile } from "@soad/soad";
  * const dir = await Deno.makeTempDir();
  * await prepareOutputFile(`${dir}/m.onnx`); // ok: absent, folder writable
  * await Deno.writeTextFile(`${dir}/m.onnx`, "x");

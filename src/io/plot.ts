@@ -80,7 +80,7 @@ function fit(text: string, width: number, ts: number): string {
  *
  * @example
  * ```ts
- * import { fieldPanels } from "./plot.ts";
+ * import { fieldPanels } from "@soad/soad/internal";
  * const n = 32, q = new Float64Array(n * n).map((_, k) => Math.sin((k % n) / 3));
  * const img = fieldPanels([{ title: "q1", data: q, ny: n, nx: n }], { suptitle: "step 0" });
  * console.log(img.width > 256); // true
@@ -282,7 +282,7 @@ function makeAxis(values: number[], log: boolean, margin: number): Axis {
  *
  * @example
  * ```ts
- * import { lineChart } from "./plot.ts";
+ * import { lineChart } from "@soad/soad/internal";
  * const k = [1, 2, 4, 8, 16];
  * const img = lineChart([{ name: "KE", x: k, y: k.map((v) => v ** -3) }], {
  *   logX: true,

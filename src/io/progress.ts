@@ -61,7 +61,7 @@ function formatRate(perSecond: number): string {
  *
  * @example
  * ```ts
- * import { Progress } from "./progress.ts";
+ * import { Progress } from "@soad/soad";
  * const lines: string[] = [];
  * const stream = {
  *   writeSync: (p: Uint8Array) => (lines.push(new TextDecoder().decode(p)), p.length),

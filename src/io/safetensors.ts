@@ -46,7 +46,7 @@ function halfToFloat(h: number): number {
  *
  * @example
  * ```ts
- * import { readSafetensors, writeSafetensors } from "./safetensors.ts";
+ * import { readSafetensors, writeSafetensors } from "@soad/soad";
  * const bytes = writeSafetensors({ a: { shape: [2], data: new Float32Array([1, 2]) } });
  * console.log(readSafetensors(bytes).get("a")?.data); // Float32Array [1, 2]
  * ```
@@ -116,7 +116,7 @@ export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
  *
  * @example
  * ```ts
- * import { readSafetensorsMetadata, writeSafetensors } from "./safetensors.ts";
+ * import { readSafetensorsMetadata, writeSafetensors } from "@soad/soad";
  * const bytes = writeSafetensors({}, { format: "pt" });
  * console.log(readSafetensorsMetadata(bytes)); // { format: "pt" }
  * ```
@@ -170,7 +170,7 @@ function parseHeader(bytes: Uint8Array): { header: Record<string, unknown>; data
  *
  * @example
  * ```ts
- * import { writeSafetensors } from "./safetensors.ts";
+ * import { writeSafetensors } from "@soad/soad";
  * const bytes = writeSafetensors(
  *   new Map([["w", { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }]]),
  *   { note: "demo" },
@@ -220,5 +220,44 @@ export function writeSafetensors(
   for (const [, t] of entries) {
     for (let i = 0; i < t.data.length; i++, pos += 4) dv.setFloat32(pos, t.data[i], true);
   }
+  return out;
+}
+
+/**
+ * Returns a copy of safetensors `bytes` whose `__metadata__` is `metadata`, the tensor entries
+ * and the data buffer unchanged byte for byte (only the header is rewritten, re-padded to a
+ * multiple of 8). How the shipped priors got their `soad_prior` metadata.
+ *
+ * @example
+ * ```ts
+ * import { readSafetensorsMetadata, replaceSafetensorsMetadata, writeSafetensors } from "@soad/soad";
+ * const a = writeSafetensors({ w: { shape: [1], data: new Float32Array([3]) } }, { x: "1" });
+ * const b = replaceSafetensorsMetadata(a, { x: "2" });
+ * console.log(readSafetensorsMetadata(b)); // { x: "2" }
+ * ```
+ */
+export function replaceSafetensorsMetadata(
+  bytes: Uint8Array,
+  metadata: Record<string, string>,
+): Uint8Array {
+  const { header, dataStart } = parseHeader(bytes);
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== "string") {
+      throw new InvalidArgumentError(`metadata value of "${k}" must be a string`);
+    }
+  }
+  const next: Record<string, unknown> = { __metadata__: { ...metadata } };
+  for (const [k, v] of Object.entries(header)) if (k !== "__metadata__") next[k] = v;
+  const text = JSON.stringify(next);
+  let json = new TextEncoder().encode(text);
+  const padded = Math.ceil((8 + json.length) / 8) * 8 - 8;
+  if (padded !== json.length) {
+    json = new TextEncoder().encode(text + " ".repeat(padded - json.length));
+  }
+  const data = bytes.subarray(dataStart);
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
   return out;
 }

@@ -119,7 +119,7 @@ function* chunkIndices(shape: number[], chunks: number[]): Generator<number[]> {
  *
  * @example
  * ```ts
- * import { writeZarrGroup } from "./zarr_write.ts";
+ * import { writeZarrGroup } from "@soad/soad";
  * const dir = `${await Deno.makeTempDir()}/analysis.zarr`;
  * await writeZarrGroup(dir, {
  *   day: { dims: ["day"], shape: [2], data: new Float64Array([0, 1]), attrs: { units: "days" } },

@@ -22,8 +22,8 @@ export const Q_STD: readonly [number, number] = [9.7e-6, 1.19e-6];
  *
  * @example
  * ```ts
- * import { knownBackground } from "./background.ts";
- * import { Rng } from "../rng.ts";
+ * import { knownBackground } from "@soad/soad";
+ * import { Rng } from "@soad/soad";
  * const xb = knownBackground(new Float32Array(3 * 2 * 4 * 4), 3, 4, 4, new Rng(0));
  * console.log(xb.length); // 32
  * ```
@@ -64,8 +64,8 @@ export interface UnknownBackgroundOptions {
  *
  * @example
  * ```ts
- * import { unknownBackground } from "./background.ts";
- * import { Rng } from "../rng.ts";
+ * import { unknownBackground } from "@soad/soad";
+ * import { Rng } from "@soad/soad";
  * const prev = new Float32Array(2 * 16 * 16).map((_, i) => Math.sin(i / 7));
  * const xb = unknownBackground(prev, 16, 16, { rng: new Rng(0), steps: 2 });
  * console.log(xb.length); // 512

@@ -20,7 +20,7 @@ export const BUILTIN_OPERATORS: Readonly<Record<string, ObservationOperator>> = 
  *
  * @example
  * ```ts
- * import { builtinOperator } from "./builtin.ts";
+ * import { builtinOperator } from "@soad/soad/internal";
  * console.log(builtinOperator("sin3x").outChannels); // 2
  * ```
  */

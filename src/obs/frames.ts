@@ -10,7 +10,7 @@ import { InvalidArgumentError } from "../errors.ts";
  *
  * @example
  * ```ts
- * import { observedFrames } from "./frames.ts";
+ * import { observedFrames } from "@soad/soad/internal";
  * console.log(observedFrames(9, 4)); // [0, 4, 8]
  * ```
  */

@@ -39,8 +39,8 @@ export type ModelName = "sda" | "arctan3x" | "sin3x" | "vor2vel" | "full";
  *
  * @example
  * ```ts
- * import { customLayout } from "./layout.ts";
- * import { sin3x } from "./pointwise.ts";
+ * import { customLayout } from "@soad/soad";
+ * import { sin3x } from "@soad/soad";
  * console.log(customLayout([sin3x]).entries[0].channels); // [2, 3]
  * ```
  */
@@ -72,7 +72,7 @@ export function customLayout(operators: ObservationOperator[], name = "custom"):
  *
  * @example
  * ```ts
- * import { augmentedLayout } from "./layout.ts";
+ * import { augmentedLayout } from "@soad/soad";
  * console.log(augmentedLayout("full").channels, augmentedLayout("vor2vel").entries[0].channels);
  * // 10 [2, 3, 4, 5]
  * ```
@@ -101,7 +101,8 @@ export function augmentedLayout(model: ModelName): AugmentedLayout {
  *
  * @example
  * ```ts
- * import { augmentedLayout, layoutEntry } from "./layout.ts";
+ * import { augmentedLayout } from "@soad/soad";
+ * import { layoutEntry } from "@soad/soad/internal";
  * console.log(layoutEntry(augmentedLayout("full"), "sin3x")?.channels); // [4, 5]
  * ```
  */
@@ -115,7 +116,8 @@ export function layoutEntry(layout: AugmentedLayout, name: string): LayoutEntry 
  *
  * @example
  * ```ts
- * import { augmentedLayout, augmentState } from "./layout.ts";
+ * import { augmentedLayout } from "@soad/soad";
+ * import { augmentState } from "@soad/soad/internal";
  * const z = augmentState(new Float32Array(2 * 4 * 4), 1, 4, 4, augmentedLayout("arctan3x"));
  * console.log(z.length); // 64
  * ```

@@ -31,8 +31,8 @@ function checkGrid(height: number, width: number): void {
  *
  * @example
  * ```ts
- * import { randomMask } from "./mask.ts";
- * import { Rng } from "../rng.ts";
+ * import { randomMask } from "@soad/soad";
+ * import { Rng } from "@soad/soad";
  * console.log(randomMask(256, 256, 0.01, new Rng(0)).indices.length); // 655
  * ```
  */
@@ -58,7 +58,7 @@ export function randomMask(height: number, width: number, ratio: number, rng: Rn
  *
  * @example
  * ```ts
- * import { strideMask } from "./mask.ts";
+ * import { strideMask } from "@soad/soad";
  * console.log(strideMask(256, 256, 10).indices.length); // 676
  * ```
  */
@@ -79,7 +79,7 @@ export function strideMask(height: number, width: number, stride: number): Spati
  *
  * @example
  * ```ts
- * import { userMask } from "./mask.ts";
+ * import { userMask } from "@soad/soad";
  * console.log(userMask(2, 2, [1, 0, 0, 1]).indices); // Int32Array(2) [0, 3]
  * ```
  */
@@ -107,7 +107,8 @@ export function userMask(
  *
  * @example
  * ```ts
- * import { checkMask, strideMask } from "./mask.ts";
+ * import { strideMask } from "@soad/soad";
+ * import { checkMask } from "@soad/soad/internal";
  * checkMask(strideMask(8, 8, 2), 8, 8); // ok
  * ```
  */

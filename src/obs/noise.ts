@@ -20,8 +20,8 @@ export type NoiseLaw =
  *
  * @example
  * ```ts
- * import { sampleNoise } from "./noise.ts";
- * import { Rng } from "../rng.ts";
+ * import { sampleNoise } from "@soad/soad/internal";
+ * import { Rng } from "@soad/soad";
  * const e = sampleNoise({ kind: "laplace" }, 0.1, 4, new Rng(1));
  * console.log(e.length); // 4
  * ```

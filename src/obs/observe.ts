@@ -51,10 +51,10 @@ export interface ObserveOptions {
  *
  * @example
  * ```ts
- * import { observe } from "./observe.ts";
- * import { strideMask } from "./mask.ts";
- * import { sin3x } from "./pointwise.ts";
- * import { Rng } from "../rng.ts";
+ * import { observe } from "@soad/soad";
+ * import { strideMask } from "@soad/soad";
+ * import { sin3x } from "@soad/soad";
+ * import { Rng } from "@soad/soad";
  * const x = new Float32Array(9 * 2 * 8 * 8);
  * const o = observe(x, 9, 8, 8, { operator: sin3x, mask: strideMask(8, 8, 2), interval: 4, rng: new Rng(0) });
  * console.log(o.frames, o.values.length); // [0, 4, 8] 96
@@ -120,9 +120,9 @@ export interface ObserveStackOptions {
  *
  * @example
  * ```ts
- * import { observeStack } from "./observe.ts";
- * import { arctan3x, sin3x } from "./pointwise.ts";
- * import { Rng } from "../rng.ts";
+ * import { observeStack } from "@soad/soad";
+ * import { arctan3x, sin3x } from "@soad/soad";
+ * import { Rng } from "@soad/soad";
  * const x = new Float32Array(3 * 2 * 8 * 8);
  * const obs = observeStack(x, 3, 8, 8, { operators: [arctan3x, sin3x], ratio: 0.25, rng: new Rng(0) });
  * console.log(obs.length, obs[0].mask.indices.length); // 2 16

@@ -17,7 +17,7 @@ export type NumericArray = ArrayLike<number>;
  *
  * @example
  * ```ts
- * import type { ObservationOperator } from "./operator.ts";
+ * import type { ObservationOperator } from "@soad/soad";
  * const twice: ObservationOperator = {
  *   name: "twice",
  *   kind: "linear",
@@ -32,8 +32,11 @@ export type NumericArray = ArrayLike<number>;
 export interface ObservationOperator {
   /** A short name (`"arctan3x"`, `"sin3x"`, `"vor2vel"`, or the user's). */
   readonly name: string;
-  /** `"elementwise"` (output channel c depends on input channel c at the same point) or `"linear"`. */
-  readonly kind: "elementwise" | "linear";
+  /**
+   * `"elementwise"` (output channel c depends on input channel c at the same point), `"linear"`,
+   * or `"nonlinear"` (any other function of the frame, e.g. from {@link functionOperator}).
+   */
+  readonly kind: "elementwise" | "linear" | "nonlinear";
   /** State channels read per frame (2 for the QG layers). */
   readonly inChannels: number;
   /** Output channels per frame. */
@@ -62,7 +65,7 @@ export interface ObservationOperator {
  *
  * @example
  * ```ts
- * import { checkFrames } from "./operator.ts";
+ * import { checkFrames } from "@soad/soad/internal";
  * checkFrames("x", new Float32Array(8), 1, 2, 2, 2); // ok
  * ```
  */
@@ -100,7 +103,7 @@ export interface ElementwiseSpec {
  *
  * @example
  * ```ts
- * import { elementwiseOperator } from "./operator.ts";
+ * import { elementwiseOperator } from "@soad/soad";
  * const cube = elementwiseOperator({ name: "cube", f: (v) => v ** 3, df: (v) => 3 * v * v });
  * console.log(cube.apply([1, 2], 1, 1, 1)[1], cube.vjp!([1, 2], [1, 1], 1, 1, 1)[1]); // 8 12
  * ```
@@ -159,7 +162,7 @@ export interface LinearSpec {
  *
  * @example
  * ```ts
- * import { linearOperator } from "./operator.ts";
+ * import { linearOperator } from "@soad/soad";
  * const sum = linearOperator({
  *   name: "sum",
  *   outChannels: 1,
@@ -215,6 +218,77 @@ export function linearOperator(spec: LinearSpec): ObservationOperator {
   if (adjoint) {
     op.vjp = (_x, w, frames, height, width): Float64Array =>
       perFrame(w, outChannels, inChannels, frames, height, width, adjoint, "cotangent");
+  }
+  return op;
+}
+
+/** Definition of a user operator given as any function of one frame (see {@link functionOperator}). */
+export interface FunctionSpec {
+  /** Operator name. */
+  name: string;
+  /** Input channels per frame (default 2, the QG state). */
+  inChannels?: number;
+  /** Output channels per frame (declared: the SOAD prior gets this many extra channels). */
+  outChannels: number;
+  /** One frame: `[inChannels, H, W]` → `[outChannels, H, W]`. */
+  apply: (x: Float64Array, height: number, width: number) => Float64Array;
+  /** Optional VJP on one frame: x `[inChannels, H, W]`, w `[outChannels, H, W]` → `[inChannels, H, W]` (SDA only). */
+  vjp?: (x: Float64Array, w: Float64Array, height: number, width: number) => Float64Array;
+}
+
+/**
+ * An operator from any TypeScript function of one frame with a declared output channel count
+ * (kind `"nonlinear"`). SOAD needs only `apply`; the SDA baseline also needs `vjp`.
+ *
+ * @example
+ * ```ts
+ * import { functionOperator } from "@soad/soad";
+ * const energy = functionOperator({
+ *   name: "energy",
+ *   outChannels: 1,
+ *   apply: (x) => Float64Array.from({ length: x.length / 2 }, (_, i) => x[i] ** 2 + x[i + x.length / 2] ** 2),
+ * });
+ * console.log(energy.apply([1, 2], 1, 1, 1)[0]); // 5
+ * ```
+ */
+export function functionOperator(spec: FunctionSpec): ObservationOperator {
+  const { name, apply, vjp } = spec;
+  if (typeof apply !== "function") {
+    throw new InvalidArgumentError(`operator "${name}": apply must be a function`);
+  }
+  const lin = linearOperator({
+    name,
+    inChannels: spec.inChannels,
+    outChannels: spec.outChannels,
+    apply,
+  });
+  const op: ObservationOperator = {
+    name,
+    kind: "nonlinear",
+    inChannels: lin.inChannels,
+    outChannels: lin.outChannels,
+    apply: lin.apply,
+  };
+  if (vjp) {
+    const cin = lin.inChannels, cout = lin.outChannels;
+    op.vjp = (x, w, frames, height, width): Float64Array => {
+      checkFrames(`${name} input`, x, frames, cin, height, width);
+      checkFrames(`${name} cotangent`, w, frames, cout, height, width);
+      const hw = height * width;
+      const out = new Float64Array(frames * cin * hw);
+      for (let f = 0; f < frames; f++) {
+        const xf = Float64Array.from({ length: cin * hw }, (_, i) => x[f * cin * hw + i]);
+        const wf = Float64Array.from({ length: cout * hw }, (_, i) => w[f * cout * hw + i]);
+        const r = vjp(xf, wf, height, width);
+        if (r.length !== cin * hw) {
+          throw new InvalidArgumentError(
+            `operator "${name}" vjp returned ${r.length} values per frame, expected ${cin * hw}`,
+          );
+        }
+        out.set(r, f * cin * hw);
+      }
+      return out;
+    };
   }
   return op;
 }

@@ -14,7 +14,7 @@ export const SIN3X_AMPLITUDE = 1.5;
  *
  * @example
  * ```ts
- * import { arctan3x } from "./pointwise.ts";
+ * import { arctan3x } from "@soad/soad";
  * console.log(arctan3x.apply([0, 1], 1, 1, 1)[1].toFixed(4)); // "1.2490"
  * ```
  */
@@ -29,7 +29,7 @@ export const arctan3x: ObservationOperator = elementwiseOperator({
  *
  * @example
  * ```ts
- * import { sin3x } from "./pointwise.ts";
+ * import { sin3x } from "@soad/soad";
  * console.log(sin3x.apply([0, 0.5], 1, 1, 1)[1].toFixed(4)); // "1.4962"
  * ```
  */

@@ -154,7 +154,7 @@ function perFrame(
  *
  * @example
  * ```ts
- * import { vor2vel } from "./vor2vel.ts";
+ * import { vor2vel } from "@soad/soad";
  * const uv = vor2vel.apply(new Float64Array(2 * 16 * 16).fill(3), 1, 16, 16);
  * console.log(uv.length, Math.max(...uv.map(Math.abs))); // 1024 0
  * ```

@@ -24,7 +24,7 @@ import { ONNX_VJP_IO } from "./export_vjp.ts";
  *
  * @example
  * ```ts
- * import type { OrtProvider } from "./engine.ts";
+ * import type { OrtProvider } from "@soad/soad";
  * const p: OrtProvider = "wasm";
  * console.log(p); // "wasm"
  * ```
@@ -36,7 +36,7 @@ export type OrtProvider = "wasm" | "webgpu";
  *
  * @example
  * ```ts
- * import type { OrtDenoiserOptions } from "./engine.ts";
+ * import type { OrtDenoiserOptions } from "@soad/soad";
  * const o: OrtDenoiserOptions = { provider: "wasm", numThreads: 2, quiet: true };
  * console.log(o.numThreads); // 2
  * ```
@@ -62,7 +62,7 @@ export interface OrtDenoiserOptions {
  *
  * @example
  * ```ts
- * import type { OrtDenoiser } from "./engine.ts";
+ * import type { OrtDenoiser } from "@soad/soad";
  * const describe = (d: OrtDenoiser): string => `${d.provider} × ${d.numThreads}`;
  * console.log(typeof describe); // "function"
  * ```
@@ -244,9 +244,9 @@ class OrtDenoiserImpl implements OrtDenoiser {
  *
  * @example
  * ```ts
- * import { createOrtDenoiser } from "./engine.ts";
- * import { exportOnnx } from "./export.ts";
- * import { initUNetWeights } from "../diffusion/unet_config.ts";
+ * import { createOrtDenoiser } from "@soad/soad";
+ * import { exportOnnx } from "@soad/soad";
+ * import { initUNetWeights } from "@soad/soad/internal";
  * const config = { channels: 2, widths: [4, 8], blocks: 1, kernel: 5, frames: 3 };
  * const onnx = await exportOnnx({ config, weights: initUNetWeights(config, 0) });
  * const net = await createOrtDenoiser(onnx, { provider: "wasm", quiet: true });

@@ -25,7 +25,7 @@ import { attr, DataType, GraphBuilder } from "./graph.ts";
  *
  * @example
  * ```ts
- * import { ONNX_IO } from "./export.ts";
+ * import { ONNX_IO } from "@soad/soad/internal";
  * console.log(ONNX_IO.z, ONNX_IO.t, ONNX_IO.eps); // "z" "t" "eps"
  * ```
  */
@@ -36,7 +36,7 @@ export const ONNX_IO = { z: "z", t: "t", eps: "eps" } as const;
  *
  * @example
  * ```ts
- * import type { ExportOnnxOptions } from "./export.ts";
+ * import type { ExportOnnxOptions } from "@soad/soad";
  * const o: ExportOnnxOptions = { circularPad: "wrap" }; // opset 19
  * console.log(o.circularPad); // "wrap"
  * ```
@@ -55,8 +55,8 @@ export interface ExportOnnxOptions {
  *
  * @example
  * ```ts
- * import type { WeightSource } from "./export.ts";
- * import { initUNetWeights } from "../diffusion/unet_config.ts";
+ * import type { WeightSource } from "@soad/soad";
+ * import { initUNetWeights } from "@soad/soad/internal";
  * const config = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
  * const src: WeightSource = { config, getWeights: () => Promise.resolve(initUNetWeights(config, 0)) };
  * console.log((await src.getWeights()).size > 0); // true
@@ -119,7 +119,7 @@ export interface PreparedExport {
  * @example
  * ```ts
  * import { prepareExport } from "./export.ts";
- * import { initUNetWeights } from "../diffusion/unet_config.ts";
+ * import { initUNetWeights } from "@soad/soad/internal";
  * const config = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
  * const p = await prepareExport({ config, weights: initUNetWeights(config, 0) }, { circularPad: "wrap" });
  * console.log(p.opset); // 19
@@ -150,7 +150,7 @@ export async function prepareExport(
  * @example
  * ```ts
  * import { prepareExport, UNetEmitter } from "./export.ts";
- * import { initUNetWeights } from "../diffusion/unet_config.ts";
+ * import { initUNetWeights } from "@soad/soad/internal";
  * const config = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
  * const p = await prepareExport({ config, weights: initUNetWeights(config, 0) });
  * const e = new UNetEmitter(p.cfg, p.weights, p.pad, p.opset);
@@ -343,8 +343,8 @@ export class UNetEmitter {
  *
  * @example
  * ```ts
- * import { exportOnnx } from "./export.ts";
- * import { initUNetWeights } from "../diffusion/unet_config.ts";
+ * import { exportOnnx } from "@soad/soad";
+ * import { initUNetWeights } from "@soad/soad/internal";
  * const config = { channels: 2, widths: [4, 8], blocks: 1, kernel: 5, frames: 3 };
  * const bytes = await exportOnnx({ config, weights: initUNetWeights(config, 0) });
  * console.log(bytes.length > 10_000); // true

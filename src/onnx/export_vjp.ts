@@ -25,7 +25,7 @@ import { attr, DataType, type RecordedNode } from "./graph.ts";
  *
  * @example
  * ```ts
- * import { ONNX_VJP_IO } from "./export_vjp.ts";
+ * import { ONNX_VJP_IO } from "@soad/soad/internal";
  * console.log(ONNX_VJP_IO.w, ONNX_VJP_IO.grad); // "w" "grad"
  * ```
  */
@@ -207,8 +207,8 @@ class VjpEmitter extends UNetEmitter {
  *
  * @example
  * ```ts
- * import { exportOnnxVjp } from "./export_vjp.ts";
- * import { initUNetWeights } from "../diffusion/unet_config.ts";
+ * import { exportOnnxVjp } from "@soad/soad/internal";
+ * import { initUNetWeights } from "@soad/soad/internal";
  * const config = { channels: 2, widths: [4, 8], blocks: 1, kernel: 5, frames: 3 };
  * const bytes = await exportOnnxVjp({ config, weights: initUNetWeights(config, 0) });
  * console.log(bytes.length > 10_000); // true

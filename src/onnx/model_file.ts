@@ -7,7 +7,9 @@
  */
 
 import { SoadError } from "../errors.ts";
-import { type NamedTensor, readSafetensors } from "../io/safetensors.ts";
+import { type NamedTensor, readSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
+import { checkPriorMetadata, type PriorMetadata } from "../diffusion/prior_info.ts";
+import { priorUrl } from "../diffusion/prior.ts";
 import {
   resolveUNetConfig,
   type UNetConfig,
@@ -23,7 +25,7 @@ export { unetConfigFromWeights };
  *
  * @example
  * ```ts
- * import type { OnnxModelFile } from "./model_file.ts";
+ * import type { OnnxModelFile } from "@soad/soad";
  * const f: OnnxModelFile = {
  *   bytes: new Uint8Array(0),
  *   config: { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 },
@@ -39,18 +41,20 @@ export interface OnnxModelFile {
   config: UNetConfig;
   /** Where the bytes came from. */
   source: "onnx" | "safetensors";
+  /** The prior's metadata (sampler defaults, what it was trained for), when the file has it. */
+  prior?: PriorMetadata;
 }
 
 /**
- * Reads `path`: an ONNX file written by `exportOnnx` / `deno task export-onnx` (recognised by
- * its content), or a U-Net safetensors checkpoint, exported with `options` (default
+ * Reads `path` (a path, a URL or a shipped prior's name): an ONNX file written by `exportOnnx` /
+ * `deno task export-onnx` (recognised by its content), or a U-Net safetensors checkpoint, exported with `options` (default
  * `circularPad: "wrap"`: opset 19, which ORT-web runs on wasm and WebGPU, ~15 % faster than
  * Slice + Concat on wasm). Throws a `SoadError` naming the path when it cannot be read or is
  * neither.
  *
  * @example
  * ```ts
- * import { loadOnnxModel } from "./model_file.ts";
+ * import { loadOnnxModel } from "@soad/soad";
  * try {
  *   await loadOnnxModel("/nonexistent/model.onnx");
  * } catch (e) {
@@ -64,7 +68,13 @@ export async function loadOnnxModel(
 ): Promise<OnnxModelFile> {
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    // a path, a URL or a shipped prior's name (fetch works for file: and http:)
+    const res = await fetch(priorUrl(path));
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new Error(`HTTP ${res.status}`);
+    }
+    bytes = new Uint8Array(await res.arrayBuffer());
   } catch (e) {
     throw new SoadError(`cannot read ${path}: ${(e as Error).message}`);
   }
@@ -77,18 +87,27 @@ export async function loadOnnxModel(
       throw new SoadError(`${path}: ${(e as Error).message}`);
     }
     const config = unetConfigFromWeights(weights);
+    const m = readSafetensorsMetadata(bytes).soad_prior;
+    const prior = m === undefined ? undefined : checkPriorMetadata(JSON.parse(m), path);
     const onnx = await exportOnnx({ config, weights }, { circularPad: "wrap", ...options });
-    return { bytes: onnx, config, source: "safetensors" };
+    return { bytes: onnx, config, source: "safetensors", ...(prior ? { prior } : {}) };
   }
-  let unet: string | undefined;
+  let unet: string | undefined, priorJson: string | undefined;
   try {
     const m = decodeModel(bytes);
     unet = m.metadataProps.find((p) => p.key === "unet")?.value ?? undefined;
+    priorJson = m.metadataProps.find((p) => p.key === "soad_prior")?.value ?? undefined;
   } catch (e) {
     throw new SoadError(
       `${path} is neither a safetensors checkpoint nor an ONNX model: ${(e as Error).message}`,
     );
   }
   if (!unet) throw new SoadError(`${path} is an ONNX model without soad "unet" metadata`);
-  return { bytes, config: resolveUNetConfig(JSON.parse(unet)), source: "onnx" };
+  const prior = priorJson ? checkPriorMetadata(JSON.parse(priorJson), path) : undefined;
+  return {
+    bytes,
+    config: resolveUNetConfig(JSON.parse(unet)),
+    source: "onnx",
+    ...(prior ? { prior } : {}),
+  };
 }

@@ -59,7 +59,7 @@ export interface QGStateView {
  *
  * @example
  * ```ts
- * import { spectralMeanSquare } from "./diagnostics.ts";
+ * import { spectralMeanSquare } from "@soad/soad/internal";
  * // a constant field 1 on a 16x16 grid has f̂(0,0) = 256
  * const fh = new Float64Array(16 * 9 * 2);
  * fh[0] = 256;
@@ -177,8 +177,8 @@ export function qgDiagnostics(s: QGStateView): QGDiagnostics {
  *
  * @example
  * ```ts
- * import { isotropicSpectrum } from "./diagnostics.ts";
- * import { spectralGrid } from "./spectral.ts";
+ * import { isotropicSpectrum } from "@soad/soad/internal";
+ * import { spectralGrid } from "@soad/soad/internal";
  * const g = spectralGrid(16, 16, 1e6, 1e6);
  * const { kr, spectrum } = isotropicSpectrum(new Float64Array(16 * 9).fill(1), g, 1);
  * console.log(kr.length === spectrum[0].length); // true

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { hashUniform } from "./initial.ts";
+ * import { hashUniform } from "@soad/soad/internal";
  * const u = hashUniform(5, 0);
  * console.log(u >= 0 && u < 1); // true
  * ```
@@ -31,7 +31,7 @@ export function hashUniform(k: number, seed = 0): number {
  *
  * @example
  * ```ts
- * import { icNoise } from "./initial.ts";
+ * import { icNoise } from "@soad/soad";
  * const q = icNoise(32, 32, 0);
  * console.log(q.length, q[2 * 32 * 32 - 1]); // 2048 0
  * ```
@@ -56,7 +56,7 @@ export function icNoise(nx: number, ny: number = nx, seed = 0): Float64Array {
  *
  * @example
  * ```ts
- * import { icModes } from "./initial.ts";
+ * import { icModes } from "@soad/soad/internal";
  * const q = icModes(64);
  * console.log(q.length); // 8192
  * ```

@@ -41,7 +41,7 @@ export interface QGParams {
  *
  * @example
  * ```ts
- * import { QG_DEFAULTS } from "./params.ts";
+ * import { QG_DEFAULTS } from "@soad/soad";
  * console.log(QG_DEFAULTS.rd); // 15000
  * ```
  */
@@ -91,7 +91,7 @@ const POSITIVE: (keyof QGParams)[] = ["L", "W", "dt", "rd", "delta", "H1"];
  *
  * @example
  * ```ts
- * import { resolveParams } from "./params.ts";
+ * import { resolveParams } from "@soad/soad";
  * const p = resolveParams({ nx: 128, dt: 900 });
  * console.log(p.ny, p.W); // 128 1000000
  * ```
@@ -139,7 +139,8 @@ export function resolveParams(params: Partial<QGParams> = {}): QGParams {
  *
  * @example
  * ```ts
- * import { derivedConstants, resolveParams } from "./params.ts";
+ * import { resolveParams } from "@soad/soad";
+ * import { derivedConstants } from "@soad/soad/internal";
  * const d = derivedConstants(resolveParams());
  * console.log(d.F1.toExponential(4)); // 3.5556e-9
  * ```

@@ -26,7 +26,7 @@ export interface SpectralGrid {
  *
  * @example
  * ```ts
- * import { spectralGrid } from "./spectral.ts";
+ * import { spectralGrid } from "@soad/soad/internal";
  * const g = spectralGrid(16, 16, 1e6, 1e6);
  * console.log(g.nk, g.l[8] < 0); // 9 true (the Nyquist row is negative)
  * ```
@@ -65,7 +65,7 @@ export interface InversionCoefficients {
  *
  * @example
  * ```ts
- * import { inversionCoefficients, spectralGrid } from "./spectral.ts";
+ * import { inversionCoefficients, spectralGrid } from "@soad/soad/internal";
  * const g = spectralGrid(16, 16, 1e6, 1e6);
  * const a = inversionCoefficients(g.kappa2, 3.5556e-9, 8.8889e-10);
  * console.log(a.a11[0]); // 0 (the mean mode is invisible)
@@ -100,7 +100,7 @@ export function inversionCoefficients(
  *
  * @example
  * ```ts
- * import { invertPV, inversionCoefficients, spectralGrid } from "./spectral.ts";
+ * import { inversionCoefficients, invertPV, spectralGrid } from "@soad/soad/internal";
  * const g = spectralGrid(16, 16, 1e6, 1e6);
  * const a = inversionCoefficients(g.kappa2, 3.5556e-9, 8.8889e-10);
  * const qh = new Float64Array(2 * 16 * 9 * 2);
@@ -134,7 +134,7 @@ export function invertPV(
  *
  * @example
  * ```ts
- * import { spectralFilter, spectralGrid } from "./spectral.ts";
+ * import { spectralFilter, spectralGrid } from "@soad/soad/internal";
  * const g = spectralGrid(64, 64, 1e6, 1e6);
  * const f = spectralFilter(g, 1e6 / 64, 1e6 / 64, 23.6);
  * console.log(f.filter((v) => v < 1).length); // 1415

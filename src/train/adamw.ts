@@ -29,7 +29,7 @@ export interface AdamWOptions {
  *
  * @example
  * ```ts
- * import { linearDecay } from "./adamw.ts";
+ * import { linearDecay } from "@soad/soad/internal";
  * console.log(linearDecay(0, 100), linearDecay(50, 100), linearDecay(100, 100)); // 1 0.5 0
  * ```
  */
@@ -43,7 +43,7 @@ export function linearDecay(k: number, total: number): number {
  *
  * @example
  * ```ts
- * import { AdamW } from "./adamw.ts";
+ * import { AdamW } from "@soad/soad/internal";
  * const opt = new AdamW(2, { lr: 0.1, weightDecay: 0.01 });
  * const p = new Float32Array([1, -1]);
  * opt.step(p, new Float32Array([0.5, -0.5]), 0.1);

@@ -18,6 +18,8 @@ import {
 } from "../io/safetensors.ts";
 import type { TrainConfig } from "./config.ts";
 import { ParamLayout } from "./param_layout.ts";
+import { modelLayout } from "../obs/registry.ts";
+import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/prior_info.ts";
 
 /** Format tag in the metadata of a training checkpoint. */
 export const CHECKPOINT_FORMAT = "soad-train-checkpoint/1";
@@ -40,8 +42,43 @@ export interface TrainState {
   data: Record<string, unknown>;
 }
 
+/**
+ * The `soad_prior` record of a run's weights: what the network is trained for (model, its
+ * operators and channels, grid, frames, dataset), the normalisation and the data's climatology,
+ * and the spec's sampler defaults (`deno task ship-prior --t-max` / `prior-metadata` set others
+ * once `deno task eps-profile` has measured them). Absent when the data record no std.
+ */
+function priorRecord(s: TrainState): Record<string, string> {
+  const d = s.data as Record<string, unknown>;
+  const nums = (v: unknown): v is number[] =>
+    Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === "number");
+  if (!nums(d.norm_std)) return {};
+  const layout = modelLayout(s.config.model);
+  const m: PriorMetadata = {
+    version: 1,
+    trainedFor: {
+      method: s.config.model === "sda" ? "sda" : "soad",
+      model: s.config.model,
+      operators: layout.entries.map((e) => ({
+        name: e.operator.name,
+        channels: e.operator.outChannels,
+      })),
+      channels: layout.channels,
+      ...(nums(d.grid) ? { grid: [d.grid[0], d.grid[1]] as [number, number] } : {}),
+      frames: s.config.frames,
+      ...(typeof d.config_name === "string" ? { dataset: d.config_name } : {}),
+    },
+    normalisation: { offset: nums(d.norm_offset) ? d.norm_offset : [0, 0], std: d.norm_std },
+    sampler: { ...SPEC_SAMPLER },
+    ...(nums(d.norm_mean) ? { climatology: { mean: d.norm_mean, std: d.norm_std } } : {}),
+    note: "sampler defaults: the spec's (set them with deno task ship-prior --t-max/--steps)",
+  };
+  return priorMetadata(m);
+}
+
 function meta(s: TrainState, kind: string): Record<string, string> {
   return {
+    ...priorRecord(s),
     format: kind,
     step: String(s.step),
     model: s.config.model,
@@ -62,9 +99,11 @@ function meta(s: TrainState, kind: string): Record<string, string> {
  *
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
+ * import { resolveTrainConfig } from "@soad/soad";
  * import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
  * import { ParamLayout } from "./param_layout.ts";
+import { modelLayout } from "../obs/registry.ts";
+import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/prior_info.ts";
  * const unet = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
  * const config = resolveTrainConfig({ model: "sda", steps: 10, unet });
  * const n = new ParamLayout(unet).size;
@@ -101,7 +140,7 @@ function parseJson<T>(m: Record<string, string>, key: string, what: string): T {
  * @example
  * ```ts
  * import { decodeCheckpoint } from "./checkpoint.ts";
- * import { writeSafetensors } from "../io/safetensors.ts";
+ * import { writeSafetensors } from "@soad/soad";
  * try {
  *   decodeCheckpoint(writeSafetensors({}));
  * } catch (e) {
@@ -147,9 +186,11 @@ export function decodeCheckpoint(bytes: Uint8Array, what = "checkpoint"): TrainS
  *
  * @example
  * ```ts
- * import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
- * import { resolveTrainConfig } from "./config.ts";
+ * import { readCheckpoint, writeCheckpoint } from "@soad/soad/internal";
+ * import { resolveTrainConfig } from "@soad/soad";
  * import { ParamLayout } from "./param_layout.ts";
+import { modelLayout } from "../obs/registry.ts";
+import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/prior_info.ts";
  * const unet = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
  * const config = resolveTrainConfig({ model: "sda", steps: 10, unet });
  * const z = () => new Float32Array(new ParamLayout(unet).size);
@@ -168,7 +209,7 @@ export async function writeCheckpoint(path: string, s: TrainState): Promise<void
  *
  * @example
  * ```ts
- * import { readCheckpoint } from "./checkpoint.ts";
+ * import { readCheckpoint } from "@soad/soad/internal";
  * try {
  *   await readCheckpoint("/nonexistent/checkpoint.safetensors");
  * } catch (e) {
@@ -193,9 +234,11 @@ export async function readCheckpoint(path: string): Promise<TrainState> {
  *
  * @example
  * ```ts
- * import { writeWeights } from "./checkpoint.ts";
- * import { resolveTrainConfig } from "./config.ts";
+ * import { writeWeights } from "@soad/soad/internal";
+ * import { resolveTrainConfig } from "@soad/soad";
  * import { ParamLayout } from "./param_layout.ts";
+import { modelLayout } from "../obs/registry.ts";
+import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/prior_info.ts";
  * const unet = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
  * const config = resolveTrainConfig({ model: "sda", steps: 10, unet });
  * const z = () => new Float32Array(new ParamLayout(unet).size);

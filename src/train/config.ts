@@ -6,12 +6,20 @@
 
 import { resolveUNetConfig, type UNetConfig } from "../diffusion/unet_config.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import { augmentedLayout, type ModelName } from "../obs/layout.ts";
+import { modelLayout } from "../obs/registry.ts";
 
 /** Everything that determines a training run's result (besides the data). */
 export interface TrainConfig {
-  /** Which prior: `sda` (C = 2) or a SOAD model `arctan3x` / `sin3x` (4), `vor2vel` (6), `full` (10). */
-  model: ModelName;
+  /**
+   * Which prior: `sda` (C = 2), a SOAD model `arctan3x` / `sin3x` (4), `vor2vel` (6), `full`
+   * (10), or a SOAD prior for registered user operators (`name`, or `a+b`; C = 2 + theirs).
+   */
+  model: string;
+  /**
+   * URLs of modules that register the user operators of `model` (`registerOperator`); imported
+   * by every training Worker and on `--resume`.
+   */
+  operatorModules?: string[];
   /** The U-Net; `channels` must equal the model's C. */
   unet: UNetConfig;
   /** Frames L per training chunk (9). */
@@ -59,7 +67,7 @@ export interface TrainConfig {
  *
  * @example
  * ```ts
- * import { TRAIN_DEFAULTS } from "./config.ts";
+ * import { TRAIN_DEFAULTS } from "@soad/soad";
  * console.log(TRAIN_DEFAULTS.lr, TRAIN_DEFAULTS.weightDecay); // 0.00015 0.0000075
  * ```
  */
@@ -89,7 +97,7 @@ export const TRAIN_DEFAULTS: Readonly<Omit<TrainConfig, "unet" | "model" | "step
  *
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
+ * import { resolveTrainConfig } from "@soad/soad";
  * const c = resolveTrainConfig({ model: "arctan3x", steps: 1000 });
  * console.log(c.unet.channels, c.lr, c.batchSize); // 4 0.00015 4
  * ```
@@ -99,7 +107,7 @@ export function resolveTrainConfig(
 ): TrainConfig {
   let C: number;
   try {
-    C = augmentedLayout(partial.model).channels;
+    C = modelLayout(partial.model).channels;
   } catch (e) {
     throw new InvalidArgumentError(`model: ${(e as Error).message}`);
   }

@@ -38,7 +38,7 @@ export interface GradEngine {
  *
  * @example
  * ```ts
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { LocalEngine } from "./engine.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * const unet = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };

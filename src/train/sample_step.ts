@@ -13,12 +13,8 @@ import { alpha, sigma } from "../diffusion/schedule.ts";
 import { createUNet, type UNet } from "../diffusion/unet.ts";
 import type { UNetConfig } from "../diffusion/unet_config.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import {
-  type AugmentedLayout,
-  augmentedLayout,
-  augmentState,
-  type ModelName,
-} from "../obs/layout.ts";
+import { type AugmentedLayout, augmentState } from "../obs/layout.ts";
+import { modelLayout } from "../obs/registry.ts";
 import { ParamLayout } from "./param_layout.ts";
 import { normals } from "./stream_rng.ts";
 
@@ -34,8 +30,13 @@ export interface SampleTask {
 
 /** Geometry and model of the samples a {@link SampleComputer} handles. */
 export interface SampleGeometry {
-  /** The model (channel layout, `src/obs`): sda, arctan3x, sin3x, vor2vel or full. */
-  model: ModelName;
+  /**
+   * The model (channel layout, `src/obs`): sda, arctan3x, sin3x, vor2vel, full, or registered
+   * user operators (`name` or `a+b`).
+   */
+  model: string;
+  /** URLs of modules that register the user operators of `model` (imported by each Worker). */
+  operatorModules?: string[];
   /** Frames L. */
   frames: number;
   /** Grid rows. */
@@ -58,7 +59,7 @@ export interface SampleGradient {
  *
  * @example
  * ```ts
- * import { selectBackend } from "../backend/select.ts";
+ * import { selectBackend } from "@soad/soad";
  * import { SampleComputer } from "./sample_step.ts";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * const unet = { channels: 2, widths: [4, 8], blocks: 1, kernel: 3, frames: 3 };
@@ -82,7 +83,7 @@ export class SampleComputer {
     this.net = net;
     this.layout = new ParamLayout(net.config);
     this.geometry = geometry;
-    this.#aug = augmentedLayout(geometry.model);
+    this.#aug = modelLayout(geometry.model);
     if (this.#aug.channels !== net.config.channels) {
       throw new InvalidArgumentError(
         `model ${geometry.model} has ${this.#aug.channels} channels, the network ${net.config.channels}`,

@@ -19,7 +19,7 @@ export type TrainSplit = "train" | "valid";
  *
  * @example
  * ```ts
- * import { SyntheticSource, type WindowSource } from "./source.ts";
+ * import { SyntheticSource, type WindowSource } from "@soad/soad";
  * const s: WindowSource = new SyntheticSource({ height: 8, width: 8, length: 10 });
  * console.log(s.count("train"), s.window("train", 0).length); // 16 1280
  * ```
@@ -64,7 +64,7 @@ export interface SyntheticSourceOptions {
  *
  * @example
  * ```ts
- * import { SyntheticSource } from "./source.ts";
+ * import { SyntheticSource } from "@soad/soad";
  * const s = new SyntheticSource({ height: 16, width: 16, seed: 1 });
  * console.log(s.window("valid", 0)[0] === s.window("valid", 0)[0]); // true
  * ```
@@ -191,7 +191,7 @@ export function cutChunk(
  *
  * @example
  * ```ts
- * import { Rng } from "../rng.ts";
+ * import { Rng } from "@soad/soad";
  * import { drawChunk, SyntheticSource } from "./source.ts";
  * const s = new SyntheticSource({ height: 8, width: 8 });
  * console.log(drawChunk(s, "train", 0, 9, true, new Rng(1)).length); // 1152

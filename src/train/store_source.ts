@@ -24,7 +24,7 @@ export interface StoreSourceOptions {
  *
  * @example
  * ```ts
- * import { StoreSource } from "./store_source.ts";
+ * import { StoreSource } from "@soad/soad";
  * try {
  *   StoreSource.open("/nonexistent.zarr");
  * } catch (e) {
@@ -125,6 +125,8 @@ export class StoreSource implements WindowSource {
       split: this.#ranges,
       norm_offset: this.offset,
       norm_std: this.scale,
+      // the training split's physical moments (the prior's climatology)
+      norm_mean: [...(this.store.attrs.norm_mean ?? [])],
     };
   }
 }

@@ -89,8 +89,8 @@ export interface TrainResult {
  *
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
- * import { SyntheticSource } from "./source.ts";
+ * import { resolveTrainConfig } from "@soad/soad";
+ * import { SyntheticSource } from "@soad/soad";
  * import { stepTasks } from "./trainer.ts";
  * const c = resolveTrainConfig({ model: "sda", steps: 5, batchSize: 2, frames: 3 });
  * const tasks = stepTasks(c, new SyntheticSource({ height: 4, width: 4 }), 0);
@@ -131,8 +131,8 @@ export function stepTasks(
  *
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
- * import { SyntheticSource } from "./source.ts";
+ * import { resolveTrainConfig } from "@soad/soad";
+ * import { SyntheticSource } from "@soad/soad";
  * import { validTasks } from "./trainer.ts";
  * const c = resolveTrainConfig({ model: "sda", steps: 5, frames: 3, validSamples: 3 });
  * console.log(validTasks(c, new SyntheticSource({ height: 4, width: 4 })).length); // 3
@@ -154,7 +154,7 @@ export function validTasks(c: TrainConfig, src: WindowSource): SampleTask[] {
  *
  * @example
  * ```ts
- * import { averageGradients } from "./trainer.ts";
+ * import { averageGradients } from "@soad/soad/internal";
  * const g = averageGradients([new Float32Array([1, 2]), new Float32Array([3, 4])]);
  * console.log(g); // Float32Array [2, 3]
  * ```
@@ -197,6 +197,19 @@ async function exists(path: string): Promise<boolean> {
 /** Config fields a resume may change: the schedule length and how often to checkpoint. */
 const RESUMABLE = ["steps", "checkpointEvery"] as const;
 
+/** Imports the modules that register a run's user operators (`registerOperator`). */
+async function importOperatorModules(urls: string[] | undefined): Promise<void> {
+  for (const u of urls ?? []) {
+    try {
+      await import(u);
+    } catch (e) {
+      throw new InvalidArgumentError(
+        `cannot import operator module ${u}: ${(e as Error).message}`,
+      );
+    }
+  }
+}
+
 /** Loads or creates the run's state. */
 async function startState(o: TrainOptions): Promise<{ state: TrainState; records: StepRecord[] }> {
   const ckptPath = `${o.out}/checkpoint.safetensors`;
@@ -206,6 +219,7 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
       throw new SoadError(`cannot resume: ${ckptPath} does not exist (start without --resume)`);
     }
     const state = await readCheckpoint(ckptPath);
+    await importOperatorModules(state.config.operatorModules);
     if (o.config) {
       const given = o.config as Record<string, unknown>;
       const stored = state.config as unknown as Record<string, unknown>;
@@ -244,6 +258,7 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
       `${ckptPath} exists: pass resume (--resume) to continue it, or choose another output`,
     );
   }
+  await importOperatorModules(o.config.operatorModules);
   const config = resolveTrainConfig(
     o.config as Partial<TrainConfig> & Pick<TrainConfig, "model" | "steps">,
   );
@@ -265,9 +280,9 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
  *
  * @example
  * ```ts
- * import { selectBackend } from "../backend/select.ts";
- * import { SyntheticSource } from "./source.ts";
- * import { train } from "./trainer.ts";
+ * import { selectBackend } from "@soad/soad";
+ * import { SyntheticSource } from "@soad/soad";
+ * import { train } from "@soad/soad";
  * await selectBackend({ prefer: "wasm", quiet: true });
  * const r = await train({
  *   out: await Deno.makeTempDir(),
@@ -303,6 +318,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const geometry = {
     model: c.model,
+    ...(c.operatorModules ? { operatorModules: c.operatorModules } : {}),
     frames: c.frames,
     height: o.source.height,
     width: o.source.width,

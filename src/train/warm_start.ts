@@ -58,8 +58,8 @@ function copyOverlap(src: NamedTensor, dst: NamedTensor): void {
  *
  * @example
  * ```ts
- * import { initUNetWeights } from "../diffusion/unet_config.ts";
- * import { warmStartWeights } from "./warm_start.ts";
+ * import { initUNetWeights } from "@soad/soad/internal";
+ * import { warmStartWeights } from "@soad/soad/internal";
  * const a = { channels: 4, widths: [4, 8], blocks: 1, kernel: 3, frames: 3 };
  * const b = { ...a, channels: 2 };
  * const fresh = initUNetWeights(b, 0);

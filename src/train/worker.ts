@@ -36,6 +36,8 @@ async function handle(r: WorkerRequest): Promise<void> {
     switch (r.type) {
       case "init":
         await selectBackend({ prefer: r.backend, quiet: true });
+        // user operators: their modules register them in this Worker too
+        for (const m of r.geometry.operatorModules ?? []) await import(m);
         computer = await SampleComputer.create(r.config, r.geometry);
         scope.postMessage({ id: r.id, ok: true });
         return;
