@@ -88,8 +88,11 @@ export async function readCyclePrior(
   }
   const n = checked.normalisation ??
     (data?.norm_std ? { offset: data.norm_offset ?? [0, 0], std: data.norm_std } : undefined);
-  const tMax = typeof (card?.sampler as { t_max?: unknown })?.t_max === "number"
-    ? (card!.sampler as { t_max: number }).t_max
+  const sampler = card?.sampler as { tMax?: unknown; t_max?: unknown } | undefined;
+  const tMax = typeof sampler?.tMax === "number"
+    ? sampler.tMax
+    : typeof sampler?.t_max === "number"
+    ? sampler.t_max
     : undefined;
   return {
     bytes,
