@@ -91,3 +91,11 @@ Deno.test("metrics: anomaly amplitude and correlation split the MSE; a damped sa
   assert.throws(() => anomalyStats([1], [1, 2], [0, 0], 1), InvalidArgumentError);
   assert.throws(() => anomalyStats([1, 2], [0, 0], [0, 0], 1), /no anomaly/);
 });
+
+Deno.test("metrics: spread–skill by hand with the (1 + 1/S) finite-ensemble factor", () => {
+  // one entry, members 0 and 2, truth 3: mean 1, sample spread² 2, error² 4 → √(1.5·2)/√4
+  assert.ok(Math.abs(spreadSkillRatio([0, 2], [3], 2) - Math.sqrt(3) / 2) < 1e-6);
+  // two entries, three members: spread² (1, 4), errors (1, −2) → √((4/3)·2.5)/√2.5
+  const r = spreadSkillRatio([0, 0, 1, 2, 2, 4], [2, 4], 3);
+  assert.ok(Math.abs(r - Math.sqrt(4 / 3 * 2.5) / Math.sqrt(2.5)) < 1e-6, `${r}`); // spread is float32
+});

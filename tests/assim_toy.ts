@@ -39,7 +39,7 @@ export function toyProblem(seed: number): { obs: Int32Array; y: Float32Array } {
 export async function runToy(
   prior: "iso" | "aug",
   chains: number,
-  options: SamplerOptions & { clip: boolean; useFdc: boolean },
+  options: SamplerOptions & { clip: boolean; useFdc: boolean; jacobianFree?: boolean },
   seed = 0,
 ): Promise<ToyStats> {
   const { obs, y } = toyProblem(seed);
@@ -51,7 +51,10 @@ export async function runToy(
     sigma: SIGMA_O,
   };
   const den: Denoiser = prior === "iso" ? isotropicGaussianDenoiser() : augmentedIdentityDenoiser();
-  const noise = soadNoise(den, [planned], { clip: options.clip });
+  const noise = soadNoise(den, [planned], {
+    clip: options.clip,
+    jacobianFree: options.jacobianFree,
+  });
   const t0 = performance.now();
   const res = await runSampler(noise, [chains, 1, C, 8, 8], {
     ...options,

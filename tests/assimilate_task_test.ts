@@ -3,6 +3,15 @@
 import assert from "node:assert/strict";
 import { runTask } from "./task_helpers.ts";
 import { tempDir, tinyCheckpoint, tinyStore } from "./experiment_helpers.ts";
+import { assimilate } from "../src/assim/assimilate.ts";
+import { loadExperimentCheckpoint } from "../src/assim/experiment_inputs.ts";
+import { selectBackend } from "../src/backend/select.ts";
+import { openDatasetStore, readWindow } from "../src/data/store.ts";
+import { knownBackground } from "../src/obs/background.ts";
+import { augmentedLayout } from "../src/obs/layout.ts";
+import { observeStack } from "../src/obs/observe.ts";
+import { sin3x } from "../src/obs/pointwise.ts";
+import { Rng } from "../src/rng.ts";
 
 const run = (...args: string[]) => runTask("assimilate.ts", ...args);
 
@@ -15,6 +24,7 @@ Deno.test("assimilate task: SOAD and SDA on a tiny store write results.json and 
   const r = await run(
     ...["--checkpoint", soad, "--sda-checkpoint", sda, "--data", data, "--op", "sin3x"],
     ...["--stride", "4", "--interval", "2", "--steps", "3", "--corrections", "1", "--out", out],
+    ...["--window", "9", "--start", "1", "--t-max", "1", "--threads", "1"],
   );
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /soad: RMSE per frame( [\d.]+){9}/);
@@ -23,6 +33,58 @@ Deno.test("assimilate task: SOAD and SDA on a tiny store write results.json and 
   assert.equal(res.soad.rmse.length, 9);
   assert.ok(res.soad.rmse.every((v: number) => Number.isFinite(v) && v > 0));
   assert.ok((await Deno.stat(`${out}/assimilate.png`)).size > 0);
+
+  // the printed numbers are results.json's, and both are what the library gives for the same
+  // inputs rebuilt here: window 9 (the first test window) from frame 1 normalised by the store's std, the task's draws
+  // (sin3x stride-4 observations every 2nd frame, background) from Rng(seed 0), the same sampler;
+  // the random-weight priors give large RMSEs, so the match is required to 1e-6 (a different
+  // window or observation draw moves them by ~1e-3)
+  for (const m of ["soad", "sda"]) {
+    const line = r.out.split("\n").find((l) => l.startsWith(`${m}: RMSE per frame`))!;
+    const printed = line.match(/frame((?: [\d.]+){9})/)![1].trim().split(" ").map(Number);
+    printed.forEach((v, f) => assert.ok(Math.abs(v - res[m].rmse[f]) <= 5e-4, `${m} frame ${f}`));
+  }
+  await selectBackend({ prefer: "wasm", quiet: true });
+  const store = openDatasetStore(data);
+  const std = store.attrs.norm_std!;
+  const raw = readWindow(store, 9);
+  const L = 9, n = 16, R = n * n, rng = new Rng(0), start = 1;
+  const truth = new Float32Array(L * 2 * R);
+  for (let f = 0; f < L; f++) {
+    for (let c = 0; c < 2; c++) {
+      for (let i = 0; i < R; i++) {
+        truth[(f * 2 + c) * R + i] = raw[((start + f) * 2 + c) * R + i] / std[c];
+      }
+    }
+  }
+  const observations = observeStack(truth, L, n, n, {
+    operators: [sin3x],
+    stride: 4,
+    interval: 2,
+    rng,
+  });
+  const background = knownBackground(truth, L, n, n, rng);
+  const common = { observations, frames: L, steps: 3, corrections: 1, samples: 1, seed: 0, truth };
+  const soadNet = (await loadExperimentCheckpoint(soad, "soad-sin3x", L)).net;
+  const want = await assimilate({
+    ...common,
+    denoiser: soadNet,
+    method: "soad",
+    layout: augmentedLayout("sin3x"),
+    background,
+  });
+  soadNet.dispose();
+  const sdaNet = (await loadExperimentCheckpoint(sda, "sda", L)).net;
+  const wantSda = await assimilate({ ...common, denoiser: sdaNet, method: "sda" });
+  sdaNet.dispose();
+  for (const [m, w] of [["soad", want], ["sda", wantSda]] as const) {
+    w.rmseMean!.forEach((v, f) => {
+      assert.ok(
+        Math.abs(res[m].rmse[f] / v - 1) < 1e-6,
+        `${m} frame ${f}: ${res[m].rmse[f]} vs ${v}`,
+      );
+    });
+  }
 });
 
 Deno.test("assimilate task: a prior of another operator is refused before sampling, naming both", async () => {

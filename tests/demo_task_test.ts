@@ -7,7 +7,8 @@ const run = (...args: string[]) => runTask("demo.ts", ...args);
 
 Deno.test("demo task: SOAD, SDA and climatology table, PNG and results.json", async () => {
   const out = await Deno.makeTempDir({ prefix: "soad_demo_" });
-  const r = await run("--steps", "8", "--corrections", "1", "--out", out);
+  // K = 16 (not the default 64) keeps it short; frame 0 is already pinned by the background there
+  const r = await run("--steps", "16", "--corrections", "1", "--out", out);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /frame\s+observed\s+SOAD\s+SDA\s+climatology\s+pointwise/);
   for (let f = 0; f < 9; f++) {
@@ -26,8 +27,22 @@ Deno.test("demo task: SOAD, SDA and climatology table, PNG and results.json", as
     const [p, c] = [res.rmse.pointwise[f], res.rmse.climatology[f]];
     assert.ok(f % 2 === 0 ? p < c - 0.1 : Math.abs(p - c) < 1e-9, `frame ${f}: ${p} vs ${c}`);
   }
-  // setting I: the background (σb = 0.1) pins frame 0 through SOAD's FDC
-  assert.ok(res.rmse.SOAD[0] < 0.5, `SOAD frame 0 RMSE ${res.rmse.SOAD[0]}`);
+  // both learned priors beat climatology on every frame (K = 16: SOAD 0.18–0.61, SDA ≈ 0.75,
+  // climatology 0.97)
+  for (let f = 0; f < 9; f++) {
+    const c = res.rmse.climatology[f];
+    assert.ok(res.rmse.SOAD[f] < c - 0.2, `frame ${f}: SOAD ${res.rmse.SOAD[f]} vs ${c}`);
+    assert.ok(res.rmse.SDA[f] < c - 0.1, `frame ${f}: SDA ${res.rmse.SDA[f]} vs ${c}`);
+  }
+  // setting I: the background (σb = 0.1) pins frame 0 through SOAD's FDC: its error is of the
+  // order of σb (0.18 at K = 16, 0.20 at K = 64; the background alone, "pointwise", 0.094) and
+  // the smallest of the window
+  const s0 = res.rmse.SOAD[0];
+  assert.ok(s0 < 2.5 * 0.1, `SOAD frame 0 RMSE ${s0}, expected near σb = 0.1`);
+  assert.ok(
+    res.rmse.SOAD.every((v: number) => v >= s0),
+    `frame 0 is not the best: ${res.rmse.SOAD}`,
+  );
   assert.ok((await Deno.stat(`${out}/demo.png`)).size > 10_000);
 });
 

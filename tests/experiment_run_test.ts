@@ -96,6 +96,9 @@ Deno.test("experiment: runCell is deterministic; S > 1 adds spread-skill and CRP
   equal(a.rmseFrames.length, 9);
   equal(a.stepRmse!.length, 4);
   ok(Number.isFinite(a.rmse) && a.rmse > 0);
+  // the cell's RMSE is the mean of its per-frame RMSEs (both rounded to 6 decimals)
+  const frameAvg = a.rmseFrames.reduce((s, v) => s + v, 0) / a.rmseFrames.length;
+  ok(Math.abs(a.rmse - frameAvg) <= 2e-6, `${a.rmse} vs ${frameAvg}`);
   equal(a.spreadSkill, undefined);
   const e = await runCell(cell({ method: "sda" }), data, models.sda, { ...config, samples: 3 });
   ok(e.spreadSkill! > 0 && e.crps! > 0 && e.rmseMembers! > 0, JSON.stringify(e));

@@ -85,6 +85,21 @@ Deno.test({
       assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
       const s = parseNpy(await Deno.readFile(`${dir}/s/samples.npy`));
       assert.deepEqual(s.shape, [1, 9, 4, 16, 16]);
+      // the printed RMS per channel is that of the written samples
+      const printed = r.out.match(/RMS per channel \(normalised units\): ([\d., ]+)/)![1]
+        .split(",").map(Number);
+      const data = s.data as Float32Array;
+      for (let c = 0; c < 4; c++) {
+        let sq = 0, k = 0;
+        for (let f = 0; f < 9; f++) {
+          for (let i = 0; i < 256; i++, k++) sq += data[(f * 4 + c) * 256 + i] ** 2;
+        }
+        const rms = Math.sqrt(sq / k);
+        assert.ok(
+          Math.abs(printed[c] - rms) <= 5e-4,
+          `channel ${c}: printed ${printed[c]}, ${rms}`,
+        );
+      }
       const bad = await task(
         "sample_prior",
         "--model",

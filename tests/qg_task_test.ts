@@ -2,6 +2,8 @@
 // exit non-zero with a message that says what is expected.
 import assert from "node:assert/strict";
 import { parseNpy } from "../src/io/npy.ts";
+import { icNoise } from "../src/qg/initial.ts";
+import { QGModel } from "../src/qg/model.ts";
 
 const TASK = new URL("../tasks/qg.ts", import.meta.url).pathname;
 
@@ -31,6 +33,22 @@ Deno.test("qg task: a short run writes q.png, energy.png, spectrum.png, diagnost
     assert.equal(d.series[4].day, 4);
     const q = parseNpy(await Deno.readFile(`${dir}/q.npy`));
     assert.deepEqual(q.shape, [2, 32, 32]);
+    // the written state and every daily diagnostic are those of the same run made here
+    const m = new QGModel({ nx: 32, dt: 3600 });
+    m.setQ(icNoise(32, 32, 3));
+    for (let day = 0; day <= 4; day++) {
+      if (day > 0) m.step(24);
+      const want = m.diagnostics();
+      for (const k of ["ke", "ape", "energy", "cfl"] as const) {
+        const got = d.series[day][k];
+        assert.ok(Math.abs(got / want[k] - 1) < 1e-12, `day ${day} ${k}: ${got} vs ${want[k]}`);
+      }
+    }
+    const mq = m.q;
+    assert.ok(
+      (q.data as Float64Array).every((v, i) => v === mq[i]),
+      "q.npy is not the final state",
+    );
     const png = await Deno.readFile(`${dir}/q.png`);
     assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
   } finally {

@@ -89,3 +89,44 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "unet: parameter gradients on webgpu = wasm (first window of the small fixture)",
+  ignore: Boolean(skipReason),
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    // the training path on a GPU: ∂⟨w, ε̂⟩/∂θ by tf.variableGrads on the webgpu backend against
+    // the wasm backend (itself held to PyTorch's grad.* in unet_fixture_test.ts)
+    const weights = readSafetensors(await Deno.readFile(new URL("small.weights.safetensors", DIR)));
+    const io = readSafetensors(await Deno.readFile(new URL("small.io.safetensors", DIR)));
+    const config = { channels: 4, widths: [4, 8, 16], blocks: [2, 2, 2], kernel: 5, frames: 9 };
+    const [, L, C, H, W] = io.get("z")!.shape;
+    const shape: WindowShape = [1, L, C, H, W];
+    const z = first(io.get("z")!), w = first(io.get("w")!);
+    const t = io.get("t")!.data.subarray(0, 1);
+    const run = async (prefer: "wasm" | "webgpu") => {
+      await selectBackend({ prefer, allowSoftwareGpu: true, quiet: true });
+      assert.equal(tf.getBackend(), prefer);
+      const net = await createUNet(config, { weights });
+      try {
+        return await net.denoiseParamVjp(z, shape, t, w);
+      } finally {
+        net.dispose();
+      }
+    };
+    const ref = await run("wasm");
+    const gpuRes = await run("webgpu");
+    close("param-vjp eps", gpuRes.eps, ref.eps);
+    assert.equal(gpuRes.grads.size, weights.size);
+    // the tolerance (1e-3 of max(1, |g|)) is a small fraction of the gradients compared
+    let big = 0;
+    for (const g of ref.grads.values()) for (const v of g.data) big = Math.max(big, Math.abs(v));
+    console.log(`  max |∂/∂θ| ${big.toPrecision(3)}`);
+    assert.ok(big > 0.05, `gradients too small for the tolerance: max ${big}`);
+    for (const [k, g] of ref.grads) {
+      assert.deepEqual(gpuRes.grads.get(k)!.shape, g.shape, k);
+      close(`grad.${k}`, gpuRes.grads.get(k)!.data, g.data, 1e-3);
+    }
+  },
+});

@@ -7,11 +7,14 @@
  * and `wasm/kernels_wasm.ts` / `wasm/conv_wasm.ts` (the same bytes base64-embedded, so the library
  * loads with no file or network permission, also from JSR). Run with `deno task build:wasm`. Needs
  * clang (with the wasm32 target) and wasm-ld (`apt-get install clang lld`); set `CLANG` to use
- * another clang binary. The build is deterministic: rebuilding gives the committed bytes.
+ * another clang binary. The build is deterministic: rebuilding gives the committed bytes. It ends by
+ * writing `wasm/sources.json` (wasm/sources.ts): the hashes of each module's sources and bytes,
+ * which a default test checks; `--record-only` writes that record without compiling.
  * @module
  */
 
 import { CONV_JOBS } from "../src/backend/conv_jobs.ts";
+import { currentRecord, WASM_MODULE_SOURCES } from "./sources.ts";
 
 const dir = new URL(".", import.meta.url);
 const path = (f: string) => new URL(f, dir).pathname;
@@ -65,7 +68,7 @@ const CONV_EXPORTS = [
  * The conv module's sources (direct convolutions; circular convolutions by the FFT; fused
  * element-wise kernels).
  */
-const CONV_SOURCES = ["conv.c", "fft_conv.c", "pointwise.c"];
+const CONV_SOURCES = WASM_MODULE_SOURCES["conv_simd.wasm"].filter((f) => f.endsWith(".c"));
 const CONV_FLAGS = [
   ...COMMON,
   "-matomics",
@@ -199,7 +202,7 @@ async function main(): Promise<void> {
   const version = await run(clang, ["--version"]);
   if (!version.success) fail(`'${clang} --version' failed; install clang and lld.`);
 
-  const kernels = await compile(["fft.c", "qg.c"], KERNELS_FLAGS);
+  const kernels = await compile([...WASM_MODULE_SOURCES["kernels.wasm"]], KERNELS_FLAGS);
   await writeModule("kernels.wasm", kernels);
   await writeAtomic(
     path("kernels_wasm.ts"),
@@ -251,4 +254,20 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.main) await main();
+/** Writes `wasm/sources.json` for the sources and modules now in `wasm/`. */
+async function writeRecord(): Promise<void> {
+  const record = await currentRecord(dir);
+  await writeAtomic(path("sources.json"), JSON.stringify(record, null, 2) + "\n");
+  console.log("build:wasm: wrote sources.json (source and module hashes)");
+}
+
+if (import.meta.main) {
+  if (Deno.args.includes("--record-only")) {
+    // only when the committed modules are known to be built from the current sources (e.g. the
+    // record was added after the build); a real rebuild writes the record itself
+    await writeRecord();
+  } else {
+    await main();
+    await writeRecord();
+  }
+}
