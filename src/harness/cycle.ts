@@ -164,6 +164,7 @@ export async function cycle(o: CycleOptions): Promise<CycleResult> {
     );
   }
   if (o.force && !o.resume) await Deno.remove(`${out}/state`, { recursive: true }).catch(() => {});
+  if (o.resume) await removeStaleTemps(out); // a kill during an atomic write leaves its temp file
   await writeJsonAtomic(`${out}/run.json`, identity);
   const stream = o.progress;
 
@@ -391,4 +392,13 @@ function meanOf64(x: Float64Array, n: number): Float64Array {
   const per = x.length / n, m = new Float64Array(per);
   for (let a = 0; a < n; a++) for (let i = 0; i < per; i++) m[i] += x[a * per + i] / n;
   return m;
+}
+
+/** Removes the `.<name>.<random>.tmp` files atomic writes leave behind when killed. */
+async function removeStaleTemps(dir: string): Promise<void> {
+  for await (const e of Deno.readDir(dir)) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory) await removeStaleTemps(path);
+    else if (e.isFile && /^\..+\.tmp$/.test(e.name)) await Deno.remove(path);
+  }
 }
