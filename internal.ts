@@ -197,3 +197,7 @@ export {
   type ParamVjpResult,
   type UNet,
 } from "./src/diffusion/unet.ts";
+
+// Cycling twin experiment (issue 22): building blocks of the LETKF and the driver
+export { SymmetricEigen } from "./src/assim/symmetric_eigen.ts";
+export { climatologyStates } from "./src/harness/truth.ts";
