@@ -72,6 +72,14 @@ export {
 } from "./src/backend/wasm_fft_conv.ts";
 export { type CircularConvMethod, setCircularConvMethod } from "./src/diffusion/circular_conv.ts";
 export { epsProfile, type EpsProfileRow } from "./src/diffusion/eps_profile.ts";
+export { checkpointed, tapeActive } from "./src/diffusion/checkpoint.ts";
+export {
+  activationUnitBytes,
+  assertUNetMemory,
+  planUNetMemory,
+  type UNetMemoryPlan,
+  type UNetPass,
+} from "./src/diffusion/memory_plan.ts";
 export {
   initUNetWeights,
   resolveUNetConfig,
@@ -203,3 +211,7 @@ export {
   type ParamVjpResult,
   type UNet,
 } from "./src/diffusion/unet.ts";
+
+// Cycling twin experiment (issue 22): building blocks of the LETKF and the driver
+export { SymmetricEigen } from "./src/assim/symmetric_eigen.ts";
+export { climatologyStates } from "./src/harness/truth.ts";

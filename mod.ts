@@ -52,6 +52,7 @@
  */
 
 export { BlowUpError, IntegrityError, InvalidArgumentError, SoadError } from "./src/errors.ts";
+export { MemoryLimitError } from "./src/diffusion/memory_plan.ts";
 export { Rng } from "./src/rng.ts";
 
 // QG model
@@ -286,3 +287,33 @@ export {
   type OrtProvider,
 } from "./src/onnx/engine.ts";
 export { loadOnnxModel, type OnnxModelFile } from "./src/onnx/model_file.ts";
+
+// Cycling twin experiment (issue 22): the LETKF, probabilistic scores and the cycling driver
+export { gaspariCohn } from "./src/assim/gaspari_cohn.ts";
+export {
+  letkfAnalysis,
+  type LetkfGrid,
+  type LetkfInput,
+  type LetkfNeighbours,
+  letkfNeighbours,
+  type LetkfOptions,
+} from "./src/assim/letkf.ts";
+export { crpsGaussian, rankHistogram } from "./src/assim/metrics.ts";
+export {
+  cycle,
+  CYCLE_METHODS,
+  type CycleMethod,
+  type CycleOptions,
+  type CycleResult,
+  type SimulatedTruth,
+} from "./src/harness/cycle.ts";
+export type { CycleSummary } from "./src/harness/cycle_outputs.ts";
+export type { MethodScores } from "./src/harness/cycle_verify.ts";
+export {
+  loadTruth,
+  simulateTruth,
+  type SimulateTruthOptions,
+  type Truth,
+} from "./src/harness/truth.ts";
+export type { WindowAssimilator, WindowRequest } from "./src/harness/window_cycle.ts";
+export { type TuneGrid, tuneLetkf, type TuneRow } from "./src/harness/tune_letkf.ts";

@@ -179,9 +179,21 @@ export class ConvEngine {
     if (need > have) {
       const pages = Math.ceil((need - have) / PAGE);
       if (have / PAGE + pages > MAX_PAGES) {
-        throw new SoadError(`conv engine: ${need} bytes exceed the 2 GiB wasm memory`);
+        throw new SoadError(
+          `conv engine: one call needs ${need} bytes of its wasm memory, more than its ` +
+            `${MAX_PAGES * PAGE} bytes (2 GiB) maximum; expected smaller convolutions ` +
+            `(fewer frames, channels or pixels per call)`,
+        );
       }
-      this.#memory.grow(pages);
+      try {
+        this.#memory.grow(pages);
+      } catch (e) {
+        // a RangeError when the system cannot back the memory: say what was asked for
+        throw new SoadError(
+          `conv engine: could not grow its wasm memory from ${have} to ${need} bytes ` +
+            `(${(e as Error).message}); the process is out of memory`,
+        );
+      }
     }
     return new Float32Array(this.#memory.buffer);
   }

@@ -21,6 +21,8 @@ import {
 } from "./unet_config.ts";
 import { tfToTorch, torchToTf } from "./unet_weights.ts";
 import { adjointFilter } from "./circular_conv.ts";
+import { checkpointed, tapeActive } from "./checkpoint.ts";
+import { assertUNetMemory, planUNetMemory, type UNetPass } from "./memory_plan.ts";
 import {
   channelLayerNorm,
   circConv,
@@ -38,6 +40,14 @@ export interface ForwardOptions {
   paramGrads?: boolean;
   /** Called with every stage output (`temb`, `d0`…, `u{n-1}`…`u1`), NHWC / `[B, 64]`. */
   onStage?: (name: string, t: tf.Tensor) => void;
+  /**
+   * Gradient checkpointing of the residual and temporal blocks (`checkpoint.ts`): a taped pass
+   * keeps only each block's input and recomputes the block in the backward pass (≈ one more
+   * forward per backward, same values). Default `"auto"`: on when the plain pass would not fit
+   * tfjs-wasm's 4 GiB heap (`planUNetMemory` of `memory_plan.ts`: one 9×256² window at the
+   * paper's widths), off below.
+   */
+  checkpoint?: boolean | "auto";
 }
 
 /** Result of {@link UNet.denoiseParamVjp}. */
@@ -200,6 +210,31 @@ class UNetImpl implements UNet {
     };
     const fold: Fold = { batch: B, frames: L };
     const stage = options.onStage ?? (() => {});
+    // on wasm a pass that would overflow tfjs-wasm's heap is refused here (an emscripten abort
+    // would leave the backend unusable); large taped passes checkpoint their blocks
+    const pass: UNetPass = paramGrads ? "param" : tapeActive() ? "vjp" : "forward";
+    const plan = tf.getBackend() === "wasm"
+      ? assertUNetMemory(this.config, [B, L, C, H, W], pass, options.checkpoint ?? "auto")
+      : planUNetMemory(this.config, [B, L, C, H, W], pass, options.checkpoint ?? "auto");
+    const remat = plan.checkpoint;
+    const params = (prefix: string): tf.Variable[] =>
+      paramGrads ? [...vars].filter(([k]) => k.startsWith(`${prefix}.`)).map(([, v]) => v) : [];
+    const res = (x: tf.Tensor4D, emb: tf.Tensor2D, prefix: string): tf.Tensor4D =>
+      remat
+        ? checkpointed(
+          ([a, e]) => resBlock(a as tf.Tensor4D, e as tf.Tensor2D, p, prefix, fold),
+          [x, emb],
+          params(prefix),
+        ) as tf.Tensor4D
+        : resBlock(x, emb, p, prefix, fold);
+    const temporal = (x: tf.Tensor4D, prefix: string): tf.Tensor4D =>
+      remat
+        ? (checkpointed(
+          ([a]) => temporalBlock(a as tf.Tensor4D, p, prefix, fold),
+          [x],
+          params(prefix),
+        ) as tf.Tensor4D)
+        : temporalBlock(x, p, prefix, fold);
     return tf.tidy(() => {
       const tb = t.shape[0] === B ? t : tf.broadcastTo(t, [B]) as tf.Tensor1D;
       const emb = timeEmbedding(tb, p);
@@ -208,15 +243,15 @@ class UNetImpl implements UNet {
       const skips: tf.Tensor4D[] = [];
       for (let i = 0; i < n; i++) {
         x = circConv(x, p, `down.${i}.conv`, i === 0 ? 1 : 2);
-        if (i > 0) x = temporalBlock(x, p, `down.${i}.tb`, fold);
-        for (let j = 0; j < blocks[i]; j++) x = resBlock(x, emb, p, `down.${i}.rb.${j}`, fold);
+        if (i > 0) x = temporal(x, `down.${i}.tb`);
+        for (let j = 0; j < blocks[i]; j++) x = res(x, emb, `down.${i}.rb.${j}`);
         skips.push(x);
         stage(`d${i}`, x);
       }
       for (let i = n - 1; i >= 0; i--) {
-        for (let j = 0; j < blocks[i]; j++) x = resBlock(x, emb, p, `up.${i}.rb.${j}`, fold);
+        for (let j = 0; j < blocks[i]; j++) x = res(x, emb, `up.${i}.rb.${j}`);
         if (i > 0) {
-          x = temporalBlock(x, p, `up.${i}.tb`, fold);
+          x = temporal(x, `up.${i}.tb`);
           x = channelLayerNorm(
             x,
             p.get(`up.${i}.norm.weight`),
