@@ -317,3 +317,10 @@ export {
 } from "./src/harness/truth.ts";
 export type { WindowAssimilator, WindowRequest } from "./src/harness/window_cycle.ts";
 export { type TuneGrid, tuneLetkf, type TuneRow } from "./src/harness/tune_letkf.ts";
+export {
+  type CycleMergeSummary,
+  type MergeCycleOptions,
+  mergeCycleRuns,
+  type MergedMethod,
+  type RunStats,
+} from "./src/harness/cycle_merge.ts";
