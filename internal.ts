@@ -120,7 +120,7 @@ export { Q_STD } from "./src/obs/background.ts";
 
 // Assimilation: SOAD and SDA posterior sampling
 export { defaultLayout } from "./src/assim/assimilate.ts";
-export { PUBLISHED_RMSE, publishedRmse, type PublishedTable } from "./src/assim/published.ts";
+export { PUBLISHED_RMSE, publishedRmse, type PublishedTable } from "./src/harness/published.ts";
 export { runSampler, type SamplerOptions, type SamplerResult } from "./src/assim/sampler.ts";
 export { type PiResult, type PiStats, type PosteriorNoise, priorNoise } from "./src/assim/score.ts";
 export { SIGMA_X, soadCoefficient, soadNoise, type SoadOptions } from "./src/assim/soad.ts";
@@ -153,14 +153,14 @@ export { AdamW, type AdamWOptions, linearDecay } from "./src/train/adamw.ts";
 export { type WarmStartReport, warmStartWeights } from "./src/train/warm_start.ts";
 
 // Experiments: the paper's evaluation grid
-export { RESULTS_FORMAT } from "./src/assim/experiment.ts";
+export { RESULTS_FORMAT } from "./src/harness/experiment.ts";
 export {
   type CellInputs,
   cellSeed,
   prepareCell,
   resolveExperimentConfig,
   runCell,
-} from "./src/assim/experiment_cell.ts";
+} from "./src/harness/experiment_cell.ts";
 export {
   cellKey,
   modelOf,
@@ -168,21 +168,21 @@ export {
   PAPER_MASKS,
   parseMask,
   parseVariant,
-} from "./src/assim/experiment_grid.ts";
+} from "./src/harness/experiment_grid.ts";
 export {
   type CheckedCheckpoint,
   checkExperimentCheckpoint,
   type LoadedCheckpoint,
   loadExperimentCheckpoint,
-} from "./src/assim/experiment_inputs.ts";
-export { comparisonFigure, type ComparisonFigureOptions } from "./src/assim/experiment_figure.ts";
+} from "./src/harness/experiment_inputs.ts";
+export { comparisonFigure, type ComparisonFigureOptions } from "./src/harness/experiment_figure.ts";
 export {
   resultsCsv,
   type RmseTable,
   rmseTables,
   summaryMarkdown,
   writeFigures,
-} from "./src/assim/experiment_report.ts";
+} from "./src/harness/experiment_report.ts";
 export {
   formatCell,
   heatmap,

@@ -230,14 +230,14 @@ export {
   runExperiment,
   type RunExperimentOptions,
   type RunExperimentResult,
-} from "./src/assim/experiment.ts";
+} from "./src/harness/experiment.ts";
 export {
   type CellResult,
   type ExperimentConfig,
   type ExperimentData,
   type ExperimentModel,
   type ResolvedExperimentConfig,
-} from "./src/assim/experiment_cell.ts";
+} from "./src/harness/experiment_cell.ts";
 export {
   enumerateGrid,
   EXPERIMENT_OPS,
@@ -248,8 +248,8 @@ export {
   type Method,
   type Setting,
   type VariantSpec,
-} from "./src/assim/experiment_grid.ts";
-export { type EvaluationSplit, storeExperimentData } from "./src/assim/experiment_inputs.ts";
+} from "./src/harness/experiment_grid.ts";
+export { type EvaluationSplit, storeExperimentData } from "./src/harness/experiment_inputs.ts";
 
 // I/O formats: NumPy .npy, safetensors, Zarr groups, PNG, output folders, progress
 export {

@@ -21,7 +21,7 @@ import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { DATA_PRESETS } from "../src/data/config.ts";
 import { createUNet } from "../src/diffusion/unet.ts";
 import { paperUNetConfig } from "../src/diffusion/unet_config.ts";
-import { enumerateGrid } from "../src/assim/experiment_grid.ts";
+import { enumerateGrid } from "../src/harness/experiment_grid.ts";
 import { planObservations } from "../src/assim/plan.ts";
 import { soadNoise } from "../src/assim/soad.ts";
 import { augmentedLayout } from "../src/obs/layout.ts";

@@ -14,7 +14,7 @@ import { InvalidArgumentError } from "../src/errors.ts";
 import { readSafetensorsMetadata } from "../src/io/safetensors.ts";
 import { readNpy } from "../src/io/npy.ts";
 import { augmentedLayout, augmentState, type ModelName } from "../src/obs/layout.ts";
-import { loadExperimentCheckpoint } from "../src/assim/experiment_inputs.ts";
+import { loadExperimentCheckpoint } from "../src/harness/experiment_inputs.ts";
 
 const HELP = `deno task eps-profile --checkpoint F [flags]
 

@@ -16,28 +16,28 @@ import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { prepareOutputDir } from "../src/io/output_dir.ts";
 import { removeStrayTemporaries } from "../src/io/atomic.ts";
-import { runExperiment, type RunExperimentResult } from "../src/assim/experiment.ts";
-import type { ExperimentModel } from "../src/assim/experiment_cell.ts";
+import { runExperiment, type RunExperimentResult } from "../src/harness/experiment.ts";
+import type { ExperimentModel } from "../src/harness/experiment_cell.ts";
 import {
   enumerateGrid,
   type ExperimentOp,
   type Method,
   modelOf,
   type Setting,
-} from "../src/assim/experiment_grid.ts";
+} from "../src/harness/experiment_grid.ts";
 import {
   mergeShards,
   parseShard,
   shardCells,
   shardManifest,
   writeShardManifest,
-} from "../src/assim/experiment_shard.ts";
+} from "../src/harness/experiment_shard.ts";
 import {
   type EvaluationSplit,
   type LoadedCheckpoint,
   loadExperimentCheckpoint,
   storeExperimentData,
-} from "../src/assim/experiment_inputs.ts";
+} from "../src/harness/experiment_inputs.ts";
 
 const HELP = `deno task experiment --data store.zarr --soad-<op> F ... --sda F [flags]
 

@@ -7,11 +7,11 @@
 
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../src/errors.ts";
-import { type ExperimentResults, readResults } from "../src/assim/experiment.ts";
+import { type ExperimentResults, readResults } from "../src/harness/experiment.ts";
 import { ints } from "./experiment.ts";
-import { comparisonFigure } from "../src/assim/experiment_figure.ts";
-import type { CellResult } from "../src/assim/experiment_cell.ts";
-import type { Setting } from "../src/assim/experiment_grid.ts";
+import { comparisonFigure } from "../src/harness/experiment_figure.ts";
+import type { CellResult } from "../src/harness/experiment_cell.ts";
+import type { Setting } from "../src/harness/experiment_grid.ts";
 import { writePng } from "../src/io/image.ts";
 import { prepareOutputFile } from "../src/io/output_dir.ts";
 

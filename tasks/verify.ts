@@ -14,7 +14,7 @@ import { readSafetensors, readSafetensorsMetadata } from "../src/io/safetensors.
 import { unetConfigFromWeights } from "../src/diffusion/unet_config.ts";
 import { CHECKPOINT_FORMAT, decodeCheckpoint, valuesCrc32 } from "../src/train/checkpoint.ts";
 import { ParamLayout } from "../src/train/param_layout.ts";
-import { readResults } from "../src/assim/experiment.ts";
+import { readResults } from "../src/harness/experiment.ts";
 
 const HELP = `deno task verify PATH [PATH...]
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { runTask } from "./task_helpers.ts";
 import { tempDir, tinyCheckpoint, tinyStore } from "./experiment_helpers.ts";
 import { assimilate } from "../src/assim/assimilate.ts";
-import { loadExperimentCheckpoint } from "../src/assim/experiment_inputs.ts";
+import { loadExperimentCheckpoint } from "../src/harness/experiment_inputs.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { openDatasetStore, readWindow } from "../src/data/store.ts";
 import { knownBackground } from "../src/obs/background.ts";

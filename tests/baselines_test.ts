@@ -4,8 +4,8 @@ import {
   normalisedMoments,
   pointwisePosteriorMean,
 } from "../src/assim/baselines.ts";
-import { runCell } from "../src/assim/experiment_cell.ts";
-import { storeExperimentData } from "../src/assim/experiment_inputs.ts";
+import { runCell } from "../src/harness/experiment_cell.ts";
+import { storeExperimentData } from "../src/harness/experiment_inputs.ts";
 import { augmentedIdentityDenoiser } from "../src/assim/gaussian.ts";
 import { rmsePerFrame } from "../src/assim/metrics.ts";
 import type { SpatialMask } from "../src/obs/mask.ts";

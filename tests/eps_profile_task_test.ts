@@ -3,7 +3,7 @@
 // checkpoint, else the window's norm_std), so the task's wiring (normalisation, layout, seed,
 // times) is checked, and epsProfile itself is held to closed forms in eps_profile_test.ts.
 import assert from "node:assert/strict";
-import { loadExperimentCheckpoint } from "../src/assim/experiment_inputs.ts";
+import { loadExperimentCheckpoint } from "../src/harness/experiment_inputs.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { epsProfile } from "../src/diffusion/eps_profile.ts";
 import { readNpy } from "../src/io/npy.ts";

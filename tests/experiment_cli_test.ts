@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
-import { readResults } from "../src/assim/experiment.ts";
+import { readResults } from "../src/harness/experiment.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { experimentMain } from "../tasks/experiment.ts";
 import { readText, tempDir, tinyCheckpoint, tinyStore } from "./experiment_helpers.ts";

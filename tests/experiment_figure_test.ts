@@ -1,9 +1,9 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
-import type { CellResult } from "../src/assim/experiment_cell.ts";
-import { RESULTS_FORMAT } from "../src/assim/experiment.ts";
-import { comparisonFigure } from "../src/assim/experiment_figure.ts";
-import type { Method, Setting } from "../src/assim/experiment_grid.ts";
-import { rmseTables } from "../src/assim/experiment_report.ts";
+import type { CellResult } from "../src/harness/experiment_cell.ts";
+import { RESULTS_FORMAT } from "../src/harness/experiment.ts";
+import { comparisonFigure } from "../src/harness/experiment_figure.ts";
+import type { Method, Setting } from "../src/harness/experiment_grid.ts";
+import { rmseTables } from "../src/harness/experiment_report.ts";
 import { MISSING_COLOR } from "../src/io/heatmap.ts";
 import type { Image } from "../src/io/image.ts";
 import { resultsFigure } from "../tasks/results_figure.ts";

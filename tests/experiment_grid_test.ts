@@ -9,7 +9,7 @@ import {
   modelOf,
   parseMask,
   parseVariant,
-} from "../src/assim/experiment_grid.ts";
+} from "../src/harness/experiment_grid.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 
 Deno.test("grid: the paper's grid has 3·7·4·5·3 cells in settings I, II (SDA once); III adds 7·4·5·2", () => {

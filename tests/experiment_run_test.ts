@@ -6,15 +6,15 @@ import {
   rejects,
   throws,
 } from "node:assert/strict";
-import { readResults, runExperiment } from "../src/assim/experiment.ts";
+import { readResults, runExperiment } from "../src/harness/experiment.ts";
 import {
   type ExperimentData,
   type ExperimentModel,
   prepareCell,
   runCell,
-} from "../src/assim/experiment_cell.ts";
-import { cellKey, enumerateGrid, type ExperimentCell } from "../src/assim/experiment_grid.ts";
-import { storeExperimentData } from "../src/assim/experiment_inputs.ts";
+} from "../src/harness/experiment_cell.ts";
+import { cellKey, enumerateGrid, type ExperimentCell } from "../src/harness/experiment_grid.ts";
+import { storeExperimentData } from "../src/harness/experiment_inputs.ts";
 import { openDatasetStore, readWindow } from "../src/data/store.ts";
 import { augmentedIdentityDenoiser } from "../src/assim/gaussian.ts";
 import { readText, tempDir, tinyStore } from "./experiment_helpers.ts";

@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal, ok, rejects, throws } from "node:assert/strict";
-import { readResults } from "../src/assim/experiment.ts";
-import { cellKey, enumerateGrid } from "../src/assim/experiment_grid.ts";
-import { cellCost, parseShard, shardCells } from "../src/assim/experiment_shard.ts";
+import { readResults } from "../src/harness/experiment.ts";
+import { cellKey, enumerateGrid } from "../src/harness/experiment_grid.ts";
+import { cellCost, parseShard, shardCells } from "../src/harness/experiment_shard.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { experimentMain } from "../tasks/experiment.ts";
 import { tempDir, tinyCheckpoint, tinyStore } from "./experiment_helpers.ts";

@@ -1,8 +1,8 @@
 // The published RMSE tables equal spec §6.2 (parsed from ../shared/spec/SOAD.md) and reach summary.md.
 import assert from "node:assert/strict";
-import { PUBLISHED_RMSE, publishedRmse } from "../src/assim/published.ts";
-import { summaryMarkdown } from "../src/assim/experiment_report.ts";
-import type { CellResult } from "../src/assim/experiment_cell.ts";
+import { PUBLISHED_RMSE, publishedRmse } from "../src/harness/published.ts";
+import { summaryMarkdown } from "../src/harness/experiment_report.ts";
+import type { CellResult } from "../src/harness/experiment_cell.ts";
 
 const SPEC = new URL("./fixtures/spec/SOAD.md", import.meta.url);
 

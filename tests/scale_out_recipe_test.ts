@@ -5,7 +5,7 @@
 // bridge (python/soad_torch, the recipe's torchrun command with one process) where torch is
 // installed, else deno task train.
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { readResults } from "../src/assim/experiment.ts";
+import { readResults } from "../src/harness/experiment.ts";
 import { openDatasetStore } from "../src/data/store.ts";
 import { decodeCheckpoint } from "../src/train/checkpoint.ts";
 import { tempDir } from "./experiment_helpers.ts";

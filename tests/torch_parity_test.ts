@@ -5,7 +5,7 @@
 // /usr/bin/python3 lacks torch or zarr (apt-get install -y python3-torch python3-zarr).
 import { equal, ok } from "node:assert/strict";
 import { selectBackend } from "../src/backend/select.ts";
-import { loadExperimentCheckpoint } from "../src/assim/experiment_inputs.ts";
+import { loadExperimentCheckpoint } from "../src/harness/experiment_inputs.ts";
 import { initUNetWeights } from "../src/diffusion/unet_config.ts";
 import {
   readSafetensors,

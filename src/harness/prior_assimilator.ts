@@ -5,7 +5,7 @@
  */
 
 import { assimilateInWorker } from "../assim/assimilate_parallel.ts";
-import { checkExperimentCheckpoint } from "../assim/experiment_inputs.ts";
+import { checkExperimentCheckpoint } from "./experiment_inputs.ts";
 import { stateChannels } from "../assim/metrics.ts";
 import type { BackendName } from "../backend/select.ts";
 import { InvalidArgumentError } from "../errors.ts";

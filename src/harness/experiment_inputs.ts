@@ -14,7 +14,7 @@ import { type NamedTensor, readSafetensors, readSafetensorsMetadata } from "../i
 import { Q_STD } from "../obs/background.ts";
 import { augmentedLayout, type ModelName } from "../obs/layout.ts";
 import type { ExperimentData } from "./experiment_cell.ts";
-import { normalisedMoments } from "./baselines.ts";
+import { normalisedMoments } from "../assim/baselines.ts";
 import {
   checkPriorMetadata,
   PRIOR_METADATA_KEY,
