@@ -192,7 +192,8 @@ async function main(): Promise<number> {
   const backend = a.backend as BackendName | undefined;
   // the priors: read and checked before any work
   const assimilators: CycleOptions["assimilators"] = {};
-  const identity: Record<string, unknown> = { corrections };
+  const priorIds: Record<string, unknown> = {};
+  const priorSteps: Partial<Record<"soad" | "sda", number>> = {};
   let normalisation: { offset: [number, number]; std: [number, number] } | undefined;
   let steps = stepsFlag ?? 0;
   for (const m of ["soad", "sda"] as const) {
@@ -213,11 +214,15 @@ async function main(): Promise<number> {
     normalisation = normalisation ?? pn;
     assimilators[m] = priorAssimilator(prior, sampler);
     steps = Math.max(steps, sampler.steps);
-    identity[`${m}_prior_sha256`] = prior.sha256;
-    identity[`${m}_t_max`] = sampler.tMax;
-    identity[`${m}_steps`] = sampler.steps;
+    priorIds[`${m}_prior_sha256`] = prior.sha256;
+    priorIds[`${m}_t_max`] = sampler.tMax;
+    priorSteps[m] = sampler.steps;
   }
   if (steps === 0) steps = 32; // no prior: only the summary's record
+  // what a --resume must match (the same keys and order as before K came from the metadata, so a
+  // run with --steps resumes across the change; K per method only where SOAD and SDA differ)
+  const identity: Record<string, unknown> = { steps, corrections, ...priorIds };
+  for (const [m, k] of Object.entries(priorSteps)) if (k !== steps) identity[`${m}_steps`] = k;
   if (!normalisation) {
     // no prior: the shipped priors' normalisation (their metadata), so scores compare across runs
     const n = readPriorInfo((await fetchPriorBytes("arctan3x")).bytes, "prior arctan3x")
