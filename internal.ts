@@ -34,7 +34,12 @@ export {
 export { createRealFFT2, type RealFFT2Options, simdSupported } from "./src/fft/create.ts";
 
 export { FFT_MAX_SIZE, FFT_MIN_SIZE } from "./src/fft/create.ts";
-export { writeFileAtomic, writeJsonAtomic, writeTextAtomic } from "./src/io/atomic.ts";
+export {
+  removeStrayTemporaries,
+  writeFileAtomic,
+  writeJsonAtomic,
+  writeTextAtomic,
+} from "./src/io/atomic.ts";
 export {
   type FieldPanel,
   fieldPanels,
@@ -85,8 +90,16 @@ export {
 // Dataset: QG trajectories → pooled windows in a Zarr v2 store
 export { configKey, outputGrid, validateDataConfig } from "./src/data/config.ts";
 export { validateShard } from "./src/data/generate.ts";
-export { finalizeDataset, type LayerStats, windowStats } from "./src/data/finalize.ts";
-export { STORE_FORMAT } from "./src/data/store.ts";
+export {
+  finalizeDataset,
+  type LayerStats,
+  markIncomplete,
+  recheckWindows,
+  storeFingerprint,
+  windowStats,
+} from "./src/data/finalize.ts";
+export { clearWindow, STORE_FORMAT, type WindowStatus, windowStatus } from "./src/data/store.ts";
+export { crc32 } from "./src/io/crc32.ts";
 export {
   type SeedCheckpoint,
   type SimulateOptions,
@@ -128,10 +141,11 @@ export { augmentedIdentityDenoiser, isotropicGaussianDenoiser } from "./src/assi
 export { type AnomalyStats, anomalyStats, stateChannels } from "./src/assim/metrics.ts";
 
 // Training the diffusion prior
-export { averageGradients } from "./src/train/trainer.ts";
+export { averageGradients, gradientGroupSize, trainMemoryEstimate } from "./src/train/trainer.ts";
 export {
   readCheckpoint,
   type TrainState,
+  valuesCrc32,
   writeCheckpoint,
   writeWeights,
 } from "./src/train/checkpoint.ts";

@@ -51,7 +51,7 @@
  * @module
  */
 
-export { BlowUpError, InvalidArgumentError, SoadError } from "./src/errors.ts";
+export { BlowUpError, IntegrityError, InvalidArgumentError, SoadError } from "./src/errors.ts";
 export { MemoryLimitError } from "./src/diffusion/memory_plan.ts";
 export { Rng } from "./src/rng.ts";
 
@@ -91,6 +91,7 @@ export {
 export {
   type DatasetStore,
   openDatasetStore,
+  type OpenStoreOptions,
   readWindow,
   type StoreAttributes,
   storeCoordinates,

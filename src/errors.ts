@@ -53,3 +53,17 @@ export class BlowUpError extends SoadError {
     this.step = step;
   }
 }
+
+/**
+ * Stored data (a dataset chunk, a checkpoint, a weights file) is damaged or is not what its
+ * metadata or the run it belongs to says: a checksum mismatch, a missing or altered metadata
+ * document, non-finite numbers, or another dataset than the one recorded.
+ *
+ * @example
+ * ```ts
+ * import { IntegrityError, SoadError } from "./errors.ts";
+ * const e = new IntegrityError("window 3 of data/qg.zarr fails its checksum");
+ * console.log(e instanceof SoadError); // true
+ * ```
+ */
+export class IntegrityError extends SoadError {}

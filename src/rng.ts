@@ -5,6 +5,8 @@
  * @module
  */
 
+import { InvalidArgumentError } from "./errors.ts";
+
 function splitmix32(state: number): [number, number] {
   state = (state + 0x9e3779b9) | 0;
   let z = state;
@@ -35,6 +37,11 @@ export class Rng {
    * @param seed any integer (or finite number; it is truncated to 32 bits)
    */
   constructor(seed: number) {
+    if (!Number.isInteger(seed) || seed < -(2 ** 31) || seed > 2 ** 32 - 1) {
+      throw new InvalidArgumentError(
+        `Rng seed must be a 32-bit integer (-2^31 .. 2^32 - 1), got ${seed}`,
+      );
+    }
     let st = seed | 0;
     for (let i = 0; i < 4; i++) {
       const [next, out] = splitmix32(st);
@@ -83,7 +90,7 @@ export class Rng {
   /** Uniform integer in [0, n), unbiased. */
   int(n: number): number {
     if (!(Number.isInteger(n) && n > 0 && n <= 2 ** 32)) {
-      throw new RangeError(`Rng.int expects an integer n in 1..2^32, got ${n}`);
+      throw new InvalidArgumentError(`Rng.int expects an integer n in 1..2^32, got ${n}`);
     }
     const limit = 2 ** 32 - (2 ** 32 % n);
     let x = this.nextUint32();

@@ -48,6 +48,20 @@ async function main(): Promise<void> {
   const model = (a.model ?? meta.model) as ModelName | undefined;
   if (!model) throw new InvalidArgumentError("the checkpoint names no model: give --model");
   const times = a.times!.split(",").map(Number);
+  if (!times.length || !times.every((t) => t >= 0 && t <= 1)) {
+    throw new InvalidArgumentError(
+      `--times: times must be in [0, 1] (a comma list), got ${a.times}`,
+    );
+  }
+  const seed = Number(a.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) {
+    throw new InvalidArgumentError(`--seed must be an integer in 0..${2 ** 32 - 1}, got ${a.seed}`);
+  }
+  if (a.window !== undefined && !/^\d+$/.test(a.window)) {
+    throw new InvalidArgumentError(
+      `--window must be a window index (integer >= 0), got ${a.window}`,
+    );
+  }
   await selectBackend({ prefer: "wasm", quiet: true, threads: defaultThreads() });
   const L = 9;
   const ck = await loadExperimentCheckpoint(
@@ -59,6 +73,11 @@ async function main(): Promise<void> {
   if (a.data) {
     const store = openDatasetStore(a.data);
     const w = a.window !== undefined ? Number(a.window) : store.attrs.split.test[0];
+    if (store.config.window < L) {
+      throw new InvalidArgumentError(
+        `${a.data} has windows of ${store.config.window} snapshots; the profile needs ${L}`,
+      );
+    }
     const full = readWindow(store, w);
     n = Math.round(Math.sqrt(full.length / (2 * store.config.window)));
     raw = full.slice(0, L * 2 * n * n);
@@ -78,7 +97,7 @@ async function main(): Promise<void> {
   const x = raw.map((v, i) => (v - offset[Math.floor(i / R) % 2]) / std[Math.floor(i / R) % 2]);
   const layout = augmentedLayout(model);
   const z0 = augmentState(x, L, n, n, layout);
-  const rows = await epsProfile(ck.net, z0, [1, L, layout.channels, n, n], times, Number(a.seed));
+  const rows = await epsProfile(ck.net, z0, [1, L, layout.channels, n, n], times, seed);
   const names = [
     "q1",
     "q2",

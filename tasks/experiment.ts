@@ -14,6 +14,8 @@ import { SPEC_SAMPLER } from "../src/diffusion/prior_info.ts";
 import { openDatasetStore } from "../src/data/store.ts";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
+import { prepareOutputDir } from "../src/io/output_dir.ts";
+import { removeStrayTemporaries } from "../src/io/atomic.ts";
 import { runExperiment, type RunExperimentResult } from "../src/assim/experiment.ts";
 import type { ExperimentModel } from "../src/assim/experiment_cell.ts";
 import {
@@ -60,6 +62,8 @@ Run:
   --steps K (the priors' metadata, else 256)  --corrections M (5)  --samples S (1)  --frames L (9)
   --t-max T (the priors' metadata — 0.85 for the shipped priors — else 1, the spec)
   --out DIR (out/experiment)  --resume  --limit N (stop after N new cells)
+  --force  replace the results in a non-empty --out (default: refuse; --resume continues them
+           when the data's fingerprint and the checkpoints' SHA-256 are the same)
   --backend webgpu|wasm|cpu  --no-figures
   --threads N          threads of the wasm conv engine, 1 or 2 (default: the cores, at most 2)
 Many machines (docs/scale-out.md):
@@ -69,7 +73,7 @@ Many machines (docs/scale-out.md):
                       (no --data or checkpoints needed); refuses shards of different grids, data or
                       checkpoints and lists missing cells
   --allow-missing     with --merge: write what the shards have even when cells are missing
-  --force             with --merge: write into an existing, non-empty --out
+  --force             with --merge too: write into an existing, non-empty --out
 `;
 
 /** A comma list of names. */
@@ -123,6 +127,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       frames: { type: "string", default: "9" },
       out: { type: "string", default: "out/experiment" },
       resume: { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
       limit: { type: "string" },
       backend: { type: "string" },
       threads: { type: "string" },
@@ -132,7 +137,6 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       shard: { type: "string" },
       merge: { type: "string" },
       "allow-missing": { type: "boolean", default: false },
-      force: { type: "boolean", default: false },
     },
   });
   if (a.help) {
@@ -149,6 +153,16 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     return await mergeMain(a);
   }
   if (!a.data) throw new InvalidArgumentError("--data is required (see --help)");
+  if (a.force && a.resume) {
+    throw new InvalidArgumentError("--force replaces the results in --out; drop it with --resume");
+  }
+  // the data's identity is its fingerprint (content), never its path
+  const fingerprint = openDatasetStore(a.data).attrs.fingerprint;
+  if (!fingerprint) {
+    throw new InvalidArgumentError(
+      `${a.data} is not finalised (no fingerprint); run deno task generate --out ${a.data} --finalize`,
+    );
+  }
   const grid = enumerateGrid({
     ops: list(a.ops!) as ExperimentOp[],
     masks: list(a.masks!),
@@ -236,7 +250,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       models[m] = { denoiser: loaded[m].net, channels: loaded[m].net.config.channels };
     }
     const inputs = {
-      data: a.data,
+      data: { fingerprint },
       // absent for test (results files written before --split existed resume unchanged)
       ...(split === "test" ? {} : { split }),
       normalisation: data.normalisation,
@@ -247,6 +261,24 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
         `experiment: ${cells.length} cells, K = ${config.steps}, ${data.height}x${data.width} grid,` +
           ` ${data.count} ${split} windows, backend ${backend.name}`,
       );
+    }
+    if (a.resume) {
+      await prepareOutputDir(a.out!, { allowExisting: () => true });
+      removeStrayTemporaries(a.out!); // left by a run killed mid-write
+    } else {
+      await prepareOutputDir(a.out!, {
+        force: a.force,
+        hint: "or --resume to continue the run that wrote it",
+        // a shard's folder: its shard.json (or unsharded results) are checked just below
+        allowExisting: (entries) =>
+          shard !== undefined &&
+          (entries.includes("shard.json") || entries.includes("results.json")),
+      });
+      if (a.force) {
+        for (const f of ["results.json", "results.csv"]) {
+          await Deno.remove(`${a.out}/${f}`).catch(() => {});
+        }
+      }
     }
     if (shard) await writeShardManifest(a.out!, shardManifest(grid, shard));
     const r = await runExperiment({

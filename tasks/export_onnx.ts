@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { InvalidArgumentError, SoadError } from "../src/errors.ts";
 import { writeFileAtomic } from "../src/io/atomic.ts";
+import { prepareOutputFile } from "../src/io/output_dir.ts";
 import { readSafetensors, readSafetensorsMetadata } from "../src/io/safetensors.ts";
 import { exportOnnx } from "../src/onnx/export.ts";
 import { unetConfigFromWeights } from "../src/onnx/model_file.ts";
@@ -20,7 +21,8 @@ Exports the denoiser eps(z, t) of a U-Net checkpoint as ONNX (opset 17; inputs z
 and t [B], output eps [B, L, C, H, W], float32; B, L, H, W dynamic).
 
   --checkpoint F   U-Net weights, safetensors with PyTorch names (required)
-  --out F          the ONNX file to write (required)
+  --out F          the ONNX file to write (required; an existing file is refused unless --force)
+  --force          replace an existing --out
   --pad MODE       circular padding as "slice" (Slice+Concat, opset 17, default) or
                    "wrap" (Pad mode wrap, opset 19)
 `;
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
       checkpoint: { type: "string" },
       out: { type: "string" },
       pad: { type: "string", default: "slice" },
+      force: { type: "boolean", default: false },
     },
   });
   if (a.help) {
@@ -44,6 +47,7 @@ async function main(): Promise<void> {
   if (a.pad !== "slice" && a.pad !== "wrap") {
     throw new InvalidArgumentError(`--pad must be slice or wrap, got ${a.pad}`);
   }
+  await prepareOutputFile(a.out, { force: a.force });
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(a.checkpoint);

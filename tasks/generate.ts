@@ -16,10 +16,12 @@ daily snapshots -> average pooling -> float32 windows (time, layer, y, x) in a Z
 Flags:
   --preset NAME       ${Object.keys(DATA_PRESETS).join(" | ")} (default demo)
   --out PATH          store directory (default data/qg.zarr)
-  --resume            continue an interrupted store (same preset and flags); same bytes as one run
+  --resume            continue an interrupted store (same preset and flags); same bytes as one run;
+                      every done window is re-checked (checksum) and damaged ones regenerated
   --shard I/N         generate only seeds s with s % N == I (0-based), into a shared store;
                       then run once with --finalize
-  --finalize          check that every window is written, compute the statistics, finish
+  --finalize          check that every window is written and intact, compute the statistics,
+                      finish (damaged windows are named and cleared for --resume)
   --workers N         parallel Deno Workers (default: one per core; 0 = this thread)
   --limit N           stop each seed after N model steps (smoke test; store left incomplete)
   --fft KIND          auto (default) | wasm | ts
@@ -131,6 +133,11 @@ try {
   console.log(
     `${r.limited ? "stopped by --limit" : "done"}: ${out} — ${r.written} windows written, ` +
       `${r.skipped} already done, ${r.seconds.toFixed(1)} s (${rate.toFixed(1)} windows/min)` +
+      (r.repaired.length
+        ? `, ${r.repaired.length} damaged window(s) regenerated (${
+          r.repaired.slice(0, 5).join(", ")
+        })`
+        : "") +
       (r.finalized
         ? ", finalized"
         : shard

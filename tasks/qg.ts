@@ -19,7 +19,8 @@ Flags:
   --ic KIND     noise (pyqg's noise IC, default) | modes | path/to/q.npy ([2][ny][nx] float64)
   --seed N      seed of the noise IC (default 0)
   --fft KIND    auto (default) | wasm | ts
-  --out DIR     output folder (default run/)
+  --out DIR     output folder (default run/); refused when it holds files, unless --force
+  --force       replace the files of a non-empty --out
   --nx, --ny, --L, --W, --dt, --rek, --filterfac, --beta, --rd, --delta, --H1, --U1, --U2
                 any pyqg QGModel parameter (defaults: pyqg's, except dt = 900 s as in SOAD)
 `;
@@ -39,6 +40,7 @@ try {
       seed: { type: "string", default: "0" },
       fft: { type: "string", default: "auto" },
       out: { type: "string", default: "run/" },
+      force: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -71,6 +73,7 @@ try {
     seed: num("seed", values.seed),
     fft: fft as "auto" | "wasm" | "ts",
     out: values.out as string,
+    force: values.force as boolean,
   });
 } catch (e) {
   console.error(`error: ${e instanceof Error ? e.message : e}`);

@@ -8,6 +8,7 @@ import { icModes, icNoise } from "../src/qg/initial.ts";
 import type { QGDiagnostics } from "../src/qg/diagnostics.ts";
 import { encodeNpy, readNpy } from "../src/io/npy.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
+import { prepareOutputDir } from "../src/io/output_dir.ts";
 import { writePng } from "../src/io/image.ts";
 import { fieldPanels, lineChart } from "../src/io/plot.ts";
 import { Progress } from "../src/io/progress.ts";
@@ -22,34 +23,69 @@ export interface QGRunOptions {
   fft: "auto" | "wasm" | "ts";
   out: string;
   label?: string;
+  /** Replace the files of a non-empty `out` (default: refuse it before simulating). */
+  force?: boolean;
 }
+
+/** Most diagnostics samples kept (each holds every diagnostic; ~200 bytes). */
+export const MAX_QG_SAMPLES = 1_000_000;
+/** Most model steps of one run (≈ 27 000 years at dt = 900 s). */
+export const MAX_QG_STEPS = 1_000_000_000;
 
 /** Runs the model and writes q.png, energy.png, spectrum.png, diagnostics.json and q.npy. */
 export async function runQG(o: QGRunOptions): Promise<QGDiagnostics> {
   if (!(o.days > 0)) throw new InvalidArgumentError(`--days must be > 0, got ${o.days}`);
   if (!(o.every > 0)) throw new InvalidArgumentError(`--every must be > 0, got ${o.every}`);
+  if (o.every > o.days) {
+    throw new InvalidArgumentError(
+      `--every (${o.every} days) must be <= --days (${o.days}): the run samples its ` +
+        `diagnostics within the days it simulates`,
+    );
+  }
   const model = new QGModel(o.params, { fft: o.fft });
   const p = model.params;
+  const total = Math.round((o.days * 86400) / p.dt);
+  if (total < 1) {
+    throw new InvalidArgumentError(
+      `--days ${o.days} with --dt ${p.dt} s is ${o.days * 86400 / p.dt} steps, which rounds to ` +
+        `0; give more --days or a smaller --dt (at least one step)`,
+    );
+  }
+  if (total > MAX_QG_STEPS) {
+    throw new InvalidArgumentError(
+      `--days ${o.days} with --dt ${p.dt} s is ${total.toExponential(2)} steps, over the limit ` +
+        `of ${
+          MAX_QG_STEPS.toExponential(0)
+        } steps per run; run fewer days (or chain runs with --ic)`,
+    );
+  }
+  const perSample = Math.min(total, Math.max(1, Math.round((o.every * 86400) / p.dt)));
+  const samples = Math.ceil(total / perSample);
+  if (samples > MAX_QG_SAMPLES) {
+    throw new InvalidArgumentError(
+      `--days ${o.days} / --every ${o.every} is ${samples} diagnostics samples (about ` +
+        `${Math.ceil(samples * 200 / 2 ** 20)} MiB kept in memory), over the limit of ` +
+        `${MAX_QG_SAMPLES}; give a larger --every`,
+    );
+  }
   const q0 = await initialCondition(o.ic, o.seed, p.nx, p.ny);
+  await prepareOutputDir(o.out, { force: o.force });
   model.setQ(q0);
-  const perSample = Math.max(1, Math.round((o.every * 86400) / p.dt));
-  const samples = Math.ceil(Math.round((o.days * 86400) / p.dt) / perSample);
   const series: (QGDiagnostics & { day: number })[] = [{ day: 0, ...model.diagnostics() }];
   console.error(
-    `QG nx=${p.nx} ny=${p.ny} dt=${p.dt}s, ${samples * perSample} steps (${o.days} days), ` +
+    `QG nx=${p.nx} ny=${p.ny} dt=${p.dt}s, ${total} steps (${o.days} days), ` +
       `FFT: ${model.fft.backend}`,
   );
   const progress = new Progress({ total: samples, label: o.label ?? "qg" });
   const t0 = performance.now();
   for (let s = 0; s < samples; s++) {
-    model.step(perSample);
+    model.step(Math.min(perSample, total - s * perSample));
     const d = model.diagnostics();
     series.push({ day: model.time / 86400, ...d });
     progress.tick(1, `KE ${d.ke.toExponential(2)} CFL ${d.cfl.toFixed(3)}`);
   }
   progress.done();
   const wall = (performance.now() - t0) / 1000;
-  await Deno.mkdir(o.out, { recursive: true });
   const { nx, ny } = p;
   const q = model.q;
   const days = series.map((d) => d.day);
@@ -123,8 +159,8 @@ async function initialCondition(
   ny: number,
 ): Promise<Float64Array> {
   if (ic === "noise") {
-    if (!Number.isInteger(seed)) {
-      throw new InvalidArgumentError(`--seed must be an integer, got ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) {
+      throw new InvalidArgumentError(`--seed must be an integer in 0..${2 ** 31 - 1}, got ${seed}`);
     }
     return icNoise(nx, ny, seed);
   }
@@ -146,5 +182,12 @@ async function initialCondition(
       `--ic ${ic}: expected shape [${want}] ([layer][y][x]), got [${arr.shape}]`,
     );
   }
-  return Float64Array.from(arr.data as ArrayLike<number>);
+  const q = Float64Array.from(arr.data as ArrayLike<number>);
+  const bad = q.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new InvalidArgumentError(
+      `--ic ${ic}: value ${q[bad]} at flat index ${bad} is not finite`,
+    );
+  }
+  return q;
 }

@@ -13,6 +13,7 @@ import { comparisonFigure } from "../src/assim/experiment_figure.ts";
 import type { CellResult } from "../src/assim/experiment_cell.ts";
 import type { Setting } from "../src/assim/experiment_grid.ts";
 import { writePng } from "../src/io/image.ts";
+import { prepareOutputFile } from "../src/io/output_dir.ts";
 
 const HELP =
   `deno task results-figure --results DIR[,DIR...] --setting I|II|III --out FILE.png [flags]
@@ -23,6 +24,7 @@ and L; each value is the mean over the seeds and windows present (base variant).
   --seeds LIST     only these seeds (default: all present)
   --range LO,HI    colour limits (default 0,1.2: climatology ≈ 1)
   --no-paper       without the paper's panels
+  --force          replace an existing --out file
 `;
 
 /**
@@ -45,6 +47,7 @@ export async function resultsFigure(args: string[]): Promise<number> {
       seeds: { type: "string" },
       range: { type: "string" },
       "no-paper": { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
     },
   });
   if (a.help) {
@@ -77,6 +80,7 @@ export async function resultsFigure(args: string[]): Promise<number> {
     }
     cells.push(...r.cells.filter((x) => !seeds || seeds.includes(x.seed)));
   }
+  await prepareOutputFile(a.out, { force: a.force });
   const { steps, tMax } = first!.config;
   const img = comparisonFigure(cells, {
     setting,

@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
+import { prepareOutputDir } from "../src/io/output_dir.ts";
 import { readSafetensors } from "../src/io/safetensors.ts";
 import { ParamLayout } from "../src/train/param_layout.ts";
 import { parseLogCsv, writeLog } from "../src/train/log.ts";
@@ -20,7 +21,7 @@ import {
 } from "../src/diffusion/prior_info.ts";
 
 const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--note TEXT]
-                     [--weights FILE --weights-note TEXT] [--t-max T] [--steps K]
+                     [--weights FILE --weights-note TEXT] [--t-max T] [--steps K] [--force]
 
 Copies a training run (deno task train --out DIR) into a shipped prior folder: weights.safetensors
 (best validation loss), checkpoint.safetensors (resumable), log.csv, loss.png and card.json.
@@ -35,7 +36,29 @@ Copies a training run (deno task train --out DIR) into a shipped prior folder: w
                       the weights' own, the spec's 1 for a fresh run; deno task eps-profile tells)
   --steps K           the prior's default sampler steps K (default: the weights' own, 256)
   --operator-module F the module that registers the run's user operators (for --operator runs)
+  --force             replace the files of an existing, non-empty --out; its previous
+                      checkpoint.safetensors is kept as checkpoint.<time>.bak.safetensors
 `;
+
+/** Moves an existing checkpoint aside (never over an earlier backup); returns its new name. */
+async function backupCheckpoint(out: string): Promise<string | null> {
+  const from = `${out}/checkpoint.safetensors`;
+  try {
+    await Deno.stat(from);
+  } catch {
+    return null;
+  }
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "");
+  for (let k = 0;; k++) {
+    const to = `${out}/checkpoint.${stamp}${k ? `-${k}` : ""}.bak.safetensors`;
+    try {
+      await Deno.stat(to);
+    } catch {
+      await Deno.rename(from, to);
+      return to;
+    }
+  }
+}
 
 async function main(): Promise<void> {
   const { values: a } = parseArgs({
@@ -51,6 +74,7 @@ async function main(): Promise<void> {
       "t-max": { type: "string" },
       steps: { type: "string" },
       "operator-module": { type: "string" },
+      force: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -110,21 +134,21 @@ async function main(): Promise<void> {
     }
   }
   const params = [...tensors.values()].reduce((s, t) => s + t.data.length, 0);
-  await Deno.mkdir(a.out, { recursive: true });
-  await writeFileAtomic(`${a.out}/weights.safetensors`, best);
+  const copies = new Map<string, Uint8Array>();
   for (const f of ["checkpoint.safetensors", "log.csv", "loss.png"]) {
-    let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(`${a.run}/${f}`);
+      copies.set(f, await Deno.readFile(`${a.run}/${f}`));
     } catch (e) {
-      // a run of the PyTorch bridge (python/soad_torch) has no loss plot: draw it from log.csv
+      // a run of the PyTorch bridge (python/soad_torch) has no loss plot: drawn from log.csv below
       if (f !== "loss.png" || !(e instanceof Deno.errors.NotFound)) throw e;
-      await writeLog(a.out, records); // (writes log.csv too: copy the run's bytes again)
-      await writeFileAtomic(`${a.out}/log.csv`, await Deno.readFile(`${a.run}/log.csv`));
-      continue;
     }
-    await writeFileAtomic(`${a.out}/${f}`, bytes);
   }
+  await prepareOutputDir(a.out, { force: a.force });
+  const backup = await backupCheckpoint(a.out);
+  if (backup) console.error(`soad ship-prior: the previous checkpoint is kept as ${backup}`);
+  await writeFileAtomic(`${a.out}/weights.safetensors`, best);
+  if (!copies.has("loss.png")) await writeLog(a.out, records); // (log.csv is copied over it next)
+  for (const [f, bytes] of copies) await writeFileAtomic(`${a.out}/${f}`, bytes);
   const tail = records.slice(-100);
   const valid = records.filter((r) => r.validLoss !== undefined && r.validLoss !== null);
   const c = info.config;

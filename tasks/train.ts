@@ -25,6 +25,7 @@ Data (one of):
   --data PATH         dataset store from deno task generate (train and valid splits)
   --synthetic N       synthetic N x N travelling waves (no files; for trying things out)
   --subtract-mean     also subtract the store's per-layer mean (SOAD divides by the std only)
+  --no-verify         do not check each window's checksum when it is read
 Model:
   --model NAME        sda (C=2) | arctan3x | sin3x (C=4) | vor2vel (C=6) | full (C=10)
                       (default arctan3x)
@@ -56,7 +57,9 @@ Training:
 Run:
   --out DIR           output directory (default run/train-<model>)
   --resume            continue from DIR/checkpoint.safetensors (bit-identical to one run);
-                      flags other than --steps and --ckpt-every must match the checkpoint or be left out
+                      flags other than --steps and --ckpt-every must match the checkpoint or be left out;
+                      --data must be the checkpoint's dataset (same fingerprint, any path)
+  --force             a new run into a non-empty --out: replace its files (default: refuse)
   --until N           stop after N total steps (with a checkpoint), e.g. for time-limited jobs
   --workers N         data-parallel Workers (default: one per core; 0 = this thread)
   --backend NAME      wasm (default) | cpu | webgpu
@@ -110,6 +113,8 @@ async function main(): Promise<number> {
       "valid-samples": str,
       out: str,
       resume: { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
+      "no-verify": { type: "boolean", default: false },
       until: str,
       workers: str,
       backend: str,
@@ -194,7 +199,10 @@ async function main(): Promise<number> {
     throw new UsageError(`--backend must be wasm, cpu or webgpu, got "${backend}"`);
   }
   const source: WindowSource = v.data !== undefined
-    ? StoreSource.open(v.data, { subtractMean: v["subtract-mean"] ?? false })
+    ? StoreSource.open(v.data, {
+      subtractMean: v["subtract-mean"] ?? false,
+      verify: !v["no-verify"],
+    })
     : new SyntheticSource({
       height: num("synthetic", v.synthetic!, true, 2),
       width: num("synthetic", v.synthetic!, true, 2),
@@ -202,6 +210,9 @@ async function main(): Promise<number> {
   const out = v.out ?? `run/train-${model}`;
   if (v.init !== undefined && v.resume) {
     throw new UsageError("--init starts a new run; drop it with --resume");
+  }
+  if (v.force && v.resume) {
+    throw new UsageError("--force starts a new run over an existing one; drop it with --resume");
   }
   const init = v.init === undefined ? undefined : readSafetensors(await Deno.readFile(v.init));
   if (workers === 0) {
@@ -220,6 +231,7 @@ async function main(): Promise<number> {
       source,
       config: v.resume ? cfg : { steps: 1000, ...cfg },
       resume: v.resume,
+      force: v.force,
       init,
       until,
       workers,

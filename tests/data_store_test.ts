@@ -36,7 +36,7 @@ Deno.test("data: tiny store has the documented shapes, arrays and attributes", a
   );
   assert.deepEqual(Array.from(sd.data as Int32Array), [20, 32, 44, 56, 68, 20, 32, 44, 56, 68]);
   const s = openDatasetStore(out);
-  assert.equal(s.attrs.format, "soad-qg-windows/1");
+  assert.equal(s.attrs.format, "soad-qg-windows/2");
   assert.match(s.attrs.code_version, /^soad \d+\.\d+\.\d+/);
   assert.deepEqual(s.attrs.config, tiny);
   assert.equal(s.attrs.qg_params.nx, 32);

@@ -27,3 +27,19 @@ Deno.test("epsProfile: exact Gaussian denoiser gives MSE μ²/(μ²+σ²) and x�
     /z0 has/,
   );
 });
+
+Deno.test("eps-profile task: bad --times, --seed and --window are refused before loading (issue 18)", async () => {
+  const { runTask } = await import("./task_helpers.ts");
+  const ck = "models/sin3x-small/weights.safetensors";
+  const cases: [string[], RegExp][] = [
+    [["--times", "0.5,1.5"], /--times: times must be in \[0, 1\]/],
+    [["--times", "nan"], /--times: times must be in \[0, 1\]/],
+    [["--seed", "1e20"], /--seed must be an integer in 0\.\.4294967295/],
+    [["--window", "1.5", "--data", "x.zarr"], /--window must be a window index/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await runTask("eps_profile.ts", "--checkpoint", ck, ...args);
+    assert.notEqual(r.code, 0, args.join(" "));
+    assert.match(r.err, re);
+  }
+});

@@ -98,6 +98,59 @@ Deno.test("experiment task: U-Net run, --limit then --resume gives the one-run f
   ok(readText(`${f.dir}/one`, ["results.csv"])["results.csv"].startsWith("key,setting,ops"));
 });
 
+Deno.test("experiment task: --resume identifies the data by fingerprint, not path; --force (issue 18, case 5)", async () => {
+  const f = await fixture();
+  const { generateDataset } = await import("../src/data/generate.ts");
+  const { resolveDataConfig } = await import("../src/data/config.ts");
+  const store = `${f.dir}/data.zarr`;
+  const make = async (seedOffset: number) => {
+    await Deno.remove(store, { recursive: true }).catch(() => {});
+    const config = resolveDataConfig("tiny", {
+      seedOffset,
+      trainFraction: 0.5,
+      validFraction: 0.3,
+    });
+    await generateDataset({ out: store, config, workers: 0, progress: false });
+  };
+  await make(0);
+  const args = (data: string, ...more: string[]): string[] => [
+    "--data",
+    data,
+    ...grid,
+    "--methods",
+    "sda",
+    "--sda",
+    f.sda,
+    "--out",
+    `${f.dir}/run`,
+    "--no-figures",
+    ...more,
+  ];
+  await experimentMain(args(store, "--limit", "1"));
+  // temporaries of a run killed mid-write go on resume (found by the kill -9 harness)
+  Deno.writeTextFileSync(`${f.dir}/run/.results.json.k3j9x2a1b.tmp`, "{");
+  // the same data at another path resumes
+  const moved = `${f.dir}/moved.zarr`;
+  await new Deno.Command("cp", { args: ["-r", store, moved] }).output();
+  const again = await experimentMain(args(moved, "--resume", "--limit", "0"));
+  equal(again!.skipped, 1);
+  ok(![...Deno.readDirSync(`${f.dir}/run`)].some((e) => e.name.endsWith(".tmp")));
+  // regenerated with another configuration at the same path: refused, naming the data
+  await make(3);
+  await rejects(
+    experimentMain(args(store, "--resume")),
+    (e: Error) =>
+      e instanceof InvalidArgumentError &&
+      /inputs differ from this run's in data/.test(e.message) &&
+      /fingerprint/.test(e.message),
+  );
+  // not resumed: an existing output is refused, --force replaces it
+  await rejects(experimentMain(args(store)), /already exists and is not empty .*--force/);
+  const forced = await experimentMain(args(store, "--force", "--limit", "1"));
+  equal(forced!.ran, 1);
+  equal(forced!.skipped, 0);
+});
+
 Deno.test("experiment task: K and t-max default to the priors' metadata; disagreeing priors need the flags", async () => {
   const f = await fixture();
   const { withPriorMetadata } = await import("../src/diffusion/prior_info.ts");

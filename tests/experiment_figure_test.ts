@@ -113,6 +113,13 @@ Deno.test("results-figure task: comparable runs only; writes the PNG", async () 
     equal(n, 16);
     const png = await Deno.readFile(out);
     deepStrictEqual([...png.subarray(1, 4)], [80, 78, 71]);
+    // an existing figure is not replaced without --force (issue 18)
+    const again = ["--results", `${dir}/a,${dir}/b`, "--setting", "I", "--out", out];
+    await resultsFigure(again).then(
+      () => ok(false, "an existing --out must be refused"),
+      (e) => ok(/already exists; .*--force/.test(e.message), e.message),
+    );
+    equal(await resultsFigure([...again, "--force"]), 16);
     await resultsFigure(["--results", `${dir}/a,${dir}/c`, "--setting", "I", "--out", out]).then(
       () => ok(false, "mixed K must fail"),
       (e) => ok(/not comparable/.test(e.message), e.message),

@@ -114,6 +114,12 @@ Deno.test({
       const late = await task("sample_prior", "--model", `${dir}/m.onnx`, "--t-max", "1.5");
       assert.equal(late.code, 2, late.out);
       assert.match(late.out, /--t-max must be in \(0, 1\], got 1\.5/);
+      // an existing --out is refused without --force and kept (issue 18, case 6)
+      const before = await Deno.readFile(`${dir}/m.onnx`);
+      const again = await task("export_onnx", "--checkpoint", FIXTURE, "--out", `${dir}/m.onnx`);
+      assert.equal(again.code, 2, again.out);
+      assert.match(again.out, /m\.onnx already exists; .*--force/);
+      assert.deepEqual(await Deno.readFile(`${dir}/m.onnx`), before);
       // an existing, non-empty --out is refused before any work
       const busy = await task("sample_prior", "--model", `${dir}/m.onnx`, "--out", `${dir}/s`);
       assert.equal(busy.code, 2, busy.out);

@@ -71,3 +71,39 @@ Deno.test("qg task: bad flags exit 1 with a clear message", async () => {
     assert.match(r.stderr, pattern);
   }
 });
+
+Deno.test("qg task: runs of the wrong length and existing outputs are refused before any work (cases 6, 7, 8)", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--days", "2", "--every", "1000"], /--every \(1000 days\) must be <= --days \(2\)/],
+    [["--dt", "1e7", "--days", "1"], /rounds to 0; give more --days or a smaller --dt/],
+    [["--days", "1e9"], /over the limit of 1e\+9 steps per run/],
+    [
+      ["--days", "1e6", "--every", "0.01", "--dt", "900"],
+      /over the limit of 1000000; give a larger --every/,
+    ],
+    [["--seed", "4294967296"], /--seed must be an integer in 0\.\.2147483647/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await qg(...args, "--out", "/tmp/soad-qg-never-written");
+    assert.equal(r.code, 1, `${args.join(" ")}: exit ${r.code}`);
+    assert.match(r.stderr, pattern);
+  }
+  // an existing, non-empty --out: refused before simulating, its file kept; --force replaces
+  const dir = await Deno.makeTempDir();
+  Deno.writeTextFileSync(`${dir}/q.png`, "mine");
+  const args = ["--nx", "32", "--dt", "3600", "--days", "1", "--out", dir];
+  const r = await qg(...args);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /already exists and is not empty .*--force/);
+  assert.doesNotMatch(r.stderr, /steps \(1 days\)/, "refused before the simulation starts");
+  assert.equal(Deno.readTextFileSync(`${dir}/q.png`), "mine");
+  const forced = await qg(...args, "--force");
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(JSON.parse(Deno.readTextFileSync(`${dir}/diagnostics.json`)).steps, 24);
+  // an --out under a file cannot be written: refused before the simulation too
+  const file = `${dir}/q.npy`;
+  const bad = await qg("--nx", "32", "--dt", "3600", "--days", "1", "--out", `${file}/sub`);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /cannot (create|inspect) output/);
+  assert.doesNotMatch(bad.stderr, /steps \(1 days\)/);
+});

@@ -132,3 +132,23 @@ Deno.test("safetensors: malformed input gives clear InvalidArgumentErrors", () =
     InvalidArgumentError,
   );
 });
+
+Deno.test("safetensors: overlapping ranges, holes and trailing bytes are refused (issue 18, case 6)", () => {
+  const make = (header: Record<string, unknown>, dataBytes: number): Uint8Array => {
+    const h = new TextEncoder().encode(JSON.stringify(header));
+    const out = new Uint8Array(8 + h.length + dataBytes);
+    new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+    out.set(h, 8);
+    return out;
+  };
+  const t = (a: number, b: number) => ({
+    dtype: "F32",
+    shape: [(b - a) / 4],
+    data_offsets: [a, b],
+  });
+  assert.throws(() => readSafetensors(make({ a: t(0, 8), b: t(4, 12) }, 12)), /overlap tensor "a"/);
+  assert.throws(() => readSafetensors(make({ a: t(0, 8), b: t(0, 8) }, 8)), /overlap/);
+  assert.throws(() => readSafetensors(make({ a: t(0, 4), b: t(8, 12) }, 12)), /a hole/);
+  assert.throws(() => readSafetensors(make({ a: t(0, 8) }, 12)), /truncated or extra bytes/);
+  assert.equal(readSafetensors(make({ b: t(4, 8), a: t(0, 4) }, 8)).size, 2);
+});

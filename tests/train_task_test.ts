@@ -85,8 +85,25 @@ Deno.test("deno task ship-prior: the run's best weights, or chosen ones with a n
   for (const t of halved.values()) t.data.forEach((v, i) => t.data[i] = v / 2);
   await Deno.writeFile(final, writeSafetensors(halved));
   await assert.rejects(assertSameFile(final, `${r}/best.safetensors`));
-  const chosen = await ship("--weights", final, "--weights-note", "step 4, chosen by hand");
+  // an existing prior folder is never replaced without --force (issue 18, case 1) …
+  const refused = await ship("--weights", final, "--weights-note", "step 4, chosen by hand");
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /already exists and is not empty .*--force/);
+  await assertSameFile(`${out}/weights.safetensors`, `${r}/best.safetensors`);
+  // … and with --force its previous checkpoint is kept as a backup
+  const chosen = await ship(
+    "--weights",
+    final,
+    "--weights-note",
+    "step 4, chosen by hand",
+    "--force",
+  );
   assert.equal(chosen.code, 0, chosen.err);
+  const backups = [...Deno.readDirSync(out)].map((e) => e.name).filter((n) =>
+    n.endsWith(".bak.safetensors")
+  );
+  assert.equal(backups.length, 1, backups.join());
+  await assertSameFile(`${out}/${backups[0]}`, `${r}/checkpoint.safetensors`);
   await assertSameFile(`${out}/weights.safetensors`, final);
   assert.match(
     (await card()).weights,

@@ -5,12 +5,13 @@ subtract its mean), and the observation channels of SOAD's augmented state compu
 from __future__ import annotations
 
 import math
+import zlib
 from typing import Dict, List
 
 import numpy as np
 import zarr
 
-STORE_FORMAT = "soad-qg-windows/1"
+STORE_FORMAT = "soad-qg-windows/2"
 SIN3X_AMPLITUDE = 1.5
 # vor2vel output scales of [u1, u2, v1, v2] (src/obs/vor2vel.ts VOR2VEL_SCALES)
 VOR2VEL_SCALES = (1.2e4, 1.6e4, 1.1e4, 1.6e4)
@@ -94,6 +95,7 @@ class StoreData:
                              f"{path} --finalize")
         self.attrs = a
         self.q = g["q"]
+        self.crc = g["q_crc32"]  # CRC-32 (zlib) of each window's raw q chunk, checked on read
         _, self.length, layers, self.height, self.width = self.q.shape
         if layers != 2:
             raise ValueError(f"dataset {path} has {layers} layers; training needs the 2 QG layers")
@@ -115,6 +117,11 @@ class StoreData:
         if hit is not None:
             return hit
         raw = np.asarray(self.q[w], dtype=np.float32).copy()
+        got = zlib.crc32(raw.astype("<f4").tobytes())
+        if got != int(self.crc[w]):
+            raise ValueError(f"window {w} of {self.path} fails its checksum (CRC-32 {got:08x}, "
+                             f"recorded {int(self.crc[w]):08x}); run deno task generate --out "
+                             f"{self.path} --resume (same flags) to regenerate it")
         for c in range(2):
             # (raw - off) * (1 / std) in float64, rounded to float32, as StoreSource.window
             raw[:, c] = ((raw[:, c].astype(np.float64) - self.offset[c])
@@ -130,6 +137,7 @@ class StoreData:
             "grid": [self.height, self.width], "snapshots": self.length,
             "split": {k: list(v) for k, v in self.split.items()},
             "norm_offset": self.offset, "norm_std": self.scale,
+            "fingerprint": self.attrs.get("fingerprint"),
         }
 
 

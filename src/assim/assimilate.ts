@@ -190,6 +190,12 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
   if (method !== "soad" && method !== "sda") {
     throw new InvalidArgumentError(`method must be "soad" or "sda", got ${JSON.stringify(method)}`);
   }
+  if (options.sigmaB !== undefined && !(options.sigmaB > 0 && Number.isFinite(options.sigmaB))) {
+    throw new InvalidArgumentError(
+      `sigmaB (the background's error σb) must be finite and > 0, got ${options.sigmaB}; ` +
+        `a background without error is an observation of every point: use a small σb`,
+    );
+  }
   if (!denoiser || typeof denoiser.denoise !== "function" || !denoiser.denoiseVjp) {
     throw new InvalidArgumentError(
       "give a prior (loadPrior) or a denoiser that implements denoise and denoiseVjp",

@@ -164,9 +164,15 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
       );
     }
     if (!same(existing.inputs, inputs)) {
+      const was = existing.inputs as Record<string, unknown>;
+      const keys = [...new Set([...Object.keys(was), ...Object.keys(inputs)])]
+        .filter((k) => !same(was[k], inputs[k]));
       throw new InvalidArgumentError(
-        `cannot resume ${out}: its inputs ${JSON.stringify(existing.inputs)} differ from this ` +
-          `run's ${JSON.stringify(inputs)} (other data or checkpoints)`,
+        `cannot resume ${out}: its inputs differ from this run's in ` +
+          keys.map((k) =>
+            `${k} (results ${JSON.stringify(was[k])}, now ${JSON.stringify(inputs[k])})`
+          ).join(", ") + ` (other data or checkpoints); resume with the same data and ` +
+          `checkpoints, or choose another --out`,
       );
     }
     results = existing;

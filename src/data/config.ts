@@ -105,6 +105,9 @@ export const DATA_PRESETS: Readonly<Record<"paper" | "demo" | "tiny", Readonly<D
 /** Names of the presets. */
 export type DataPresetName = keyof typeof DATA_PRESETS;
 
+/** Largest trajectory seed (`seedOffset + seeds - 1`): the `seed` array is int32. */
+const MAX_SEED = 2 ** 31 - 1;
+
 function intAtLeast(name: string, v: number, min: number): void {
   if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
     throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got ${v}`);
@@ -167,6 +170,12 @@ export function validateDataConfig(c: DataConfig): void {
   intAtLeast("gap", c.gap, 1);
   intAtLeast("pool", c.pool, 1);
   intAtLeast("warmupDays", c.warmupDays, 0);
+  if (c.seedOffset + c.seeds - 1 > MAX_SEED) {
+    throw new InvalidArgumentError(
+      `seeds are stored as int32: seedOffset + seeds - 1 must be <= ${MAX_SEED}, got ` +
+        `${c.seedOffset} + ${c.seeds} - 1 = ${c.seedOffset + c.seeds - 1}`,
+    );
+  }
   if (typeof c.name !== "string") throw new InvalidArgumentError("name must be a string");
   resolveParams(c.qg);
   const spd = 86400 / c.qg.dt;

@@ -6,15 +6,19 @@
  * @module
  */
 
-import { SoadError } from "../errors.ts";
-import { outputGrid } from "./config.ts";
-import { writeJsonAtomicSync } from "./fs_store.ts";
+import { createHash } from "node:crypto";
+import { removeStrayTemporaries } from "../io/atomic.ts";
+import { IntegrityError, SoadError } from "../errors.ts";
+import { configKey, outputGrid } from "./config.ts";
+import { stableJson, writeJsonAtomicSync } from "./fs_store.ts";
 import {
+  clearWindow,
   type DatasetStore,
   isWindowDone,
   metadataDocuments,
   readWindow,
   type StoreAttributes,
+  windowStatus,
 } from "./store.ts";
 
 /** Per-layer mean and population standard deviation. */
@@ -28,7 +32,8 @@ export interface LayerStats {
 /**
  * Per-layer mean and standard deviation over windows `[start, end)` of a store: float64
  * two-pass statistics per window, merged in window order (Chan et al.), so the result is
- * deterministic.
+ * deterministic. Throws {@link IntegrityError} naming the window when a value is not finite
+ * (statistics are never computed from non-finite data).
  *
  * @example
  * ```ts
@@ -48,6 +53,14 @@ export function windowStats(s: DatasetStore, start: number, end: number): LayerS
   const count = [0, 0], mean = [0, 0], m2 = [0, 0];
   for (let win = start; win < end; win++) {
     const data = readWindow(s, win);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        throw new IntegrityError(
+          `window ${win} of ${s.path} holds a non-finite value (${data[i]} at index ${i}); ` +
+            `statistics are not computed from it: regenerate the window`,
+        );
+      }
+    }
     for (let layer = 0; layer < 2; layer++) {
       let sum = 0;
       for (let t = 0; t < c.window; t++) {
@@ -78,18 +91,110 @@ export function windowStats(s: DatasetStore, start: number, end: number): LayerS
   };
 }
 
-/** Removes temporary files left by writers killed mid-write (`.<name>.<random>.tmp`, see src/io/atomic.ts). */
-function removeStrayTemporaries(dir: string): void {
-  for (const e of Deno.readDirSync(dir)) {
-    const p = `${dir}/${e.name}`;
-    if (e.isDirectory) removeStrayTemporaries(p);
-    else if (/^\..+\.[0-9a-z]+\.tmp$/.test(e.name)) Deno.removeSync(p);
+/**
+ * The store's fingerprint: `sha256:` + hex of SHA-256 over the configuration (without its
+ * name), every window's recorded checksum and the statistics. It identifies the data's bytes,
+ * whatever the path.
+ *
+ * @example
+ * ```ts
+ * import { generateDataset } from "./generate.ts";
+ * import { DATA_PRESETS } from "./config.ts";
+ * import { storeFingerprint } from "./finalize.ts";
+ * import { openDatasetStore } from "./store.ts";
+ * const out = Deno.makeTempDirSync() + "/d.zarr";
+ * await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
+ * const s = openDatasetStore(out);
+ * console.log(storeFingerprint(s, s.attrs.norm_mean!, s.attrs.norm_std!) === s.attrs.fingerprint); // true
+ * ```
+ */
+export function storeFingerprint(s: DatasetStore, mean: number[], std: number[]): string {
+  const h = createHash("sha256");
+  h.update(configKey(s.config));
+  const n = s.config.seeds * s.config.windowsPerSeed;
+  for (let w = 0; w < n; w++) {
+    let crc: Uint8Array;
+    try {
+      crc = Deno.readFileSync(`${s.path}/q_crc32/${w}`);
+    } catch {
+      throw new IntegrityError(`window ${w} of ${s.path} has no checksum (q_crc32/${w})`);
+    }
+    h.update(crc);
   }
+  h.update(stableJson({ mean, std }));
+  return `sha256:${h.digest("hex")}`;
 }
 
 /**
- * Finalises a store (see the module doc). Throws {@link SoadError} naming the missing windows
- * when the store is incomplete.
+ * Marks a store as not complete (no statistics, no fingerprint, no consolidated metadata), as
+ * before finalisation: done before damaged windows are regenerated, so that an interrupted
+ * repair never leaves a store that claims to be complete.
+ *
+ * @example
+ * ```ts
+ * import { generateDataset } from "./generate.ts";
+ * import { DATA_PRESETS } from "./config.ts";
+ * import { markIncomplete } from "./finalize.ts";
+ * import { openDatasetStore } from "./store.ts";
+ * const out = Deno.makeTempDirSync() + "/d.zarr";
+ * await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
+ * markIncomplete(openDatasetStore(out));
+ * console.log(openDatasetStore(out).attrs.complete); // false
+ * ```
+ */
+export function markIncomplete(s: DatasetStore): void {
+  if (!s.attrs.complete && s.attrs.fingerprint === null && s.attrs.norm_std === null) return;
+  const attrs: StoreAttributes = {
+    ...s.attrs,
+    norm_mean: null,
+    norm_std: null,
+    fingerprint: null,
+    complete: false,
+  };
+  try {
+    Deno.removeSync(`${s.path}/.zmetadata`);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  writeJsonAtomicSync(`${s.path}/.zattrs`, attrs);
+  s.attrs = attrs;
+}
+
+/**
+ * Re-checks every done window (size and checksum) and clears the done mark of each damaged one
+ * (marking the store incomplete if any), so that the next run regenerates them. Returns the
+ * damaged windows' indices.
+ *
+ * @example
+ * ```ts
+ * import { generateDataset } from "./generate.ts";
+ * import { DATA_PRESETS } from "./config.ts";
+ * import { recheckWindows } from "./finalize.ts";
+ * import { openDatasetStore } from "./store.ts";
+ * const out = Deno.makeTempDirSync() + "/d.zarr";
+ * await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
+ * Deno.removeSync(`${out}/q/4.0.0.0.0`);
+ * console.log(recheckWindows(openDatasetStore(out))); // [ 4 ]
+ * ```
+ */
+export function recheckWindows(s: DatasetStore, windows?: Iterable<number>): number[] {
+  const n = s.config.seeds * s.config.windowsPerSeed;
+  const bad: number[] = [];
+  for (const w of windows ?? Array.from({ length: n }, (_, i) => i)) {
+    if (windowStatus(s, w) === "damaged") bad.push(w);
+  }
+  if (bad.length > 0) {
+    markIncomplete(s);
+    for (const w of bad) clearWindow(s, w);
+  }
+  return bad;
+}
+
+/**
+ * Finalises a store (see the module doc). Re-checks every window first: throws
+ * {@link IntegrityError} naming the damaged windows (their done marks are cleared, so that
+ * `--resume` regenerates them) and {@link SoadError} naming the missing windows when the store
+ * is incomplete.
  *
  * @example
  * ```ts
@@ -106,6 +211,15 @@ function removeStrayTemporaries(dir: string): void {
 export function finalizeDataset(s: DatasetStore): StoreAttributes {
   const c = s.config;
   const n = c.seeds * c.windowsPerSeed;
+  const damaged = recheckWindows(s);
+  if (damaged.length > 0) {
+    throw new IntegrityError(
+      `${s.path}: ${damaged.length} window(s) damaged (first: ${
+        damaged.slice(0, 5).join(", ")
+      }); their done marks are cleared: run deno task generate --out ${s.path} --resume ` +
+        `(same flags, or the shards) to regenerate them, then --finalize`,
+    );
+  }
   const missing: number[] = [];
   for (let w = 0; w < n; w++) if (!isWindowDone(s, w)) missing.push(w);
   if (missing.length > 0) {
@@ -117,16 +231,25 @@ export function finalizeDataset(s: DatasetStore): StoreAttributes {
   }
   const [t0, t1] = s.attrs.split.train;
   const stats = windowStats(s, t0, t1);
+  for (const [i, sd] of stats.std.entries()) {
+    if (!(sd > 0 && Number.isFinite(sd))) {
+      throw new IntegrityError(
+        `${s.path}: layer ${i} of the training split has standard deviation ${sd}; ` +
+          `a store needs finite, non-constant training windows`,
+      );
+    }
+  }
   const attrs: StoreAttributes = {
     ...s.attrs,
     norm_mean: stats.mean,
     norm_std: stats.std,
+    fingerprint: storeFingerprint(s, stats.mean, stats.std),
     complete: true,
   };
   const docs = metadataDocuments(attrs);
   writeJsonAtomicSync(`${s.path}/.zmetadata`, { metadata: docs, zarr_consolidated_format: 1 });
   writeJsonAtomicSync(`${s.path}/.zattrs`, attrs);
-  removeStrayTemporaries(s.path);
+  removeStrayTemporaries(s.path, true);
   try {
     Deno.removeSync(`${s.path}/.soad`, { recursive: true });
   } catch (e) {

@@ -4,10 +4,11 @@
  * @module
  */
 
+import { statfsSync } from "node:fs";
 import { InvalidArgumentError, SoadError } from "../errors.ts";
 import type { FFTBackend } from "../fft/types.ts";
-import { type DataConfig, validateDataConfig } from "./config.ts";
-import { finalizeDataset } from "./finalize.ts";
+import { type DataConfig, outputGrid, validateDataConfig } from "./config.ts";
+import { finalizeDataset, recheckWindows } from "./finalize.ts";
 import { Progress } from "../io/progress.ts";
 import { runSeedIntoStore } from "./run_seed.ts";
 import { type DatasetStore, isWindowDone, prepareDatasetStore } from "./store.ts";
@@ -51,6 +52,8 @@ export interface GenerateResult {
   written: number;
   /** Windows found done already. */
   skipped: number;
+  /** Windows found damaged (missing, truncated or altered chunk behind a done mark) and regenerated. */
+  repaired: number[];
   /** Whether the store was finalised (statistics written, complete). */
   finalized: boolean;
   /** Whether `limitSteps` stopped the run. */
@@ -80,9 +83,51 @@ export function validateShard(shard: Shard): void {
   }
 }
 
+/** Bytes a store of `config` needs on disk for `windows` windows and `seeds` trajectories. */
+function bytesNeeded(c: DataConfig, windows: number, seeds: number): number {
+  const [h, w] = outputGrid(c);
+  const block = 4096; // the done mark and checksum files take a block each
+  return windows * (c.window * 2 * h * w * 4 + 2 * block) + seeds * 8 * (1 + 2 * c.qg.nx * c.qg.ny);
+}
+
+/** Free bytes on the filesystem that holds `path` (or its nearest existing parent); null if unknown. */
+function freeBytes(path: string): number | null {
+  let p = path.replace(/\/+$/, "") || "/";
+  for (;;) {
+    try {
+      Deno.statSync(p);
+      const st = statfsSync(p);
+      return Number(st.bavail) * Number(st.bsize);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) return null;
+      const i = p.lastIndexOf("/");
+      if (i < 0) p = ".";
+      else if (i === 0) p = "/";
+      else p = p.slice(0, i);
+    }
+  }
+}
+
+/**
+ * Throws {@link InvalidArgumentError} with the estimate when the windows still to write do not
+ * fit on the disk of `out` (nothing is created then).
+ */
+function checkDiskSpace(out: string, c: DataConfig, windows: number, seeds: number): void {
+  const need = bytesNeeded(c, windows, seeds);
+  const free = freeBytes(out);
+  if (free !== null && need > free) {
+    const gib = (b: number) => (b / 2 ** 30).toFixed(b < 2 ** 30 ? 3 : 1);
+    throw new InvalidArgumentError(
+      `${windows} windows need about ${gib(need)} GiB but only ${gib(free)} GiB are free ` +
+        `where ${out} goes; free space, choose another --out, or generate fewer --seeds/--windows`,
+    );
+  }
+}
+
 /**
  * Runs the dataset pipeline (see the module doc). Bad input (an existing path without `resume`,
- * a store of another configuration, counts ≤ 0, a bad shard) throws before anything is written.
+ * a store of another configuration, counts ≤ 0, a bad shard, more windows than the disk holds)
+ * throws before anything is written.
  *
  * @example
  * ```ts
@@ -107,6 +152,25 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   ) {
     throw new InvalidArgumentError(`limit must be an integer > 0, got ${opts.limitSteps}`);
   }
+  const mine = (i: number) => !opts.shard || i % opts.shard.count === opts.shard.index;
+  let mySeeds = 0;
+  for (let i = 0; i < c.seeds; i++) if (mine(i)) mySeeds++;
+  // before anything is created; on resume the done windows are counted below again
+  let existing = 0;
+  try {
+    for (const e of Deno.readDirSync(`${opts.out}/done`)) if (/^\d+$/.test(e.name)) existing++;
+  } catch {
+    // a new store
+  }
+  // (a smoke test under a step limit writes at most what those steps produce)
+  if (opts.limitSteps === undefined) {
+    checkDiskSpace(
+      opts.out,
+      c,
+      Math.max(0, mySeeds * c.windowsPerSeed - existing),
+      mySeeds,
+    );
+  }
   const s = await prepareDatasetStore(opts.out, c, {
     reuse: Boolean(opts.resume) || opts.shard !== undefined,
   });
@@ -114,6 +178,13 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   for (let i = 0; i < c.seeds; i++) {
     if (!opts.shard || i % opts.shard.count === opts.shard.index) seeds.push(i);
   }
+  // a reused store: every done window of these seeds is re-checked, damaged ones regenerated
+  const repaired = recheckWindows(
+    s,
+    seeds.flatMap((i) =>
+      Array.from({ length: c.windowsPerSeed }, (_, k) => i * c.windowsPerSeed + k)
+    ),
+  );
   let remaining = 0;
   for (const i of seeds) {
     for (let k = 0; k < c.windowsPerSeed; k++) {
@@ -166,6 +237,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     seeds,
     written: tally.written,
     skipped: seeds.length * c.windowsPerSeed - remaining,
+    repaired,
     finalized,
     limited: tally.limited,
     seconds: (performance.now() - t0) / 1000,

@@ -1,6 +1,7 @@
 /**
  * Runs one trajectory of a configuration into an open store: resumes from its checkpoint when
- * there is one, writes each window atomically (chunk, done mark, then checkpoint), and skips the
+ * there is one and no window before it is missing (else from the noise IC), writes each window
+ * that is not done atomically (chunk, checksum, done mark, then checkpoint), and skips the
  * trajectory entirely when all its windows are already done.
  * @module
  */
@@ -58,7 +59,11 @@ export async function runSeedIntoStore(
   if (doneCount === c.windowsPerSeed) {
     return { written: 0, skipped: doneCount, steps: 0, limited: false };
   }
-  const from = readCheckpoint(s, seedIndex) ?? undefined;
+  let firstMissing = 0;
+  while (isWindowDone(s, base + firstMissing)) firstMissing++;
+  // a checkpoint past a window that is not done (one cleared as damaged) cannot be used
+  const ck = readCheckpoint(s, seedIndex);
+  const from = ck && ck.window <= firstMissing ? ck : undefined;
   const skipped = from ? from.window : 0;
   let written = 0;
   const r = await simulateSeed(c, seedIndex, {
@@ -66,6 +71,10 @@ export async function runSeedIntoStore(
     limitSteps: opts.limitSteps,
     fft: opts.fft,
     onWindow: async (k, data, next) => {
+      if (isWindowDone(s, base + k)) {
+        writeCheckpoint(s, seedIndex, next);
+        return;
+      }
       await writeWindow(s, base + k, data);
       writeCheckpoint(s, seedIndex, next);
       written++;

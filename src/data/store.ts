@@ -9,18 +9,25 @@
  * - `q` float32 `(window, time, layer, y, x)`, one window per chunk, uncompressed, NaN fill;
  * - `seed`, `start_day` int32 `(window,)`: the noise-IC seed of each window and the model day of
  *   its first snapshot;
- * - `done` uint8 `(window,)`, one chunk per window: 1 once the window's `q` chunk is written;
+ * - `q_crc32` uint32 `(window,)`, one chunk per window: the CRC-32 (zlib's) of the window's raw
+ *   `q` chunk bytes, written right after the chunk; readers verify it (`verify: false` skips);
+ * - `done` uint8 `(window,)`, one chunk per window: 1 once the window's `q` chunk and checksum
+ *   are written;
  * - root attributes: format, code version, full config, QG parameters, split, and after
- *   finalisation the per-layer normalisation statistics and `complete: true`;
+ *   finalisation the per-layer normalisation statistics, the store's `fingerprint` (a hash of
+ *   the configuration, every chunk's checksum and the statistics: what identifies the data, not
+ *   its path) and `complete: true`;
  * - `.soad/ckpt/` trajectory checkpoints (`checkpoint.ts`; removed by finalisation).
  * @module
  */
 
 import * as zarr from "zarrita";
 import denoJson from "../../deno.json" with { type: "json" };
-import { InvalidArgumentError, SoadError } from "../errors.ts";
+import { IntegrityError, InvalidArgumentError, SoadError } from "../errors.ts";
+import { crc32 } from "../io/crc32.ts";
 import { configKey, type DataConfig, type DataSplit, dataSplit, outputGrid } from "./config.ts";
-import { FsStore, writeJsonAtomicSync } from "./fs_store.ts";
+import { FsStore, stableJson, writeJsonAtomicSync } from "./fs_store.ts";
+import { writeFileAtomicSync } from "../io/atomic.ts";
 
 /**
  * Identifier of this store layout, in the root attributes.
@@ -28,10 +35,10 @@ import { FsStore, writeJsonAtomicSync } from "./fs_store.ts";
  * @example
  * ```ts
  * import { STORE_FORMAT } from "@soad/soad/internal";
- * console.log(STORE_FORMAT); // soad-qg-windows/1
+ * console.log(STORE_FORMAT); // soad-qg-windows/2
  * ```
  */
-export const STORE_FORMAT = "soad-qg-windows/1";
+export const STORE_FORMAT = "soad-qg-windows/2";
 
 /**
  * Version of the code that wrote a store (`soad <deno.json version>`).
@@ -62,6 +69,13 @@ export interface StoreAttributes {
   norm_std: number[] | null;
   /** True once every window is written and the statistics computed. */
   complete: boolean;
+  /** Checksum of each `q` chunk, in the `q_crc32` array. */
+  checksum: "crc32";
+  /**
+   * Identity of the data (after finalisation): `sha256:` + hex of a hash of the configuration,
+   * every chunk's checksum and the statistics. Equal fingerprints mean equal data bytes.
+   */
+  fingerprint: string | null;
   /** Free-text description of the arrays. */
   description: string;
 }
@@ -76,6 +90,8 @@ export interface DatasetStore {
   attrs: StoreAttributes;
   /** The configuration (same as `attrs.config`). */
   config: DataConfig;
+  /** Whether {@link readWindow} checks each chunk's checksum (default true). */
+  verify: boolean;
 }
 
 /**
@@ -99,6 +115,8 @@ export function initialAttributes(config: DataConfig): StoreAttributes {
     norm_mean: null,
     norm_std: null,
     complete: false,
+    checksum: "crc32",
+    fingerprint: null,
     description:
       `QG potential vorticity anomaly q [1/s], float32 windows (window, time, layer, y, x) ` +
       `of ${config.window} snapshots every ${config.every} day(s), layer 0 = upper, ` +
@@ -150,6 +168,11 @@ export function metadataDocuments(attrs: StoreAttributes): Record<string, unknow
     "start_day/.zattrs": {
       _ARRAY_DIMENSIONS: ["window"],
       long_name: "model day of the window's first snapshot (days since the noise IC)",
+    },
+    "q_crc32/.zarray": zarray([n], [1], "<u4", null),
+    "q_crc32/.zattrs": {
+      _ARRAY_DIMENSIONS: ["window"],
+      long_name: "CRC-32 (zlib) of the window's raw q chunk bytes",
     },
     "done/.zarray": zarray([n], [1], "|u1", null),
     "done/.zattrs": { _ARRAY_DIMENSIONS: ["window"], long_name: "1 once the window is written" },
@@ -225,9 +248,53 @@ function isNonEmpty(path: string): boolean {
   }
 }
 
+/** Options of {@link openDatasetStore}. */
+export interface OpenStoreOptions {
+  /** Check each chunk's checksum when it is read (default true; false skips it for speed). */
+  verify?: boolean;
+}
+
 /**
- * Opens an existing store, checking that it is a soad dataset store.
- * Throws {@link InvalidArgumentError} when it is missing or is not one.
+ * Checks the store's array metadata documents against what its attributes imply (a deleted or
+ * edited `.zarray`, a changed dtype or shape). Throws {@link IntegrityError} naming the first one.
+ */
+function checkMetadata(path: string, attrs: StoreAttributes): void {
+  const docs = metadataDocuments(attrs);
+  for (const [key, doc] of Object.entries(docs)) {
+    if (!key.endsWith("/.zarray")) continue;
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(`${path}/${key}`);
+    } catch {
+      throw new IntegrityError(
+        `${path} is damaged: ${key} is missing; regenerate the store (deno task generate) ` +
+          `or restore the file`,
+      );
+    }
+    let found: unknown;
+    try {
+      found = JSON.parse(text);
+    } catch {
+      throw new IntegrityError(`${path} is damaged: ${key} is not valid JSON`);
+    }
+    if (stableJson(found) !== stableJson(doc)) {
+      const f = found as Record<string, unknown>, e = doc as Record<string, unknown>;
+      const diff = Object.keys(e).filter((k) => stableJson(f?.[k]) !== stableJson(e[k]));
+      throw new IntegrityError(
+        `${path} is damaged: ${key} differs from the store's configuration in ` +
+          diff.map((k) => `${k} (${JSON.stringify(f?.[k])}, expected ${JSON.stringify(e[k])})`)
+            .join(", ") +
+          `; regenerate the store or restore the file`,
+      );
+    }
+  }
+}
+
+/**
+ * Opens an existing store, checking that it is a soad dataset store of this format and that its
+ * array metadata (`.zarray` documents: dtype, shape, chunks) is what its configuration implies.
+ * Throws {@link InvalidArgumentError} when it is missing or is not one, {@link IntegrityError}
+ * when its metadata is damaged.
  *
  * @example
  * ```ts
@@ -239,14 +306,61 @@ function isNonEmpty(path: string): boolean {
  * }
  * ```
  */
-export function openDatasetStore(path: string): DatasetStore {
+export function openDatasetStore(path: string, opts: OpenStoreOptions = {}): DatasetStore {
   const attrs = readAttrs(path);
+  if (attrs && typeof attrs.format === "string" && attrs.format.startsWith("soad-qg-windows/")) {
+    if (attrs.format !== STORE_FORMAT) {
+      throw new InvalidArgumentError(
+        `${path} is a soad store of format ${attrs.format}, written by an older soad without ` +
+          `per-chunk checksums; this version reads ${STORE_FORMAT}: regenerate it with ` +
+          `deno task generate`,
+      );
+    }
+  }
   if (!attrs || attrs.format !== STORE_FORMAT) {
     throw new InvalidArgumentError(
       `${path} is not a soad dataset store (no ${STORE_FORMAT} attributes in .zattrs)`,
     );
   }
-  return { path, store: new FsStore(path), attrs, config: attrs.config };
+  checkMetadata(path, attrs);
+  return {
+    path,
+    store: new FsStore(path),
+    attrs,
+    config: attrs.config,
+    verify: opts.verify ?? true,
+  };
+}
+
+/** Top-level names of a store skeleton (what creation writes before the root attributes). */
+const SKELETON = new Set([".zgroup", "q", "q_crc32", "seed", "start_day", "done"]);
+
+/**
+ * A store whose creation was interrupted: a folder of skeleton entries only and no `.zattrs`.
+ * Creation writes the same bytes again, so it is completed rather than refused.
+ */
+function isBareSkeleton(path: string): boolean {
+  if (readAttrs(path) !== null) return false;
+  try {
+    if (!Deno.statSync(path).isDirectory) return false;
+    for (const e of Deno.readDirSync(path)) {
+      if (!SKELETON.has(e.name) && !/^\..+\.[0-9a-z]+\.tmp$/.test(e.name)) return false;
+    }
+    for (const a of ["q", "q_crc32", "done"]) {
+      for (const e of safeList(`${path}/${a}`)) if (!e.startsWith(".")) return false;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch {
+    return [];
+  }
 }
 
 /** How {@link prepareDatasetStore} may treat an existing path. */
@@ -275,7 +389,7 @@ export async function prepareDatasetStore(
   config: DataConfig,
   opts: PrepareOptions,
 ): Promise<DatasetStore> {
-  if (isNonEmpty(path)) {
+  if (isNonEmpty(path) && !isBareSkeleton(path)) {
     if (!opts.reuse) {
       throw new InvalidArgumentError(
         `${path} already exists; pass --resume to continue it, or choose another --out`,
@@ -291,6 +405,17 @@ export async function prepareDatasetStore(
           `resume it with the same preset and flags, or choose another --out. ` +
           `Stored: ${JSON.stringify(existing.config)}`,
       );
+    }
+    // metadata documents follow from the configuration: a deleted or edited one is rewritten
+    for (const [key, doc] of Object.entries(metadataDocuments(existing))) {
+      if (key === ".zattrs") continue;
+      let text: string | null = null;
+      try {
+        text = Deno.readTextFileSync(`${path}/${key}`);
+      } catch {
+        // missing: rewritten below
+      }
+      if (text !== stableJson(doc) + "\n") writeJsonAtomicSync(`${path}/${key}`, doc);
     }
     return openDatasetStore(path);
   }
@@ -324,11 +449,12 @@ export async function prepareDatasetStore(
   }
   // the root attributes last: their presence marks a complete skeleton
   writeJsonAtomicSync(`${path}/.zattrs`, attrs);
-  return { path, store, attrs, config };
+  return { path, store, attrs, config, verify: true };
 }
 
 /**
- * Writes window `w` (global index) atomically: its `q` chunk, then its `done` mark.
+ * Writes window `w` (global index) atomically: its `q` chunk, its checksum, then its `done`
+ * mark (each file atomically, in that order, so a done mark always has both before it).
  *
  * @example
  * ```ts
@@ -362,6 +488,10 @@ export async function writeWindow(s: DatasetStore, w: number, data: Float32Array
     shape,
     stride,
   });
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const crc = new Uint8Array(4);
+  new DataView(crc.buffer).setUint32(0, crc32(bytes), true);
+  writeFileAtomicSync(`${s.path}/q_crc32/${w}`, crc);
   const done = await zarr.open.v2(new zarr.Location(s.store, "/done"), { kind: "array" });
   await zarr.set(done as zarr.Array<"uint8", FsStore>, [w], 1);
 }
@@ -387,9 +517,99 @@ export function isWindowDone(s: DatasetStore, w: number): boolean {
   }
 }
 
+/** The state of one window of a store, as {@link windowStatus} finds it. */
+export type WindowStatus = "missing" | "done" | "damaged";
+
+function checkIndex(s: DatasetStore, w: number): void {
+  const n = s.config.seeds * s.config.windowsPerSeed;
+  if (!Number.isInteger(w) || w < 0 || w >= n) {
+    throw new InvalidArgumentError(`window index must be an integer in 0..${n - 1}, got ${w}`);
+  }
+}
+
+/** Reads and checks the raw bytes of window `w`; returns them or a reason for the damage. */
+function readChunk(s: DatasetStore, w: number, verify: boolean): Uint8Array | string {
+  const c = s.config;
+  const [h, wd] = outputGrid(c);
+  const n = c.window * 2 * h * wd;
+  let bytes: Uint8Array;
+  try {
+    bytes = Deno.readFileSync(`${s.path}/q/${w}.0.0.0.0`);
+  } catch {
+    return "its q chunk is missing";
+  }
+  if (bytes.length !== 4 * n) {
+    return `its q chunk has ${bytes.length} bytes, expected ${4 * n}`;
+  }
+  if (!verify) return bytes;
+  let stored: Uint8Array;
+  try {
+    stored = Deno.readFileSync(`${s.path}/q_crc32/${w}`);
+  } catch {
+    return "its checksum (q_crc32) is missing";
+  }
+  if (stored.length !== 4) return "its checksum (q_crc32) is not 4 bytes";
+  const want = new DataView(stored.buffer, stored.byteOffset, 4).getUint32(0, true);
+  const got = crc32(bytes);
+  if (want !== got) {
+    return `its q chunk fails its checksum (CRC-32 ${got.toString(16)}, recorded ${
+      want.toString(16)
+    })`;
+  }
+  return bytes;
+}
+
 /**
- * Reads window `w` as float32 `(time, layer, y, x)` (the raw chunk bytes, little-endian).
- * Throws {@link SoadError} when it is missing.
+ * Whether window `w` is missing (no done mark), done (done mark, chunk of the right size and
+ * matching checksum) or damaged (done mark but a missing, truncated or altered chunk).
+ *
+ * @example
+ * ```ts
+ * import { DATA_PRESETS } from "./config.ts";
+ * import { prepareDatasetStore, windowStatus, writeWindow } from "./store.ts";
+ * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {
+ *   reuse: false,
+ * });
+ * await writeWindow(s, 0, new Float32Array(10 * 2 * 16 * 16));
+ * Deno.writeFileSync(`${s.path}/q/0.0.0.0.0`, new Uint8Array(8));
+ * console.log(windowStatus(s, 0), windowStatus(s, 1)); // damaged missing
+ * ```
+ */
+export function windowStatus(s: DatasetStore, w: number): WindowStatus {
+  if (!isWindowDone(s, w)) return "missing";
+  return typeof readChunk(s, w, true) === "string" ? "damaged" : "done";
+}
+
+/**
+ * Removes window `w`'s done mark and checksum, so that it counts as not written (used before
+ * regenerating a damaged window).
+ *
+ * @example
+ * ```ts
+ * import { DATA_PRESETS } from "./config.ts";
+ * import { clearWindow, isWindowDone, prepareDatasetStore, writeWindow } from "./store.ts";
+ * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {
+ *   reuse: false,
+ * });
+ * await writeWindow(s, 0, new Float32Array(10 * 2 * 16 * 16));
+ * clearWindow(s, 0);
+ * console.log(isWindowDone(s, 0)); // false
+ * ```
+ */
+export function clearWindow(s: DatasetStore, w: number): void {
+  for (const p of [`${s.path}/done/${w}`, `${s.path}/q_crc32/${w}`]) {
+    try {
+      Deno.removeSync(p);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+}
+
+/**
+ * Reads window `w` as float32 `(time, layer, y, x)` (the raw chunk bytes, little-endian),
+ * checking its size and, unless the store was opened with `verify: false`, its checksum.
+ * Throws {@link IntegrityError} when it is missing or damaged.
  *
  * @example
  * ```ts
@@ -403,17 +623,15 @@ export function isWindowDone(s: DatasetStore, w: number): boolean {
  * ```
  */
 export function readWindow(s: DatasetStore, w: number): Float32Array {
-  const c = s.config;
-  const [h, wd] = outputGrid(c);
-  const n = c.window * 2 * h * wd;
-  let bytes: Uint8Array;
-  try {
-    bytes = Deno.readFileSync(`${s.path}/q/${w}.0.0.0.0`);
-  } catch {
-    throw new SoadError(`window ${w} of ${s.path} is missing (run generate with --resume)`);
+  checkIndex(s, w);
+  const r = readChunk(s, w, s.verify);
+  if (typeof r === "string") {
+    throw new IntegrityError(
+      `window ${w} of ${s.path} is damaged or missing: ${r}; run deno task generate --out ` +
+        `${s.path} --resume (same flags) to regenerate it`,
+    );
   }
-  if (bytes.length !== 4 * n) throw new SoadError(`window ${w} of ${s.path} has a wrong size`);
-  const out = new Float32Array(n);
-  new Uint8Array(out.buffer).set(bytes);
+  const out = new Float32Array(r.length / 4);
+  new Uint8Array(out.buffer).set(r);
   return out;
 }

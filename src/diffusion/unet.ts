@@ -141,6 +141,9 @@ class UNetImpl implements UNet {
         bad.push(`${name}: shape [${t.shape}], expected [${s}]`);
       } else if (t.data.length !== size) {
         bad.push(`${name}: ${t.data.length} values, expected ${size}`);
+      } else {
+        const i = t.data.findIndex((v) => !Number.isFinite(v));
+        if (i >= 0) bad.push(`${name}: value ${t.data[i]} at index ${i} is not finite`);
       }
     }
     if (missing.length || unexpected.length || bad.length) {
@@ -149,7 +152,7 @@ class UNetImpl implements UNet {
       if (unexpected.length) {
         parts.push(`unexpected ${unexpected.length}: ${unexpected.join(", ")}`);
       }
-      if (bad.length) parts.push(`wrong shape: ${bad.join("; ")}`);
+      if (bad.length) parts.push(`wrong shape or values: ${bad.join("; ")}`);
       throw new InvalidArgumentError(
         `UNet weights do not match the config: ${parts.join(" | ")}. For a prior's weights use ` +
           `loadPrior(path) (it reads the configuration and metadata), or ` +

@@ -223,16 +223,28 @@ export function unetConfigFromWeights(
     throw new InvalidArgumentError("not a SOAD U-Net state dict: no 4-D down.0.conv.weight");
   }
   const widths: number[] = [];
+  // widths and channels from 1-D biases where present, so that one misshaped weight tensor is
+  // named by the check against the network instead of changing the inferred network
+  const len = (name: string): number | undefined => {
+    const t = weights.get(name);
+    return t && t.shape.length === 1 ? t.shape[0] : undefined;
+  };
   for (let i = 0; weights.has(`down.${i}.conv.weight`); i++) {
-    widths.push(weights.get(`down.${i}.conv.weight`)!.shape[0]);
+    widths.push(len(`down.${i}.conv.bias`) ?? weights.get(`down.${i}.conv.weight`)!.shape[0]);
   }
   const blocks = widths.map((_, i) => {
     let n = 0;
     while (weights.has(`down.${i}.rb.${n}.conv1.weight`)) n++;
+    if (n === 0) {
+      throw new InvalidArgumentError(
+        `not a complete SOAD U-Net state dict: tensor down.${i}.rb.0.conv1.weight is missing ` +
+          `(level ${i} has down.${i}.conv.weight but no residual block)`,
+      );
+    }
     return n;
   });
   return resolveUNetConfig({
-    channels: first.shape[1],
+    channels: len("up.0.conv.bias") ?? first.shape[1],
     widths,
     blocks,
     kernel: first.shape[2],

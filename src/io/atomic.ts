@@ -142,3 +142,25 @@ export async function writeJsonAtomic(path: string | URL, value: unknown): Promi
   }
   await writeTextAtomic(path, text + "\n");
 }
+
+/**
+ * Removes the temporary files that writers killed mid-write leave behind (`.<name>.<random>.tmp`,
+ * see {@link writeFileAtomic}) in `dir`, and in its sub-folders when `recursive`.
+ *
+ * @example
+ * ```ts
+ * import { removeStrayTemporaries } from "./atomic.ts";
+ * const dir = Deno.makeTempDirSync();
+ * Deno.writeFileSync(`${dir}/.loss.png.k3j9x2.tmp`, new Uint8Array(1));
+ * removeStrayTemporaries(dir);
+ * console.log([...Deno.readDirSync(dir)].length); // 0
+ * ```
+ */
+export function removeStrayTemporaries(dir: string, recursive = false): void {
+  for (const e of Deno.readDirSync(dir)) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory) {
+      if (recursive) removeStrayTemporaries(p, true);
+    } else if (/^\..+\.[0-9a-z]+\.tmp$/.test(e.name)) Deno.removeSync(p);
+  }
+}

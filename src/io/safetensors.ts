@@ -55,6 +55,7 @@ export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
   const { header, dataStart } = parseHeader(bytes);
   const bufLen = bytes.length - dataStart;
   const out = new Map<string, NamedTensor>();
+  const ranges: [number, number, string][] = [];
   for (const [name, entry] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
@@ -107,6 +108,23 @@ export function readSafetensors(bytes: Uint8Array): Map<string, NamedTensor> {
       for (let i = 0; i < size; i++) data[i] = halfToFloat(view.getUint16(2 * i, true));
     }
     out.set(name, { shape: [...(shape as number[])], data });
+    ranges.push([begin, end, name]);
+  }
+  // as the reference implementation: ranges may not overlap and must index the whole buffer
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let at = 0, prev = "";
+  for (const [begin, end, name] of ranges) {
+    if (begin < at) {
+      fail(
+        `tensor "${name}" data_offsets [${begin}, ${end}] overlap tensor "${prev}" (ends at ${at})`,
+      );
+    }
+    if (begin > at) fail(`bytes ${at}..${begin} of the buffer belong to no tensor (a hole)`);
+    at = end;
+    prev = name;
+  }
+  if (at !== bufLen) {
+    fail(`the tensors end at byte ${at} of a ${bufLen}-byte buffer (truncated or extra bytes)`);
   }
   return out;
 }

@@ -156,6 +156,12 @@ export class QGModel {
    */
   setQ(q: Float64Array | Float32Array | number[]): void {
     const { nx, ny } = this.params;
+    if (!(q instanceof Float64Array || q instanceof Float32Array || Array.isArray(q))) {
+      throw new InvalidArgumentError(
+        `q must be a Float64Array, Float32Array or number[] of 2 layers of ${ny}x${nx} values ` +
+          `([layer][y][x]), got ${q === null ? "null" : typeof q}`,
+      );
+    }
     if (q.length !== 2 * ny * nx) {
       throw new InvalidArgumentError(
         `q must hold 2 layers of ${ny}x${nx} = ${

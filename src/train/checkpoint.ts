@@ -8,7 +8,8 @@
  * @module
  */
 
-import { InvalidArgumentError, SoadError } from "../errors.ts";
+import { IntegrityError, InvalidArgumentError, SoadError } from "../errors.ts";
+import { crc32 } from "../io/crc32.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import {
   type NamedTensor,
@@ -40,6 +41,22 @@ export interface TrainState {
   bestValid: number | null;
   /** The data source's description (path, normalisation). */
   data: Record<string, unknown>;
+}
+
+/**
+ * CRC-32 (hex) of the float32 bytes of the given arrays, in order: recorded in the metadata of
+ * checkpoints (weights, then both moments) and weights files, and checked when they are read.
+ *
+ * @example
+ * ```ts
+ * import { valuesCrc32 } from "./checkpoint.ts";
+ * console.log(valuesCrc32(new Float32Array([1])) === valuesCrc32(new Float32Array([1]))); // true
+ * ```
+ */
+export function valuesCrc32(...arrays: Float32Array[]): string {
+  let c = 0;
+  for (const a of arrays) c = crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), c);
+  return c.toString(16).padStart(8, "0");
 }
 
 /**
@@ -91,6 +108,7 @@ function meta(s: TrainState, kind: string): Record<string, string> {
     }),
     rng: JSON.stringify({ kind: "counter-streams", seed: s.config.seed, step: s.step }),
     best_valid: JSON.stringify(s.bestValid),
+    crc32: kind === CHECKPOINT_FORMAT ? valuesCrc32(s.params, s.m, s.v) : valuesCrc32(s.params),
   };
 }
 
@@ -170,12 +188,19 @@ export function decodeCheckpoint(bytes: Uint8Array, what = "checkpoint"): TrainS
       throw new InvalidArgumentError(`${what} does not match its network: ${(e as Error).message}`);
     }
   };
+  const params = at(""), mom = at("optim.exp_avg."), v = at("optim.exp_avg_sq.");
+  if (m.crc32 !== undefined && m.crc32 !== valuesCrc32(params, mom, v)) {
+    throw new IntegrityError(
+      `${what} is damaged: its tensors fail the CRC-32 recorded in its metadata (${m.crc32}); ` +
+        `restore it from a copy or resume from another checkpoint`,
+    );
+  }
   return {
     config,
     step,
-    params: at(""),
-    m: at("optim.exp_avg."),
-    v: at("optim.exp_avg_sq."),
+    params,
+    m: mom,
+    v,
     bestValid: parseJson<number | null>(m, "best_valid", what),
     data: parseJson<Record<string, unknown>>(m, "data", what),
   };

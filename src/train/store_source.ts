@@ -17,6 +17,8 @@ export interface StoreSourceOptions {
   subtractMean?: boolean;
   /** Bytes of windows kept in memory (default 1 GiB). */
   cacheBytes?: number;
+  /** Check each window's checksum when it is read (default true). */
+  verify?: boolean;
 }
 
 /**
@@ -80,7 +82,7 @@ export class StoreSource implements WindowSource {
   static open(path: string, o: StoreSourceOptions = {}): StoreSource {
     let st: DatasetStore;
     try {
-      st = openDatasetStore(path);
+      st = openDatasetStore(path, { verify: o.verify ?? true });
     } catch (e) {
       if (e instanceof InvalidArgumentError) {
         throw new InvalidArgumentError(
@@ -125,6 +127,7 @@ export class StoreSource implements WindowSource {
       split: this.#ranges,
       norm_offset: this.offset,
       norm_std: this.scale,
+      fingerprint: this.store.attrs.fingerprint,
       // the training split's physical moments (the prior's climatology)
       norm_mean: [...(this.store.attrs.norm_mean ?? [])],
     };

@@ -15,7 +15,8 @@
 import type { BackendName } from "../backend/select.ts";
 import { initUNetWeights } from "../diffusion/unet_config.ts";
 import { BlowUpError, InvalidArgumentError, SoadError } from "../errors.ts";
-import { writeJsonAtomic } from "../io/atomic.ts";
+import { removeStrayTemporaries, writeJsonAtomic } from "../io/atomic.ts";
+import { prepareOutputDir } from "../io/output_dir.ts";
 import { Progress, type ProgressStream } from "../io/progress.ts";
 import { AdamW, linearDecay } from "./adamw.ts";
 import { resolveTrainConfig, type TrainConfig } from "./config.ts";
@@ -41,8 +42,16 @@ export interface TrainOptions {
    * the fields given must equal the checkpoint's, except `steps` (which may extend the run) and `checkpointEvery`.
    */
   config?: Partial<TrainConfig>;
-  /** Continue from `out/checkpoint.safetensors` (bit-identical to an uninterrupted run). */
+  /**
+   * Continue from `out/checkpoint.safetensors` (bit-identical to an uninterrupted run). The
+   * source must be the checkpoint's data (same description and fingerprint, whatever its path).
+   */
   resume?: boolean;
+  /**
+   * A new run only: replace the files of a non-empty `out` (without it, a new run refuses an
+   * `out` that holds anything, so that no model, log or checkpoint is silently replaced).
+   */
+  force?: boolean;
   /**
    * A new run only: start from these trained weights (PyTorch names) instead of the random init —
    * same architecture, the channel count may differ ({@link warmStartWeights}).
@@ -83,7 +92,9 @@ export interface TrainResult {
 }
 
 /**
- * The training tasks of step `s` (0-based), a pure function of the seed and s: global sample
+ * The training tasks of step `s` (0-based) — all of them, or `count` from sample `from` (the
+ * trainer draws a batch in groups so that memory does not grow with it) — a pure function of
+ * the seed and s: global sample
  * g = s·B + b takes window perm_e[g mod N] (perm_e a seeded permutation per pass e = ⌊g/N⌋), then
  * chunk start, roll, t and noise seed from g's own stream.
  *
@@ -102,10 +113,12 @@ export function stepTasks(
   src: WindowSource,
   s: number,
   perms: Map<number, Int32Array> = new Map(),
+  from = 0,
+  count: number = c.batchSize - from,
 ): SampleTask[] {
   const n = src.count("train");
   const tasks: SampleTask[] = [];
-  for (let b = 0; b < c.batchSize; b++) {
+  for (let b = from; b < from + count; b++) {
     const g = s * c.batchSize + b;
     const epoch = Math.floor(g / n);
     let perm = perms.get(epoch);
@@ -168,6 +181,88 @@ export function averageGradients(grads: Float32Array[]): Float32Array {
   return out;
 }
 
+/**
+ * Samples computed at once per group of a step: the gradients of a group are held in memory
+ * (one per sample) and then added into a float64 sum in sample order, so memory does not grow
+ * with the batch and the sum is the one {@link averageGradients} forms (bit-identical).
+ *
+ * @example
+ * ```ts
+ * import { gradientGroupSize } from "./trainer.ts";
+ * console.log(gradientGroupSize(0), gradientGroupSize(2)); // 4 8
+ * ```
+ */
+export function gradientGroupSize(workers: number): number {
+  return 4 * Math.max(1, workers);
+}
+
+/**
+ * Bytes the training loop of this configuration holds (parameters, AdamW moments, the float64
+ * gradient sum, one group of per-sample gradients and chunks, the fixed validation chunks) —
+ * not the data cache, which has its own budget.
+ *
+ * @example
+ * ```ts
+ * import { resolveTrainConfig } from "./config.ts";
+ * import { trainMemoryEstimate } from "./trainer.ts";
+ * const c = resolveTrainConfig({ model: "sda", steps: 1, validSamples: 8 });
+ * console.log(trainMemoryEstimate(c, 1000, 64, 64, 0) > 0); // true
+ * ```
+ */
+export function trainMemoryEstimate(
+  c: TrainConfig,
+  nParams: number,
+  height: number,
+  width: number,
+  workers: number,
+): number {
+  const chunk = c.frames * c.unet.channels * height * width * 4;
+  const group = gradientGroupSize(workers);
+  const valid = c.validEvery > 0 ? c.validSamples : 0;
+  return nParams * (4 * 4 + 8 + 4 * group) + (group + valid) * chunk;
+}
+
+/** Refuses a configuration whose loop would need more than half the machine's memory. */
+function checkMemory(c: TrainConfig, src: WindowSource, workers: number): void {
+  const need = trainMemoryEstimate(c, new ParamLayout(c.unet).size, src.height, src.width, workers);
+  const limit = Deno.systemMemoryInfo().total / 2;
+  if (need > limit) {
+    const gib = (b: number) => (b / 2 ** 30).toFixed(2);
+    throw new InvalidArgumentError(
+      `this run would hold about ${gib(need)} GiB (network, optimiser, one gradient group and ` +
+        `${c.validSamples} validation samples), over the limit of ${gib(limit)} GiB (half of ` +
+        `this machine's memory); lower --valid-samples, or use a smaller network`,
+    );
+  }
+}
+
+/** Keys of a data description that identify the data (everything but where it is). */
+function dataIdentity(d: Record<string, unknown>): Record<string, unknown> {
+  const { path: _path, ...rest } = d;
+  return rest;
+}
+
+/**
+ * Throws {@link InvalidArgumentError} naming what differs when the data given on resume is not
+ * the data the checkpoint was trained on. Keys the checkpoint did not record (older soad) are
+ * not compared.
+ */
+function checkSameData(stored: Record<string, unknown>, given: Record<string, unknown>): void {
+  const a = dataIdentity(stored), b = dataIdentity(given);
+  const diff = Object.keys(a).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  if (diff.length) {
+    throw new InvalidArgumentError(
+      `cannot resume: the checkpoint was trained on other data (${stored.path ?? stored.kind}); ` +
+        `it differs in ${
+          diff.map((k) =>
+            `${k} (checkpoint ${JSON.stringify(a[k])}, given ${JSON.stringify(b[k])})`
+          )
+            .join(", ")
+        }; resume with the dataset the run was trained on, or start a new run in another --out`,
+    );
+  }
+}
+
 function checkSource(c: TrainConfig, src: WindowSource): void {
   if (src.channels !== 2) {
     throw new InvalidArgumentError(`the data has ${src.channels} state channels; training needs 2`);
@@ -219,6 +314,13 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
       throw new SoadError(`cannot resume: ${ckptPath} does not exist (start without --resume)`);
     }
     const state = await readCheckpoint(ckptPath);
+    checkSameData(state.data, o.source.describe());
+    if (o.config?.steps !== undefined && o.config.steps < state.step) {
+      throw new InvalidArgumentError(
+        `cannot resume with steps = ${o.config.steps}: the checkpoint is at step ${state.step} ` +
+          `of ${state.config.steps}; give --steps >= ${state.step} (or leave it out)`,
+      );
+    }
     await importOperatorModules(state.config.operatorModules);
     if (o.config) {
       const given = o.config as Record<string, unknown>;
@@ -253,12 +355,14 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
   if (!o.config?.model || !o.config.steps) {
     throw new InvalidArgumentError("a new training run needs a config with model and steps");
   }
-  if (await exists(ckptPath)) {
+  if (!o.force && await exists(ckptPath)) {
     throw new SoadError(
-      `${ckptPath} exists: pass resume (--resume) to continue it, or choose another output`,
+      `${ckptPath} exists: pass resume (--resume) to continue it, or choose another output ` +
+        `(or force (--force) to replace the run)`,
     );
   }
   await importOperatorModules(o.config.operatorModules);
+  await prepareOutputDir(o.out, { force: o.force });
   const config = resolveTrainConfig(
     o.config as Partial<TrainConfig> & Pick<TrainConfig, "model" | "steps">,
   );
@@ -299,8 +403,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const { state, records } = await startState(o);
   const c = state.config;
   checkSource(c, o.source);
+  checkMemory(c, o.source, Math.min(o.workers ?? navigator.hardwareConcurrency, c.batchSize));
   state.data = o.source.describe();
-  await Deno.mkdir(o.out, { recursive: true });
+  if (o.resume) {
+    await prepareOutputDir(o.out, { allowExisting: () => true });
+    removeStrayTemporaries(o.out);
+  }
   const until = Math.min(o.until ?? c.steps, c.steps);
   if (!Number.isSafeInteger(until) || until < 0) {
     throw new InvalidArgumentError(`until must be an integer >= 0, got ${o.until}`);
@@ -340,9 +448,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let computeSeconds = 0, stepsDone = 0;
 
   const save = async (final: boolean): Promise<void> => {
+    // the log first: a checkpoint is never on disk without the log of its steps (a resume
+    // keeps the log's records up to the checkpoint's step and recomputes the rest)
+    await writeLog(o.out, records);
     await writeCheckpoint(`${o.out}/checkpoint.safetensors`, state);
     if (final) await writeWeights(`${o.out}/model.safetensors`, state);
-    await writeLog(o.out, records);
     await writeJsonAtomic(`${o.out}/train.json`, {
       config: c,
       data: state.data,
@@ -359,10 +469,22 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     await engine.setParams(state.params);
     while (state.step < until && !o.signal?.aborted) {
       const t0 = performance.now();
-      const tasks = stepTasks(c, o.source, state.step, perms);
-      const res = await engine.gradients(tasks);
-      const grad = averageGradients(res.map((r) => r.grad));
-      const loss = res.reduce((a, r) => a + r.loss, 0) / res.length;
+      // the batch in groups: float64 sums in sample order (= averageGradients), bounded memory
+      const group = gradientGroupSize(engine.workers);
+      const acc = new Float64Array(state.params.length);
+      let lossSum = 0;
+      for (let b = 0; b < c.batchSize; b += group) {
+        const n = Math.min(group, c.batchSize - b);
+        const res = await engine.gradients(stepTasks(c, o.source, state.step, perms, b, n));
+        for (const r of res) {
+          const g = r.grad;
+          for (let i = 0; i < acc.length; i++) acc[i] += g[i];
+          lossSum += r.loss;
+        }
+      }
+      const grad = new Float32Array(acc.length);
+      for (let i = 0; i < acc.length; i++) grad[i] = acc[i] / c.batchSize;
+      const loss = lossSum / c.batchSize;
       let sq = 0;
       for (let i = 0; i < grad.length; i++) sq += grad[i] * grad[i];
       const gradNorm = Math.sqrt(sq);
