@@ -322,3 +322,10 @@ export {
   type SamplerSettings,
 } from "./src/harness/prior_assimilator.ts";
 export { type TuneGrid, tuneLetkf, type TuneRow } from "./src/harness/tune_letkf.ts";
+export {
+  type CycleMergeSummary,
+  type MergeCycleOptions,
+  mergeCycleRuns,
+  type MergedMethod,
+  type RunStats,
+} from "./src/harness/cycle_merge.ts";

@@ -1,8 +1,11 @@
-// Slow (deno task test:slow): the kill -9 harness of issue 18. generate, train and experiment
-// are each SIGKILLed at >= 20 random moments (seeded, so a failure can be replayed: the seed
+// Slow (deno task test:slow): the kill -9 harness of issue 18. generate, train, experiment and
+// cycle are each SIGKILLed at >= 20 random moments (seeded, so a failure can be replayed: the seed
 // and every delay are printed) and resumed each time; the finished outputs must equal an
 // uninterrupted run's byte for byte (wall-clock fields aside), with no stray temporary files.
 import assert from "node:assert/strict";
+import { resolveParams } from "../../src/qg/params.ts";
+import { simulateTruth } from "../../src/harness/truth.ts";
+import { writeNpy } from "../../src/io/npy.ts";
 import { Rng } from "../../src/rng.ts";
 import { readTree, treeDiff } from "../data_helpers.ts";
 import { tinyCheckpoint } from "../experiment_helpers.ts";
@@ -214,5 +217,48 @@ Deno.test("kill -9 harness: experiment resumed after 20 random kills = one run",
     (JSON.parse(Deno.readTextFileSync(`${p}/results.json`)).cells as Cell[])
       .map((c) => ({ ...c, seconds: 0 }));
   assert.deepEqual(cells(out), cells(ref));
+  assert.deepEqual(strayTemporaries(out), []);
+});
+
+Deno.test("kill -9 harness: cycle resumed after 20 random kills = one run", async () => {
+  const rng = new Rng(SEED + 3);
+  const qg = resolveParams({ nx: 32, dt: 7200 });
+  const t = simulateTruth(48, 1, { qg, pool: 2, warmupDays: 60 });
+  const truth = `${root}/T.npy`;
+  await writeNpy(truth, t.q, [t.frames, 2, t.height, t.width]);
+  await Deno.writeTextFile(`${root}/T.json`, JSON.stringify({ qg_params: qg, pool: 2 }));
+  const flags = [
+    ...["--truth", truth, "--methods", "letkf,free,climatology", "--op", "arctan3x"],
+    ...["--stride", "2", "--members", "8", "--warmup-days", "60", "--workers", "0"],
+  ];
+  const ref = `${root}/cyc-ref`, out = `${root}/cyc`;
+  const days = (d: string) => () => countFiles(`${d}/state/letkf`, /^day_\d+\.f32$/);
+  const t0 = await timings(task("cycle.ts"), [...flags, "--out", ref], days(ref));
+  // the first start makes the folder; every restart resumes it
+  const next = () => {
+    try {
+      Deno.statSync(out);
+      return [...flags, "--out", out, "--resume"];
+    } catch {
+      return [...flags, "--out", out];
+    }
+  };
+  const r = await killAndResume(task("cycle.ts"), next, rng, t0, days(out));
+  report("cycle", SEED + 3, r);
+  const a = readTree(ref), b = readTree(out);
+  const strip = (m: Map<string, Uint8Array>) => {
+    const c = new Map(m);
+    c.delete("summary.json");
+    c.delete("summary.md");
+    for (const k of [...c.keys()]) if (k.endsWith("/seconds.json")) c.delete(k); // wall clock
+    return c;
+  };
+  assert.deepEqual(treeDiff(strip(a), strip(b)), []);
+  const noSeconds = (m: Map<string, Uint8Array>) =>
+    JSON.stringify(
+      JSON.parse(new TextDecoder().decode(m.get("summary.json")!)),
+      (k, v) => (k === "seconds" ? 0 : v),
+    );
+  assert.equal(noSeconds(b), noSeconds(a));
   assert.deepEqual(strayTemporaries(out), []);
 });
