@@ -316,6 +316,11 @@ export {
   type Truth,
 } from "./src/harness/truth.ts";
 export type { WindowAssimilator, WindowRequest } from "./src/harness/window_cycle.ts";
+export {
+  type AssimilatorPrior,
+  priorAssimilator,
+  type SamplerSettings,
+} from "./src/harness/prior_assimilator.ts";
 export { type TuneGrid, tuneLetkf, type TuneRow } from "./src/harness/tune_letkf.ts";
 export {
   type CycleMergeSummary,

@@ -8,16 +8,19 @@
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { BUILTIN_OPERATORS } from "../src/obs/builtin.ts";
-import { Q_STD } from "../src/obs/background.ts";
 import { cycle, CYCLE_METHODS, type CycleMethod, type CycleOptions } from "../src/harness/cycle.ts";
 import { loadTruth, type Truth } from "../src/harness/truth.ts";
 import { readF64 } from "../src/harness/cycle_store.ts";
-import { readCyclePrior, workerAssimilator } from "../src/harness/prior_assimilator.ts";
+import {
+  cycleSampler,
+  priorAssimilator,
+  readCyclePrior,
+} from "../src/harness/prior_assimilator.ts";
 import { tuneLetkf } from "../src/harness/tune_letkf.ts";
 import { DATA_PRESETS } from "../src/data/config.ts";
+import { fetchPriorBytes } from "../src/diffusion/prior.ts";
+import { readPriorInfo } from "../src/diffusion/prior_info.ts";
 import type { BackendName } from "../src/backend/select.ts";
-
-const MODELS = new URL("../models/", import.meta.url).pathname;
 
 const HELP = `deno task cycle [flags]
 
@@ -38,11 +41,12 @@ observations:
   --seed S              seed of the observations, the samplers and --simulate (default 0)
 methods:
   --methods LIST        any of soad,sda,letkf,free,climatology (default: all)
-  --prior PATH          SOAD prior: a models/ folder or a safetensors (default models/<op>-small)
-  --sda-prior PATH      SDA prior (default models/sda-small)
+  --prior P             SOAD prior: a shipped name, a models/ folder, a safetensors path or a URL
+                        (default: the shipped prior of --op)
+  --sda-prior P         SDA prior, the same forms (default: the shipped sda)
   --samples S           SOAD/SDA posterior samples per window (default 4)
-  --steps K             sampler steps (default 32)
-  --t-max T             sampler start time (default: the prior's card, else 0.85)
+  --steps K             sampler steps (default: the prior's metadata; 64 for the shipped priors)
+  --t-max T             sampler start time (default: the prior's metadata; 0.85 for the shipped)
   --corrections M       Langevin corrections per step (default 5)
   --sigma-b X           SOAD background std: auto (default: the previous analysis's calibrated
                         spread, sqrt((1 + 1/S) mean spread^2)) or a number
@@ -102,7 +106,7 @@ async function main(): Promise<number> {
       prior: { type: "string" },
       "sda-prior": { type: "string" },
       samples: { type: "string", default: "4" },
-      steps: { type: "string", default: "32" },
+      steps: { type: "string" },
       "t-max": { type: "string" },
       corrections: { type: "string", default: "5" },
       "sigma-b": { type: "string", default: "auto" },
@@ -181,40 +185,49 @@ async function main(): Promise<number> {
       DATA_PRESETS.demo.qg.nx / DATA_PRESETS.demo.pool,
     ];
   }
-  const steps = num("steps", a.steps, 1, 4096, true);
+  // sampler settings: explicit flags win, else each prior's metadata (the one source of defaults)
+  const stepsFlag = a.steps === undefined ? undefined : num("steps", a.steps, 1, 4096, true);
+  const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const corrections = num("corrections", a.corrections, 0, 100, true);
   const backend = a.backend as BackendName | undefined;
   // the priors: read and checked before any work
   const assimilators: CycleOptions["assimilators"] = {};
-  const identity: Record<string, unknown> = { steps, corrections };
+  const priorIds: Record<string, unknown> = {};
+  const priorSteps: Partial<Record<"soad" | "sda", number>> = {};
   let normalisation: { offset: [number, number]; std: [number, number] } | undefined;
+  let steps = stepsFlag ?? 0;
   for (const m of ["soad", "sda"] as const) {
     if (!methods.includes(m)) continue;
-    const path = m === "soad"
-      ? a.prior ?? `${MODELS}${a.op}-small`
-      : a["sda-prior"] ?? `${MODELS}sda-small`;
-    const prior = await readCyclePrior(path, m === "soad" ? a.op! : "sda", grid);
-    const tMax = a["t-max"] !== undefined ? num("t-max", a["t-max"], 0.05, 1) : prior.tMax ?? 0.85;
-    if (
-      normalisation && prior.normalisation &&
-      JSON.stringify(normalisation) !== JSON.stringify(prior.normalisation)
-    ) {
+    const source = m === "soad" ? a.prior ?? a.op! : a["sda-prior"] ?? "sda";
+    const prior = await readCyclePrior(source, m === "soad" ? a.op! : "sda", grid);
+    const sampler = cycleSampler(prior, { steps: stepsFlag, tMax: tMaxFlag, corrections, backend });
+    const n = prior.normalisation;
+    const pn = { offset: [n.offset[0], n.offset[1]], std: [n.std[0], n.std[1]] } as {
+      offset: [number, number];
+      std: [number, number];
+    };
+    if (normalisation && JSON.stringify(normalisation) !== JSON.stringify(pn)) {
       throw new InvalidArgumentError(
         `the SOAD and SDA priors were trained with different normalisations`,
       );
     }
-    normalisation = normalisation ?? prior.normalisation;
-    assimilators[m] = workerAssimilator(prior, { steps, tMax, corrections, backend });
-    identity[`${m}_prior_sha256`] = prior.sha256;
-    identity[`${m}_t_max`] = tMax;
+    normalisation = normalisation ?? pn;
+    assimilators[m] = priorAssimilator(prior, sampler);
+    steps = Math.max(steps, sampler.steps);
+    priorIds[`${m}_prior_sha256`] = prior.sha256;
+    priorIds[`${m}_t_max`] = sampler.tMax;
+    priorSteps[m] = sampler.steps;
   }
+  if (steps === 0) steps = 32; // no prior: only the summary's record
+  // what a --resume must match (the same keys and order as before K came from the metadata, so a
+  // run with --steps resumes across the change; K per method only where SOAD and SDA differ)
+  const identity: Record<string, unknown> = { steps, corrections, ...priorIds };
+  for (const [m, k] of Object.entries(priorSteps)) if (k !== steps) identity[`${m}_steps`] = k;
   if (!normalisation) {
-    // no prior: the shipped priors' normalisation, so scores compare across runs
-    const card = JSON.parse(
-      await Deno.readTextFile(`${MODELS}arctan3x-small/card.json`).catch(() => "{}"),
-    );
-    const std = card?.data?.norm_std ?? Q_STD;
-    normalisation = { offset: [0, 0], std: [std[0], std[1]] };
+    // no prior: the shipped priors' normalisation (their metadata), so scores compare across runs
+    const n = readPriorInfo((await fetchPriorBytes("arctan3x")).bytes, "prior arctan3x")
+      .normalisation;
+    normalisation = { offset: [n.offset[0], n.offset[1]], std: [n.std[0], n.std[1]] };
   }
   let climatology: Float64Array | undefined;
   if (a["climatology-from"] !== undefined) {

@@ -59,6 +59,10 @@ Deno.test("cycle task: bad inputs get a clear error, exit 1 and leave earlier ou
         [...T, "--methods", "soad", "--out", `${dir}/o`],
         /trained on a 64x64 grid .* the truth is 16x16/,
       ],
+      [
+        [...T, "--op", "sin3x", "--prior", "sin3x", "--methods", "soad", "--out", `${dir}/o`],
+        /prior sin3x was trained on a 64x64 grid \(its metadata\), the truth is 16x16/,
+      ],
       [[
         ...T,
         "--op",
@@ -69,7 +73,7 @@ Deno.test("cycle task: bad inputs get a clear error, exit 1 and leave earlier ou
         "soad",
         "--out",
         `${dir}/o`,
-      ], /channels/],
+      ], /trained for soad model "arctan3x", expected soad model "vor2vel"/],
       [[
         ...T,
         "--days",

@@ -1,116 +1,92 @@
 /**
- * SOAD/SDA window assimilators backed by a prior file (a shipped `models/*-small/` folder or a
- * user's safetensors with an optional `card.json` beside it), run in a Worker per window.
+ * SOAD/SDA window assimilators backed by a prior (a shipped name, a path — a `models/` folder
+ * or a safetensors — or a URL, resolved and read as `loadPrior` does), run in a Worker per
+ * window. The prior's metadata is the one source of the sampler defaults (t-max, K), the grid
+ * and the operator it was trained for.
  * @module
  */
 
 import { assimilateInWorker } from "../assim/assimilate_parallel.ts";
-import { checkExperimentCheckpoint } from "./experiment_inputs.ts";
 import { stateChannels } from "../assim/metrics.ts";
 import type { BackendName } from "../backend/select.ts";
+import { fetchPriorBytes } from "../diffusion/prior.ts";
+import { type PriorMetadata, readPriorInfo } from "../diffusion/prior_info.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { WindowAssimilator } from "./window_cycle.ts";
 
-/** A prior read and checked for a cycling run. */
-export interface CyclePrior {
-  /** Weights (safetensors bytes). */
+/** A prior read and checked for a cycling run: its weights and what its metadata says. */
+export interface CyclePrior extends PriorMetadata {
+  /** Weights (safetensors bytes), sent to the Workers. */
   bytes: Uint8Array;
-  /** Layout model: "sda", "arctan3x", "sin3x", "vor2vel". */
-  model: string;
-  /** The file. */
+  /** Where it came from (the URL it was read from). */
   path: string;
-  /** Hex SHA-256 of the file. */
+  /** Hex SHA-256 of the weights. */
   sha256: string;
-  /** Normalisation (metadata, else the card's), if known. */
-  normalisation?: { offset: [number, number]; std: [number, number] };
-  /** The sampler start t-max from the card, if it says one. */
-  tMax?: number;
-  /** The grid the prior was trained on (card), if known. */
-  grid?: [number, number];
 }
 
 /**
- * Reads and checks a prior: a folder with `weights.safetensors` (and `card.json`) or a
- * safetensors file. `model` is "sda" or the operator's name.
+ * Reads and checks a prior for a cycling run: `source` is what `loadPrior` takes (a shipped
+ * name, a path or a URL of a weights file) or a local folder holding `weights.safetensors`.
+ * `model` is "sda" or the operator's name; the prior must have been trained for it, for windows
+ * of 9 frames and (when its metadata names a grid) for `grid`. The network is not built here:
+ * the Workers build their own.
  *
  * @example
  * ```ts ignore
- * const p = await readCyclePrior("models/arctan3x-small", "arctan3x", [64, 64]);
+ * const p = await readCyclePrior("arctan3x", "arctan3x", [64, 64]);
+ * console.log(p.sampler.steps, p.sampler.tMax); // 64 0.85
  * ```
  */
 export async function readCyclePrior(
-  path: string,
+  source: string,
   model: string,
   grid: [number, number],
 ): Promise<CyclePrior> {
-  let file = path, cardPath: string | undefined;
-  try {
-    if ((await Deno.stat(path)).isDirectory) {
-      file = `${path}/weights.safetensors`;
-      cardPath = `${path}/card.json`;
-    } else cardPath = path.replace(/[^/]*$/, "card.json");
-  } catch {
+  let src = source;
+  if (!/^[a-z][a-z0-9+.-]+:/i.test(source)) {
+    try {
+      if ((await Deno.stat(source)).isDirectory) {
+        src = `${source.replace(/\/+$/, "")}/weights.safetensors`;
+      }
+    } catch {
+      // not a local folder: a shipped name or a file, which fetchPriorBytes resolves (or refuses)
+    }
+  }
+  const { bytes, url } = await fetchPriorBytes(src);
+  const what = `prior ${source}`;
+  const { weights: _w, config: _c, legacy: _l, metadata: _m, ...meta } = readPriorInfo(bytes, what);
+  const want = model === "sda" ? "sda" : "soad";
+  if (meta.trainedFor.method !== want || meta.trainedFor.model !== model) {
     throw new InvalidArgumentError(
-      `prior ${path} does not exist (models/README.md lists the shipped priors)`,
+      `${what} was trained for ${meta.trainedFor.method} model "${meta.trainedFor.model}", ` +
+        `expected ${want} model "${model}" (models/README.md lists the shipped priors)`,
     );
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(file);
-  } catch (e) {
-    throw new InvalidArgumentError(`cannot read prior ${file}: ${(e as Error).message}`);
-  }
-  const checked = checkExperimentCheckpoint(
-    bytes,
-    model === "sda" ? "sda" : `soad-${model}`,
-    9,
-    `prior ${file}`,
-  );
-  let card: Record<string, unknown> | undefined;
-  try {
-    card = JSON.parse(await Deno.readTextFile(cardPath));
-  } catch {
-    card = undefined;
-  }
-  const data = card?.data as {
-    grid?: [number, number];
-    norm_offset?: number[];
-    norm_std?: number[];
-  } | undefined;
-  const cardGrid = data?.grid;
-  if (cardGrid && (cardGrid[0] !== grid[0] || cardGrid[1] !== grid[1])) {
+  if (meta.trainedFor.frames !== 9) {
     throw new InvalidArgumentError(
-      `prior ${file} was trained on a ${cardGrid[0]}x${
-        cardGrid[1]
-      } grid (its card.json), the truth is ` +
+      `${what} was trained on windows of ${meta.trainedFor.frames} frames; the cycle's windows ` +
+        `have 9 (L = 9)`,
+    );
+  }
+  const g = meta.trainedFor.grid;
+  if (g && (g[0] !== grid[0] || g[1] !== grid[1])) {
+    throw new InvalidArgumentError(
+      `${what} was trained on a ${g[0]}x${g[1]} grid (its metadata), the truth is ` +
         `${grid[0]}x${grid[1]}: use a prior of the truth's grid`,
     );
   }
-  const n = checked.normalisation ??
-    (data?.norm_std ? { offset: data.norm_offset ?? [0, 0], std: data.norm_std } : undefined);
-  const sampler = card?.sampler as { tMax?: unknown; t_max?: unknown } | undefined;
-  const tMax = typeof sampler?.tMax === "number"
-    ? sampler.tMax
-    : typeof sampler?.t_max === "number"
-    ? sampler.t_max
-    : undefined;
   return {
+    ...meta,
     bytes,
-    model,
-    path: file,
+    path: url.href,
     sha256: Array.from(
       new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)),
       (b) => b.toString(16).padStart(2, "0"),
     ).join(""),
-    normalisation: n
-      ? { offset: [n.offset[0], n.offset[1]], std: [n.std[0], n.std[1]] }
-      : undefined,
-    tMax,
-    grid: cardGrid,
   };
 }
 
-/** Sampler settings of {@link workerAssimilator}. */
+/** Sampler settings of {@link priorAssimilator}. */
 export interface SamplerSettings {
   /** Steps K. */
   steps: number;
@@ -122,19 +98,52 @@ export interface SamplerSettings {
   backend?: BackendName;
 }
 
+/** What {@link priorAssimilator} needs of a prior: a `loadPrior` result or a {@link CyclePrior}. */
+export type AssimilatorPrior = Pick<CyclePrior, "bytes" | "trainedFor" | "sampler">;
+
 /**
- * A window assimilator that runs `assimilate` with the prior in a Worker.
+ * The sampler settings of a prior in a cycling run: explicit values win, else the prior's
+ * metadata (the one source of the defaults: t-max and K); corrections default to 5.
  *
  * @example
  * ```ts ignore
- * const soad = workerAssimilator(prior, { steps: 32, tMax: 0.85, corrections: 5 });
+ * const s = cycleSampler(prior, { steps: 32 }); // K = 32, t-max from the prior's metadata
  * ```
  */
-export function workerAssimilator(prior: CyclePrior, s: SamplerSettings): WindowAssimilator {
+export function cycleSampler(
+  prior: Pick<CyclePrior, "sampler">,
+  flags: Partial<SamplerSettings> = {},
+): SamplerSettings {
+  return {
+    steps: flags.steps ?? prior.sampler.steps,
+    tMax: flags.tMax ?? prior.sampler.tMax,
+    corrections: flags.corrections ?? 5,
+    backend: flags.backend,
+  };
+}
+
+/**
+ * A window assimilator for {@link cycle}'s `assimilators`: runs `assimilate` with the prior in a
+ * Worker (which builds its own network), with the sampler settings of {@link cycleSampler} —
+ * the prior's metadata unless given.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadPrior, priorAssimilator } from "@soad/soad";
+ * const prior = await loadPrior("arctan3x");
+ * const soad = priorAssimilator(prior, { steps: 32 }); // t-max 0.85 from the metadata
+ * ```
+ */
+export function priorAssimilator(
+  prior: AssimilatorPrior,
+  settings: Partial<SamplerSettings> = {},
+): WindowAssimilator {
+  const s = cycleSampler(prior, settings);
+  const model = prior.trainedFor.model;
   return async (req, onStep) => {
     const r = await assimilateInWorker({
       weights: prior.bytes,
-      model: prior.model,
+      model,
       method: req.method,
       observations: req.observations,
       background: req.background,

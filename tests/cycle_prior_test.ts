@@ -1,0 +1,148 @@
+/**
+ * The cycle's prior reading: the same sources as `loadPrior` (shipped names, folders, paths,
+ * URLs), the prior's metadata as the one source of sampler defaults (flags win), and the checks
+ * of operator, window length and grid.
+ */
+import assert from "node:assert/strict";
+import { pathToFileURL } from "node:url";
+import {
+  cycleSampler,
+  priorAssimilator,
+  readCyclePrior,
+} from "../src/harness/prior_assimilator.ts";
+import { cycle } from "../src/harness/cycle.ts";
+import { loadTruth } from "../src/harness/truth.ts";
+import type { WindowAssimilator } from "../src/harness/window_cycle.ts";
+import { arctan3x } from "../src/obs/pointwise.ts";
+import { loadPrior } from "../src/diffusion/prior.ts";
+import { readPriorInfo } from "../src/diffusion/prior_info.ts";
+import { InvalidArgumentError } from "../src/errors.ts";
+
+const models = new URL("../models/", import.meta.url).pathname;
+
+Deno.test("readCyclePrior reads a shipped name, a folder, a path and a URL alike", async () => {
+  const byName = await readCyclePrior("arctan3x", "arctan3x", [64, 64]);
+  const folder = await readCyclePrior(`${models}arctan3x-small/`, "arctan3x", [64, 64]);
+  const file = `${models}arctan3x-small/weights.safetensors`;
+  const byPath = await readCyclePrior(file, "arctan3x", [64, 64]);
+  const byUrl = await readCyclePrior(pathToFileURL(file).href, "arctan3x", [64, 64]);
+  const bytes = await Deno.readFile(file);
+  const digest = Array.from(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  for (const p of [byName, folder, byPath, byUrl]) {
+    assert.deepEqual(p.bytes, bytes);
+    assert.equal(p.sha256, digest);
+    assert.equal(p.trainedFor.model, "arctan3x");
+  }
+  // the metadata is exactly what loadPrior / readPriorInfo report for the same weights
+  const info = readPriorInfo(bytes, "arctan3x");
+  assert.deepEqual(byName.sampler, info.sampler);
+  assert.deepEqual(byName.normalisation, info.normalisation);
+  assert.deepEqual(byName.trainedFor, info.trainedFor);
+  const prior = await loadPrior("arctan3x");
+  try {
+    assert.deepEqual(byName.sampler, prior.sampler);
+  } finally {
+    prior.dispose();
+  }
+  // the shipped priors say K = 64, t-max = 0.85 (not the old loader's K = 32)
+  assert.deepEqual(byName.sampler, { tMax: 0.85, steps: 64 });
+  const sda = await readCyclePrior("sda", "sda", [64, 64]);
+  assert.equal(sda.trainedFor.method, "sda");
+  assert.equal(sda.sampler.steps, 64);
+});
+
+Deno.test("cycleSampler: explicit flags win, else the prior's metadata", () => {
+  const prior = { sampler: { tMax: 0.7, steps: 48 } };
+  assert.deepEqual(cycleSampler(prior), {
+    steps: 48,
+    tMax: 0.7,
+    corrections: 5,
+    backend: undefined,
+  });
+  assert.deepEqual(cycleSampler(prior, { steps: 32, corrections: 0, backend: "cpu" }), {
+    steps: 32,
+    tMax: 0.7,
+    corrections: 0,
+    backend: "cpu",
+  });
+  assert.equal(cycleSampler(prior, { steps: 8, tMax: 1 }).tMax, 1);
+});
+
+Deno.test("readCyclePrior refuses another operator, another grid and a missing prior", async () => {
+  await assert.rejects(
+    () => readCyclePrior("arctan3x", "vor2vel", [64, 64]),
+    (e: Error) =>
+      e instanceof InvalidArgumentError &&
+      /trained for soad model "arctan3x", expected soad model "vor2vel"/.test(e.message),
+  );
+  await assert.rejects(
+    () => readCyclePrior("sda", "arctan3x", [64, 64]),
+    /trained for sda model "sda", expected soad model "arctan3x"/,
+  );
+  await assert.rejects(
+    () => readCyclePrior("arctan3x", "sda", [64, 64]),
+    /expected sda model "sda"/,
+  );
+  await assert.rejects(
+    () => readCyclePrior("full", "arctan3x", [64, 64]),
+    /trained for soad model "full"/,
+  );
+  await assert.rejects(
+    () => readCyclePrior("sin3x", "sin3x", [32, 32]),
+    /trained on a 64x64 grid \(its metadata\), the truth is 32x32/,
+  );
+  await assert.rejects(
+    () => readCyclePrior(`${models}no-such-prior`, "arctan3x", [64, 64]),
+    (e: Error) => e instanceof InvalidArgumentError && /cannot read prior/.test(e.message),
+  );
+});
+
+Deno.test("cycle() with priorAssimilator(loadPrior(...)): K and t-max from the prior's metadata unless given", async () => {
+  const dir = await Deno.makeTempDir();
+  const prior = await loadPrior("arctan3x");
+  try {
+    const truth = await loadTruth(`${models}demo/window.npy`, `${models}demo/window.json`);
+    // metadata says K = 3 (a copy of the shipped prior with its sampler defaults changed)
+    const cheap = { ...prior, sampler: { tMax: 0.5, steps: 3 } };
+    const counted = (inner: WindowAssimilator, calls: number[]): WindowAssimilator => (req, on) => {
+      let n = 0;
+      return inner(req, () => {
+        n++;
+        on();
+      }).then((r) => {
+        calls.push(n);
+        return r;
+      });
+    };
+    const fromMeta: number[] = [], fromFlag: number[] = [];
+    const run = (name: string, a: WindowAssimilator) =>
+      cycle({
+        truth,
+        methods: ["soad"],
+        operator: arctan3x,
+        ratio: 0.5,
+        days: 9,
+        samples: 1,
+        normalisation: {
+          offset: [prior.normalisation.offset[0], prior.normalisation.offset[1]],
+          std: [prior.normalisation.std[0], prior.normalisation.std[1]],
+        },
+        assimilators: { soad: a },
+        out: `${dir}/${name}`,
+        progress: { writeSync: (b: Uint8Array) => b.length },
+      });
+    const r = await run("meta", counted(priorAssimilator(cheap, { corrections: 0 }), fromMeta));
+    assert.deepEqual(fromMeta, [3]); // one window of 9 days, the metadata's K
+    const rmse = r.summary.methods.soad.rmse;
+    assert.equal(rmse.length, 9);
+    assert.ok(rmse.every((v) => Number.isFinite(v) && v > 0), `${rmse}`);
+    await run("flag", counted(priorAssimilator(cheap, { steps: 2, corrections: 0 }), fromFlag));
+    assert.deepEqual(fromFlag, [2]); // the explicit value wins
+  } finally {
+    prior.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
