@@ -318,6 +318,7 @@ export {
 export type { WindowAssimilator, WindowRequest } from "./src/harness/window_cycle.ts";
 export {
   type AssimilatorPrior,
+  type CyclePrior,
   priorAssimilator,
   type SamplerSettings,
 } from "./src/harness/prior_assimilator.ts";

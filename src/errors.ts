@@ -61,7 +61,7 @@ export class BlowUpError extends SoadError {
  *
  * @example
  * ```ts
- * import { IntegrityError, SoadError } from "./errors.ts";
+ * import { IntegrityError, SoadError } from "@soad/soad";
  * const e = new IntegrityError("window 3 of data/qg.zarr fails its checksum");
  * console.log(e instanceof SoadError); // true
  * ```

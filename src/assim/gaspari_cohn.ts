@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { gaspariCohn } from "./gaspari_cohn.ts";
+ * import { gaspariCohn } from "@soad/soad";
  * console.log(gaspariCohn(0), gaspariCohn(1).toFixed(6), gaspariCohn(2)); // 1 "0.208333" 0
  * ```
  */

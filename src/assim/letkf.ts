@@ -48,7 +48,7 @@ export interface LetkfNeighbours {
  *
  * @example
  * ```ts
- * import { letkfNeighbours } from "./letkf.ts";
+ * import { letkfNeighbours } from "@soad/soad";
  * const nb = letkfNeighbours({ nx: 4, ny: 4, layers: 1, lengthX: 4 }, new Float64Array([0.5, 0.5]), 1.5);
  * console.log(nb.offsets[1] - nb.offsets[0], nb.weight[0]); // 1 1
  * ```
@@ -141,7 +141,7 @@ export interface LetkfOptions {
  *
  * @example
  * ```ts
- * import { letkfAnalysis, letkfNeighbours } from "./letkf.ts";
+ * import { letkfAnalysis, letkfNeighbours } from "@soad/soad";
  * const grid = { nx: 1, ny: 1, layers: 1, lengthX: 1 };
  * const neighbours = letkfNeighbours(grid, [0.5, 0.5], Infinity);
  * // two members ±1 observed directly with σo = 1: the mean moves halfway to y = 2

@@ -220,7 +220,7 @@ export function anomalyStats(
  *
  * @example
  * ```ts
- * import { rankHistogram } from "./metrics.ts";
+ * import { rankHistogram } from "@soad/soad";
  * console.log(rankHistogram([0, 0, 2, 2], [1, 3], 2)); // [0, 1, 1]
  * ```
  */
@@ -258,7 +258,7 @@ export function rankHistogram(
  *
  * @example
  * ```ts
- * import { crpsGaussian } from "./metrics.ts";
+ * import { crpsGaussian } from "@soad/soad";
  * console.log(crpsGaussian(0, 1, 0).toFixed(4)); // "0.2337"
  * ```
  */

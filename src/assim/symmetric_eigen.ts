@@ -19,7 +19,7 @@ export class SymmetricEigen {
   /**
    * @example
    * ```ts
-   * import { SymmetricEigen } from "./symmetric_eigen.ts";
+   * import { SymmetricEigen } from "@soad/soad/internal";
    * const eig = new SymmetricEigen(2);
    * eig.decompose(new Float64Array([2, 1, 1, 2]));
    * console.log([...eig.values].sort()); // [1, 3]
@@ -41,7 +41,7 @@ export class SymmetricEigen {
    *
    * @example
    * ```ts
-   * import { SymmetricEigen } from "./symmetric_eigen.ts";
+   * import { SymmetricEigen } from "@soad/soad/internal";
    * const eig = new SymmetricEigen(1);
    * eig.decompose(new Float64Array([5]));
    * console.log(eig.values[0], eig.vectors[0]); // 5 1

@@ -98,10 +98,10 @@ export function windowStats(s: DatasetStore, start: number, end: number): LayerS
  *
  * @example
  * ```ts
- * import { generateDataset } from "./generate.ts";
- * import { DATA_PRESETS } from "./config.ts";
- * import { storeFingerprint } from "./finalize.ts";
- * import { openDatasetStore } from "./store.ts";
+ * import { generateDataset } from "@soad/soad";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { storeFingerprint } from "@soad/soad/internal";
+ * import { openDatasetStore } from "@soad/soad";
  * const out = Deno.makeTempDirSync() + "/d.zarr";
  * await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
  * const s = openDatasetStore(out);
@@ -132,10 +132,10 @@ export function storeFingerprint(s: DatasetStore, mean: number[], std: number[])
  *
  * @example
  * ```ts
- * import { generateDataset } from "./generate.ts";
- * import { DATA_PRESETS } from "./config.ts";
- * import { markIncomplete } from "./finalize.ts";
- * import { openDatasetStore } from "./store.ts";
+ * import { generateDataset } from "@soad/soad";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { markIncomplete } from "@soad/soad/internal";
+ * import { openDatasetStore } from "@soad/soad";
  * const out = Deno.makeTempDirSync() + "/d.zarr";
  * await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
  * markIncomplete(openDatasetStore(out));
@@ -167,10 +167,10 @@ export function markIncomplete(s: DatasetStore): void {
  *
  * @example
  * ```ts
- * import { generateDataset } from "./generate.ts";
- * import { DATA_PRESETS } from "./config.ts";
- * import { recheckWindows } from "./finalize.ts";
- * import { openDatasetStore } from "./store.ts";
+ * import { generateDataset } from "@soad/soad";
+ * import { DATA_PRESETS } from "@soad/soad";
+ * import { recheckWindows } from "@soad/soad/internal";
+ * import { openDatasetStore } from "@soad/soad";
  * const out = Deno.makeTempDirSync() + "/d.zarr";
  * await generateDataset({ out, config: DATA_PRESETS.tiny, workers: 0, progress: false });
  * Deno.removeSync(`${out}/q/4.0.0.0.0`);

@@ -565,7 +565,7 @@ function readChunk(s: DatasetStore, w: number, verify: boolean): Uint8Array | st
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { prepareDatasetStore, windowStatus, writeWindow } from "./store.ts";
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {
  *   reuse: false,
@@ -586,7 +586,7 @@ export function windowStatus(s: DatasetStore, w: number): WindowStatus {
  *
  * @example
  * ```ts
- * import { DATA_PRESETS } from "./config.ts";
+ * import { DATA_PRESETS } from "@soad/soad";
  * import { clearWindow, isWindowDone, prepareDatasetStore, writeWindow } from "./store.ts";
  * const s = await prepareDatasetStore(Deno.makeTempDirSync() + "/d.zarr", DATA_PRESETS.tiny, {
  *   reuse: false,

@@ -117,8 +117,8 @@ export interface CycleResult {
  *
  * @example
  * ```ts ignore
- * import { cycle } from "./cycle.ts";
- * import { arctan3x } from "../obs/pointwise.ts";
+ * import { cycle } from "@soad/soad";
+ * import { arctan3x } from "@soad/soad";
  * const r = await cycle({ truth: { simulate: 32, seed: 0 }, methods: ["letkf", "free"],
  *   operator: arctan3x, ratio: 0.25, normalisation: { offset: [0, 0], std: [8.7e-6, 1.14e-6] },
  *   out: "out/cycle" });

@@ -12,13 +12,9 @@ import { type Observation, observeStack, SIGMA_OBS } from "../obs/observe.ts";
 import type { ObservationOperator } from "../obs/operator.ts";
 import { Rng } from "../rng.ts";
 
-/** Per-layer normalisation x_n = (q − offset) / std (the prior's). */
-export interface Normalisation {
-  /** Offset per layer. */
-  offset: [number, number];
-  /** Std per layer. */
-  std: [number, number];
-}
+import type { Normalisation } from "../diffusion/prior_info.ts";
+/** Per-layer normalisation x_n = (q − offset) / std (the prior's; the type `loadPrior` returns). */
+export type { Normalisation };
 
 /** Options of {@link drawCycleObservations}. */
 export interface CycleObservationOptions {
@@ -43,7 +39,7 @@ export interface CycleObservationOptions {
  * @example
  * ```ts
  * import { drawCycleObservations } from "./cycle_obs.ts";
- * import { arctan3x } from "../obs/pointwise.ts";
+ * import { arctan3x } from "@soad/soad";
  * const o = drawCycleObservations(new Float32Array(4 * 2 * 8 * 8), 4, 8, 8, { operator: arctan3x, stride: 2, interval: 2, seed: 0 });
  * console.log(o.frames, o.values.length); // [0, 2] 32
  * ```
@@ -76,7 +72,7 @@ export function drawCycleObservations(
  * @example
  * ```ts
  * import { drawCycleObservations, windowObservation } from "./cycle_obs.ts";
- * import { arctan3x } from "../obs/pointwise.ts";
+ * import { arctan3x } from "@soad/soad";
  * const o = drawCycleObservations(new Float32Array(12 * 2 * 4 * 4), 12, 4, 4, { operator: arctan3x, stride: 2, interval: 2, seed: 0 });
  * console.log(windowObservation(o, 3, 9)?.frames); // [1, 3, 5, 7]
  * ```
@@ -116,7 +112,7 @@ export function dayValues(obs: Observation, day: number): Float32Array | undefin
  * @example
  * ```ts
  * import { observationPositions } from "./cycle_obs.ts";
- * import { strideMask } from "../obs/mask.ts";
+ * import { strideMask } from "@soad/soad";
  * console.log(observationPositions(strideMask(2, 2, 2), 1, 2e6, 2e6)); // Float64Array(2) [500000, 500000]
  * ```
  */
@@ -182,8 +178,8 @@ export function poolNormalise(
  * @example
  * ```ts
  * import { observeMembers } from "./cycle_obs.ts";
- * import { arctan3x } from "../obs/pointwise.ts";
- * import { strideMask } from "../obs/mask.ts";
+ * import { arctan3x } from "@soad/soad";
+ * import { strideMask } from "@soad/soad";
  * const h = observeMembers(new Float32Array(2 * 2 * 2 * 2), 2, arctan3x, strideMask(2, 2, 2));
  * console.log(h.length); // 4
  * ```

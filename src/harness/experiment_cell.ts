@@ -17,7 +17,11 @@ import { arctan3x, sin3x } from "../obs/pointwise.ts";
 import { vor2vel } from "../obs/vor2vel.ts";
 import { Rng } from "../rng.ts";
 import { assimilate } from "../assim/assimilate.ts";
-import { climatologyEstimate, type PointPrior, pointwisePosteriorMean } from "../assim/baselines.ts";
+import {
+  climatologyEstimate,
+  type PointPrior,
+  pointwisePosteriorMean,
+} from "../assim/baselines.ts";
 import {
   cellKey,
   type ExperimentCell,
@@ -25,7 +29,13 @@ import {
   parseMask,
   parseVariant,
 } from "./experiment_grid.ts";
-import { anomalyStats, crps, rmsePerFrame, spreadSkillRatio, stateChannels } from "../assim/metrics.ts";
+import {
+  anomalyStats,
+  crps,
+  rmsePerFrame,
+  spreadSkillRatio,
+  stateChannels,
+} from "../assim/metrics.ts";
 
 const OPERATORS: Record<string, ObservationOperator> = { arctan3x, sin3x, vor2vel };
 

@@ -92,7 +92,7 @@ export function cellCost(cell: ExperimentCell): number {
  * @example
  * ```ts
  * import { shardCells } from "./experiment_shard.ts";
- * import { enumerateGrid } from "./experiment_grid.ts";
+ * import { enumerateGrid } from "@soad/soad";
  * const grid = enumerateGrid({ ops: ["arctan3x"], masks: ["s4"], intervals: [1, 2, 4], seeds: [0], settings: ["I"] });
  * console.log(shardCells(grid, { index: 0, count: 2 }).length); // 3 (of 6)
  * ```
@@ -126,7 +126,7 @@ export function shardCells(cells: ExperimentCell[], shard: ShardSpec): Experimen
  * @example
  * ```ts
  * import { shardManifest } from "./experiment_shard.ts";
- * import { enumerateGrid } from "./experiment_grid.ts";
+ * import { enumerateGrid } from "@soad/soad";
  * const grid = enumerateGrid({ ops: ["vor2vel"], masks: ["s4"], intervals: [1], seeds: [0, 1], settings: ["II"] });
  * console.log(shardManifest(grid, { index: 1, count: 2 }).cells.length); // 2 (of 4)
  * ```
@@ -163,7 +163,7 @@ async function readManifest(dir: string): Promise<ShardManifest | undefined> {
  * @example
  * ```ts
  * import { shardManifest, writeShardManifest } from "./experiment_shard.ts";
- * import { enumerateGrid } from "./experiment_grid.ts";
+ * import { enumerateGrid } from "@soad/soad";
  * const grid = enumerateGrid({ ops: ["vor2vel"], masks: ["s4"], intervals: [1], seeds: [0], settings: ["II"] });
  * await writeShardManifest(await Deno.makeTempDir(), shardManifest(grid, { index: 0, count: 1 }));
  * ```

@@ -16,8 +16,8 @@ const models = new Map<string, QGModel>();
  * @example
  * ```ts
  * import { forecastStates } from "./forecast.ts";
- * import { resolveParams } from "../qg/params.ts";
- * import { icNoise } from "../qg/initial.ts";
+ * import { resolveParams } from "@soad/soad";
+ * import { icNoise } from "@soad/soad";
  * const qg = resolveParams({ nx: 32, dt: 7200 });
  * const out = forecastStates(qg, icNoise(32, 32, 0), 12);
  * console.log(out.length); // 2048

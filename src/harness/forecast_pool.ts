@@ -36,7 +36,7 @@ export class ForecastPool {
    * @example
    * ```ts
    * import { ForecastPool } from "./forecast_pool.ts";
-   * import { resolveParams } from "../qg/params.ts";
+   * import { resolveParams } from "@soad/soad";
    * const pool = new ForecastPool(resolveParams({ nx: 32, dt: 7200 }), 0);
    * const out = await pool.forecast(new Float64Array(2 * 2048), 1);
    * pool.close();

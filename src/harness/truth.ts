@@ -43,7 +43,7 @@ export const CLIMATOLOGY_SEED_OFFSET = 200_000;
  *
  * @example
  * ```ts ignore
- * import { loadTruth } from "./truth.ts";
+ * import { loadTruth } from "@soad/soad";
  * const t = await loadTruth("models/demo/window.npy");
  * console.log(t.frames, t.height, t.pool); // 9 64 2
  * ```
@@ -122,8 +122,8 @@ function stepsPerDay(qg: QGParams): number {
  *
  * @example
  * ```ts
- * import { simulateTruth } from "./truth.ts";
- * import { resolveParams } from "../qg/params.ts";
+ * import { simulateTruth } from "@soad/soad";
+ * import { resolveParams } from "@soad/soad";
  * const t = simulateTruth(2, 0, { qg: resolveParams({ nx: 32, dt: 7200 }), warmupDays: 1 });
  * console.log(t.frames, t.height); // 2 16
  * ```
@@ -174,8 +174,8 @@ export function simulateTruth(
  *
  * @example
  * ```ts
- * import { climatologyStates } from "./truth.ts";
- * import { resolveParams } from "../qg/params.ts";
+ * import { climatologyStates } from "@soad/soad/internal";
+ * import { resolveParams } from "@soad/soad";
  * const x = climatologyStates(2, 0, { qg: resolveParams({ nx: 32, dt: 7200 }), warmupDays: 1 }, 1);
  * console.log(x.length); // 4096
  * ```

@@ -149,7 +149,7 @@ export async function writeJsonAtomic(path: string | URL, value: unknown): Promi
  *
  * @example
  * ```ts
- * import { removeStrayTemporaries } from "./atomic.ts";
+ * import { removeStrayTemporaries } from "@soad/soad/internal";
  * const dir = Deno.makeTempDirSync();
  * Deno.writeFileSync(`${dir}/.loss.png.k3j9x2.tmp`, new Uint8Array(1));
  * removeStrayTemporaries(dir);

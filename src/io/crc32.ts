@@ -25,7 +25,7 @@ const TABLES: Uint32Array[] = (() => {
  *
  * @example
  * ```ts
- * import { crc32 } from "./crc32.ts";
+ * import { crc32 } from "@soad/soad/internal";
  * console.log(crc32(new TextEncoder().encode("123456789")).toString(16)); // cbf43926
  * ```
  */

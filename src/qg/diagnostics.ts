@@ -102,7 +102,7 @@ function mean(a: Float64Array, from: number, n: number, f: (x: number) => number
  *
  * @example
  * ```ts
- * import { icNoise, QGModel } from "../../mod.ts";
+ * import { icNoise, QGModel } from "@soad/soad";
  * const m = new QGModel({ nx: 32 });
  * m.setQ(icNoise(32));
  * const d = m.diagnostics(); // calls qgDiagnostics on the model's state
@@ -238,7 +238,7 @@ export function isotropicSpectrum(
  *
  * @example
  * ```ts
- * import { icNoise, QGModel } from "../../mod.ts";
+ * import { icNoise, QGModel } from "@soad/soad";
  * const m = new QGModel({ nx: 32 });
  * m.setQ(icNoise(32));
  * const { kr, spectrum } = m.keSpectrum(); // calls keSpectrum on the model's state

@@ -75,7 +75,7 @@ export interface QGKernels {
  *
  * @example
  * ```ts
- * import { QGModel } from "../../mod.ts";
+ * import { QGModel } from "@soad/soad";
  * // the model picks TsQGKernels when its FFT runs in TypeScript
  * const m = new QGModel({ nx: 16 }, { fft: "ts" });
  * console.log(m.fft.backend); // "ts"

@@ -60,7 +60,7 @@ interface Exports {
  *
  * @example
  * ```ts
- * import { QGModel } from "../../mod.ts";
+ * import { QGModel } from "@soad/soad";
  * // the model picks the WASM kernels when its FFT is the WASM engine
  * const m = new QGModel({ nx: 16 }, { fft: "auto" });
  * console.log(["wasm", "ts"].includes(m.fft.backend)); // true

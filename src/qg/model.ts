@@ -51,7 +51,7 @@ const AB_COEFFS: readonly (readonly [number, number, number])[] = [
  *
  * @example
  * ```ts
- * import { icNoise, QGModel } from "../../mod.ts";
+ * import { icNoise, QGModel } from "@soad/soad";
  * const m = new QGModel({ nx: 32, dt: 7200 });
  * m.setQ(icNoise(32));
  * m.step(10);

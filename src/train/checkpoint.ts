@@ -49,7 +49,7 @@ export interface TrainState {
  *
  * @example
  * ```ts
- * import { valuesCrc32 } from "./checkpoint.ts";
+ * import { valuesCrc32 } from "@soad/soad/internal";
  * console.log(valuesCrc32(new Float32Array([1])) === valuesCrc32(new Float32Array([1]))); // true
  * ```
  */

@@ -188,7 +188,7 @@ export function averageGradients(grads: Float32Array[]): Float32Array {
  *
  * @example
  * ```ts
- * import { gradientGroupSize } from "./trainer.ts";
+ * import { gradientGroupSize } from "@soad/soad/internal";
  * console.log(gradientGroupSize(0), gradientGroupSize(2)); // 4 8
  * ```
  */
@@ -203,8 +203,8 @@ export function gradientGroupSize(workers: number): number {
  *
  * @example
  * ```ts
- * import { resolveTrainConfig } from "./config.ts";
- * import { trainMemoryEstimate } from "./trainer.ts";
+ * import { resolveTrainConfig } from "@soad/soad";
+ * import { trainMemoryEstimate } from "@soad/soad/internal";
  * const c = resolveTrainConfig({ model: "sda", steps: 1, validSamples: 8 });
  * console.log(trainMemoryEstimate(c, 1000, 64, 64, 0) > 0); // true
  * ```
