@@ -1,4 +1,4 @@
-// The two tests of ../shared/spec/SAMPLER_ANALYTIC.md with its thresholds (2000 chains each).
+// The two tests of tests/fixtures/spec/SAMPLER_ANALYTIC.md with its thresholds (2000 chains each).
 import assert from "node:assert/strict";
 import { fmt, runToy, type ToyStats } from "./assim_toy.ts";
 

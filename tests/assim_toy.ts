@@ -1,4 +1,4 @@
-// Shared set-up of the analytic sampler tests (../shared/spec/SAMPLER_ANALYTIC.md).
+// Shared set-up of the analytic sampler tests (tests/fixtures/spec/SAMPLER_ANALYTIC.md).
 import type { Denoiser } from "../src/diffusion/denoiser.ts";
 import { augmentedIdentityDenoiser, isotropicGaussianDenoiser } from "../src/assim/gaussian.ts";
 import { runSampler, type SamplerOptions } from "../src/assim/sampler.ts";

@@ -1,4 +1,4 @@
-// The published RMSE tables equal spec §6.2 (parsed from ../shared/spec/SOAD.md) and reach summary.md.
+// The published RMSE tables equal spec §6.2 (parsed from tests/fixtures/spec/SOAD.md) and reach summary.md.
 import assert from "node:assert/strict";
 import { PUBLISHED_RMSE, publishedRmse } from "../src/harness/published.ts";
 import { summaryMarkdown } from "../src/harness/experiment_report.ts";

@@ -1,4 +1,4 @@
-// The QG solver against pyqg's own outputs (../shared/fixtures/qg, README there):
+// The QG solver against pyqg's own outputs (tests/fixtures/qg, copied from the reference material; README there):
 // q after 1, 10, 100 steps, the IC's ψ, u, v, ∂q/∂t, diagnostics and the KE spectrum.
 import assert from "node:assert/strict";
 import { QGModel } from "../src/qg/model.ts";
