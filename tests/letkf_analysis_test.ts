@@ -151,7 +151,7 @@ Deno.test("LETKF: the same analysis ensemble as the NumPy peer (stored fixture)"
   }
 });
 
-const peer = new URL("../../shared/peers/letkf_numpy.py", import.meta.url).pathname;
+const peer = new URL("./fixtures/letkf/letkf_numpy.py", import.meta.url).pathname;
 const peerReady = await (async () => {
   try {
     await Deno.stat(peer);
@@ -162,7 +162,7 @@ const peerReady = await (async () => {
   }
 })();
 if (!peerReady) {
-  console.log("letkf peer live check skipped: needs ../shared and /usr/bin/python3 with numpy");
+  console.log("letkf peer live check skipped: needs /usr/bin/python3 with numpy");
 }
 
 Deno.test({
