@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
 import { writeNpy } from "../src/io/npy.ts";
 import { resolveParams } from "../src/qg/params.ts";
+import { runTask } from "./task_helpers.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
-async function cli(...args: string[]): Promise<{ code: number; err: string; out: string }> {
-  const o = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "tasks/cycle.ts", ...args],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: o.code,
-    err: new TextDecoder().decode(o.stderr),
-    out: new TextDecoder().decode(o.stdout),
-  };
-}
+const cli = (...args: string[]) => runTask("cycle.ts", ...args);
 
 Deno.test("cycle task: bad inputs get a clear error, exit 1 and leave earlier outputs alone", async () => {
   const dir = await Deno.makeTempDir();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runTask } from "./task_helpers.ts";
 import { cycle } from "../src/harness/cycle.ts";
 import { mergeCycleRuns } from "../src/harness/cycle_merge.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
@@ -8,7 +9,6 @@ import { resolveParams } from "../src/qg/params.ts";
 
 const identity = elementwiseOperator({ name: "identity", f: (v) => v, df: () => 1 });
 const quiet = { writeSync: (b: Uint8Array) => b.length };
-const root = new URL("..", import.meta.url).pathname;
 const METHODS = ["letkf", "free", "climatology"] as const;
 
 /** One tiny cycle run of trajectory/seed `i`, as `deno task cycle --simulate 4 --seed i` does. */
@@ -122,19 +122,7 @@ Deno.test("cycle merge: runs sharded by index merge into per-method statistics; 
     assert.match(await Deno.readTextFile(`${dir}/m2/summary.md`), /unfinished: no summary\.json/);
 
     // the task: a refusal exits 1 with the message; a merge prints the table
-    const cli = async (...args: string[]) => {
-      const o = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "tasks/cycle_merge.ts", ...args],
-        cwd: root,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return {
-        code: o.code,
-        out: new TextDecoder().decode(o.stdout),
-        err: new TextDecoder().decode(o.stderr),
-      };
-    };
+    const cli = (...args: string[]) => runTask("cycle_merge.ts", ...args);
     const bad = await cli("--runs", withMissing.join(","), "--out", `${dir}/m3`);
     assert.equal(bad.code, 1);
     assert.match(bad.err, /soad cycle-merge: 2 of 5 runs are missing/);
