@@ -57,7 +57,11 @@ const BASE = { seedOffset: 0, every: 1, trainFraction: 0.8, validFraction: 0.1 }
  * The presets. `paper`: SOAD's own data (nx 512, dt 900 s, 5-year warm-up, 10 seeds × 1000
  * windows × 32 daily snapshots spaced 99 days, pooled 2 → 256²; GPU-class time). `demo`: a
  * CPU-sized version (nx 128, dt 1800 s, 3-year warm-up, 2 seeds × 120 windows × 16 daily
- * snapshots spaced 30 days, pooled 2 → 64²; ≈ 8 min on 2 cores). `tiny`: seconds, for tests.
+ * snapshots spaced 30 days, pooled 2 → 64²; ≈ 8 min on 2 cores). `demo-large`: the demo's physics,
+ * grid and pooling with ten times the windows (seeds 10 and 11 — trajectories the `demo` store
+ * does not contain — × 1300 back-to-back 16-day windows: 2080 train, 260 valid, 260 test, the
+ * valid and test windows later in time than every training window of seed 11; ≈ 40 min on 2
+ * cores). `tiny`: seconds, for tests.
  *
  * @example
  * ```ts
@@ -65,42 +69,55 @@ const BASE = { seedOffset: 0, every: 1, trainFraction: 0.8, validFraction: 0.1 }
  * console.log(DATA_PRESETS.paper.qg.nx, DATA_PRESETS.paper.windowsPerSeed); // 512 1000
  * ```
  */
-export const DATA_PRESETS: Readonly<Record<"paper" | "demo" | "tiny", Readonly<DataConfig>>> =
-  Object.freeze({
-    paper: Object.freeze({
-      ...BASE,
-      name: "paper",
-      qg: resolveParams({ nx: 512, dt: 900 }),
-      warmupDays: 5 * 365,
-      seeds: 10,
-      windowsPerSeed: 1000,
-      window: 32,
-      gap: 99,
-      pool: 2,
-    }),
-    demo: Object.freeze({
-      ...BASE,
-      name: "demo",
-      qg: resolveParams({ nx: 128, dt: 1800 }),
-      warmupDays: 3 * 365,
-      seeds: 2,
-      windowsPerSeed: 120,
-      window: 16,
-      gap: 30,
-      pool: 2,
-    }),
-    tiny: Object.freeze({
-      ...BASE,
-      name: "tiny",
-      qg: resolveParams({ nx: 32, dt: 7200 }),
-      warmupDays: 20,
-      seeds: 2,
-      windowsPerSeed: 5,
-      window: 10,
-      gap: 12,
-      pool: 2,
-    }),
-  });
+export const DATA_PRESETS: Readonly<
+  Record<"paper" | "demo" | "demo-large" | "tiny", Readonly<DataConfig>>
+> = Object.freeze({
+  paper: Object.freeze({
+    ...BASE,
+    name: "paper",
+    qg: resolveParams({ nx: 512, dt: 900 }),
+    warmupDays: 5 * 365,
+    seeds: 10,
+    windowsPerSeed: 1000,
+    window: 32,
+    gap: 99,
+    pool: 2,
+  }),
+  demo: Object.freeze({
+    ...BASE,
+    name: "demo",
+    qg: resolveParams({ nx: 128, dt: 1800 }),
+    warmupDays: 3 * 365,
+    seeds: 2,
+    windowsPerSeed: 120,
+    window: 16,
+    gap: 30,
+    pool: 2,
+  }),
+  "demo-large": Object.freeze({
+    ...BASE,
+    name: "demo-large",
+    qg: resolveParams({ nx: 128, dt: 1800 }),
+    warmupDays: 3 * 365,
+    seedOffset: 10,
+    seeds: 2,
+    windowsPerSeed: 1300,
+    window: 16,
+    gap: 16,
+    pool: 2,
+  }),
+  tiny: Object.freeze({
+    ...BASE,
+    name: "tiny",
+    qg: resolveParams({ nx: 32, dt: 7200 }),
+    warmupDays: 20,
+    seeds: 2,
+    windowsPerSeed: 5,
+    window: 10,
+    gap: 12,
+    pool: 2,
+  }),
+});
 
 /** Names of the presets. */
 export type DataPresetName = keyof typeof DATA_PRESETS;
