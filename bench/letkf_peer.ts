@@ -1,14 +1,19 @@
 /**
- * LETKF analysis speed against the NumPy peer (`../shared/peers/letkf_numpy.py bench`), in the same
- * run, on the peer's benchmark case: N members on an nx² × 2 grid, m random observations, cutoff
- * 200 km on a 1000 km periodic square, inflation 1.05, RTPS 0.5. Prints ms per analysis and the ratio
- * (both single-threaded: the peer runs with one BLAS thread), and the machine's load average.
+ * LETKF analysis speed against the NumPy peer (`letkf_numpy.py bench`: `../shared/peers/`, else
+ * the copy in `tests/fixtures/letkf/`), in the same run, on the peer's benchmark case: N members on
+ * an nx² × 2 grid, m random observations, cutoff 200 km on a 1000 km periodic square, inflation
+ * 1.05, RTPS 0.5. Prints ms per analysis and the ratios of the exact analysis on one thread (the
+ * peer runs with one BLAS thread; its 32×32 `eigh` is single-threaded LAPACK anyway) and on two
+ * threads (`setLetkfThreads(2)`: the same bytes), the TypeScript reference engine, the
+ * weight-interpolation approximation, and the machine's load average (the ratios are only
+ * comparable within one run).
  *
  *   deno run -A bench/letkf_peer.ts [N] [nx] [m] [repeats]     (defaults 32 64 1024 3)
  * @module
  */
 
-import { letkfAnalysis, letkfNeighbours } from "../src/assim/letkf.ts";
+import { letkfAnalysis, letkfNeighbours, type LetkfOptions } from "../src/assim/letkf.ts";
+import { setLetkfThreads } from "../src/assim/letkf_wasm.ts";
 import { Rng } from "../src/rng.ts";
 
 const [N, nx, m, repeats] = [32, 64, 1024, 3].map((d, i) => Number(Deno.args[i] ?? d));
@@ -23,36 +28,53 @@ const t0 = performance.now();
 const neighbours = letkfNeighbours(grid, xy, cutoff);
 const tNb = performance.now() - t0;
 const input = { members: N, forecast, observed, y, sigma: 0.1 };
-letkfAnalysis(input, grid, { neighbours, inflation: 1.05, rtps: 0.5 }); // warm-up (JIT)
-const times: number[] = [];
-for (let r = 0; r < repeats; r++) {
-  const t = performance.now();
-  letkfAnalysis(input, grid, { neighbours, inflation: 1.05, rtps: 0.5 });
-  times.push(performance.now() - t);
+const base: LetkfOptions = { neighbours, inflation: 1.05, rtps: 0.5 };
+/** Best of `repeats` timed analyses after one warm-up (JIT, memory). */
+function best(options: LetkfOptions): { ms: number; xa: Float64Array } {
+  let xa = letkfAnalysis(input, grid, options);
+  let ms = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    const t = performance.now();
+    xa = letkfAnalysis(input, grid, options);
+    ms = Math.min(ms, performance.now() - t);
+  }
+  return { ms, xa };
 }
-const ours = Math.min(...times);
-const timesW: number[] = [];
-for (let r = 0; r < repeats; r++) {
-  const t = performance.now();
-  letkfAnalysis(input, grid, { neighbours, inflation: 1.05, rtps: 0.5, weightStride: 2 });
-  timesW.push(performance.now() - t);
+const one = best(base);
+await setLetkfThreads(2);
+const two = best(base);
+await setLetkfThreads(1);
+const ts = best({ ...base, engine: "ts" });
+const oursW = best({ ...base, weightStride: 2 }).ms;
+let diff2 = 0, diffTs = 0;
+for (let i = 0; i < one.xa.length; i++) {
+  diff2 = Math.max(diff2, Math.abs(two.xa[i] - one.xa[i]));
+  diffTs = Math.max(diffTs, Math.abs(ts.xa[i] - one.xa[i]));
 }
-const oursW = Math.min(...timesW);
+const ours = one.ms;
 const local = neighbours.index.length / (nx * nx);
 console.log(
   `soad LETKF: N=${N} grid=${nx}x${nx}x2 m=${m} cutoff=200km (${
     local.toFixed(0)
   } obs per column): ` +
-    `${ours.toFixed(0)} ms per analysis (best of ${repeats}; neighbour lists once: ${
-      tNb.toFixed(0)
-    } ms)`,
+    `${ours.toFixed(0)} ms per analysis on 1 thread, ${two.ms.toFixed(0)} ms on 2 threads ` +
+    `(max |difference| ${diff2}), TypeScript engine ${ts.ms.toFixed(0)} ms (max |difference| ` +
+    `${diffTs.toExponential(1)}); best of ${repeats}; neighbour lists once: ${tNb.toFixed(0)} ms`,
 );
 
-const peer = new URL("../../shared/peers/letkf_numpy.py", import.meta.url).pathname;
-try {
-  await Deno.stat(peer);
-} catch {
-  console.log(`peer ${peer} not found (needs ../shared): ratio not measured`);
+const peers = ["../../shared/peers/letkf_numpy.py", "../tests/fixtures/letkf/letkf_numpy.py"];
+let peer = "";
+for (const p of peers.map((f) => new URL(f, import.meta.url).pathname)) {
+  try {
+    await Deno.stat(p);
+    peer = p;
+    break;
+  } catch {
+    // next
+  }
+}
+if (!peer) {
+  console.log(`peer letkf_numpy.py not found: ratio not measured`);
   Deno.exit(0);
 }
 const runs: number[] = [];
@@ -72,10 +94,15 @@ for (let r = 0; r < Math.min(repeats, 2); r++) {
 }
 const theirs = Math.min(...runs);
 console.log(`numpy peer: ${theirs} ms per analysis (best of ${runs.length})`);
-console.log(`ratio peer / soad: ${(theirs / ours).toFixed(2)}x (goal >= 5x), the same analysis`);
 console.log(
-  `with weight interpolation (weightStride 2, an approximation): ${oursW.toFixed(0)} ms, ` +
-    `ratio ${(theirs / oursW).toFixed(2)}x`,
+  `ratio peer / soad, the same analysis: ${(theirs / ours).toFixed(2)}x on 1 thread, ` +
+    `${(theirs / two.ms).toFixed(2)}x on 2 threads (goal >= 5x); TypeScript engine ` +
+    `${(theirs / ts.ms).toFixed(2)}x`,
+);
+console.log(
+  `with weight interpolation (weightStride 2, an approximation, 1 thread): ${
+    oursW.toFixed(0)
+  } ms, ratio ${(theirs / oursW).toFixed(2)}x`,
 );
 try {
   console.log(

@@ -11,6 +11,7 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { gaspariCohn } from "./gaspari_cohn.ts";
+import { letkfKernel } from "./letkf_wasm.ts";
 import { SymmetricEigen } from "./symmetric_eigen.ts";
 
 /** The periodic grid of the state: point (i, j) sits at x = (j + ½)·lengthX/nx, y = (i + ½)·lengthY/ny. */
@@ -134,6 +135,14 @@ export interface LetkfOptions {
    * solved columns; stride² times fewer eigen-solves). Default 1: every column solved.
    */
   weightStride?: number;
+  /**
+   * Who solves the local analyses: `"wasm"` (default) the SIMD WebAssembly kernel
+   * (`wasm/letkf.c`: Householder reflectors and QL rotations applied to the needed vectors, no
+   * eigenvectors formed), `"ts"` the TypeScript reference (eigenvectors by tred2/tql2). The same
+   * analysis to round-off. A global analysis (cutoff Infinity, one solve) and weight interpolation
+   * always use the TypeScript path. The kernel runs on 1 thread, or 2 after `setLetkfThreads(2)`.
+   */
+  engine?: "wasm" | "ts";
 }
 
 /**
@@ -211,6 +220,31 @@ export function letkfAnalysis(
     for (let a = 0; a < N; a++) Yt[k * N + a] = observed[a * m + k] - mu;
     d[k] = y[k] - mu;
   }
+  const stride = options.weightStride ?? 1;
+  if (!(Number.isInteger(stride) && stride >= 1 && nx % stride === 0 && ny % stride === 0)) {
+    throw new InvalidArgumentError(
+      `weightStride must be an integer >= 1 dividing the grid ${ny}x${nx}, got ${stride}`,
+    );
+  }
+  const engine = options.engine ?? "wasm";
+  if (engine !== "wasm" && engine !== "ts") {
+    throw new InvalidArgumentError(`engine must be "wasm" or "ts", got ${JSON.stringify(engine)}`);
+  }
+  if (engine === "wasm" && stride === 1 && Number.isFinite(nb.cutoff)) {
+    const xa = letkfKernel().analyse({
+      members: N,
+      layers,
+      neighbours: nb,
+      rinv,
+      Yt,
+      d,
+      xm,
+      Xp,
+      inflation: rho,
+    });
+    if (alpha > 0) relaxToPriorSpread(xa, Xp, N, S, alpha);
+    return xa;
+  }
   const out = new Float64Array(N * S);
   const A = new Float64Array(N * N), cd = new Float64Array(N), t = new Float64Array(N);
   let Z = new Float64Array(0), zd = new Float64Array(0);
@@ -264,12 +298,6 @@ export function letkfAnalysis(
       sq[k] = Math.sqrt((N - 1) / lam[k]);
     }
   };
-  const stride = options.weightStride ?? 1;
-  if (!(Number.isInteger(stride) && stride >= 1 && nx % stride === 0 && ny % stride === 0)) {
-    throw new InvalidArgumentError(
-      `weightStride must be an integer >= 1 dividing the grid ${ny}x${nx}, got ${stride}`,
-    );
-  }
   if (stride > 1) {
     weightInterpolatedAnalysis(out, {
       N,

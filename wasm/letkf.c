@@ -1,0 +1,304 @@
+// The LETKF's local analyses (float64, WebAssembly SIMD128): for a batch of grid columns, build
+// the ensemble-space matrix A = (N − 1)/ρ I + Ybᵀ R⁻¹ Yb from the column's weighted local
+// observations and apply Wa = sqrt(N − 1) A^(-1/2) and Pa = A⁻¹ to the column's anomalies without
+// forming any eigenvector: A = Q T Qᵀ (Householder tridiagonalisation, Q kept as its reflectors),
+// T = Uᵀ Λ U (implicit QL as EISPACK tql2, U kept as its plane rotations), and
+// f(A) x = Q Uᵀ f(Λ) U Qᵀ x for the layers' anomaly vectors and Ybᵀ R⁻¹ d at once. The same
+// analysis as src/assim/letkf.ts (which forms the eigenvectors) to round-off.
+//
+// Layouts (doubles unless said): Yt [m][N] observed-member anomalies; d [m] innovations; rinv [m]
+// 1/σo²; offsets [G + 1] (int32), index [E] (int32), weight [E] Gaspari–Cohn weights (column c's
+// local observations are entries offsets[c] .. offsets[c + 1] − 1); xm [layers][G] forecast mean;
+// Xp [N][layers][G] anomalies; out [N][layers][G] analysis ensemble. No stack is used.
+
+#include <wasm_simd128.h>
+
+typedef v128_t V;
+#define LD(p) wasm_v128_load(p)
+#define ST(p, v) wasm_v128_store((p), (v))
+#define SPL(p) wasm_v128_load64_splat(p)
+#define ADD wasm_f64x2_add
+#define SUB wasm_f64x2_sub
+#define MUL wasm_f64x2_mul
+#define SPLAT wasm_f64x2_splat
+
+static inline int pad4(int n) { return (n + 3) & ~3; }
+static inline int pad2(int n) { return (n + 1) & ~1; }
+
+// Scratch doubles needed by letkf_columns for N members, layers layers and at most pmax local
+// observations per column.
+int letkf_scratch_doubles(int N, int layers, int pmax) {
+  const int Np = pad4(N), nv = pad2(layers + 1), pm = pad2(pmax);
+  return pm * Np + 2 * Np * Np + 6 * Np + Np * nv + 90 * N * N;
+}
+
+// A (rows stride Np, Np a multiple of 4) = Zᵀ Z for Z [p][Np]: 4×4 blocks of the lower triangle,
+// then mirrored. Padding columns of Z are zero, so A's padding rows and columns are zero.
+static void gram(const double *restrict Z, int p, int Np, double *restrict A) {
+  for (int a0 = 0; a0 < Np; a0 += 4) {
+    for (int b0 = 0; b0 <= a0; b0 += 4) {
+      V s00 = SPLAT(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00,
+        s31 = s00;
+      const double *z = Z;
+      for (int q = 0; q < p; q++, z += Np) {
+        const V b0v = LD(z + b0), b1v = LD(z + b0 + 2);
+        const V x0 = SPL(z + a0), x1 = SPL(z + a0 + 1), x2 = SPL(z + a0 + 2),
+                x3 = SPL(z + a0 + 3);
+        s00 = ADD(s00, MUL(x0, b0v));
+        s01 = ADD(s01, MUL(x0, b1v));
+        s10 = ADD(s10, MUL(x1, b0v));
+        s11 = ADD(s11, MUL(x1, b1v));
+        s20 = ADD(s20, MUL(x2, b0v));
+        s21 = ADD(s21, MUL(x2, b1v));
+        s30 = ADD(s30, MUL(x3, b0v));
+        s31 = ADD(s31, MUL(x3, b1v));
+      }
+      double *r = A + a0 * Np + b0;
+      ST(r, s00);
+      ST(r + 2, s01);
+      ST(r + Np, s10);
+      ST(r + Np + 2, s11);
+      ST(r + 2 * Np, s20);
+      ST(r + 2 * Np + 2, s21);
+      ST(r + 3 * Np, s30);
+      ST(r + 3 * Np + 2, s31);
+    }
+  }
+  for (int a = 0; a < Np; a++) {
+    for (int b = a + 1; b < Np; b++) A[a * Np + b] = A[b * Np + a];
+  }
+}
+
+// Householder tridiagonalisation of the symmetric n×n A (full storage, rows stride Np, zero
+// padding beyond n): T = Qᵀ A Q with diagonal dd, off-diagonal ee (ee[k] = T[k][k + 1],
+// ee[n − 1] = 0) and Q = H_0 ⋯ H_(n−3), H_k = I − tau[k] v vᵀ, v = row k of Hv (entries k + 1 .. n − 1,
+// v[k + 1] = 1; zero elsewhere). A is overwritten. pv and wv: Np doubles each.
+static void tridiagonalise(int n, int Np, double *restrict A, double *restrict Hv,
+                           double *restrict tau, double *restrict dd, double *restrict ee,
+                           double *restrict pv, double *restrict wv) {
+  for (int i = 0; i < n * Np; i++) Hv[i] = 0;
+  for (int k = 0; k + 2 < n; k++) {
+    const int j0 = k + 1, js = j0 & ~1;
+    double *restrict x = A + k * Np;
+    double *restrict v = Hv + k * Np;
+    const double alpha = x[j0];
+    double xn2 = 0;
+    for (int j = j0 + 1; j < n; j++) xn2 += x[j] * x[j];
+    dd[k] = x[k];
+    if (xn2 == 0) {
+      ee[k] = alpha;
+      tau[k] = 0;
+      continue;
+    }
+    const double norm = __builtin_sqrt(alpha * alpha + xn2);
+    const double beta = alpha > 0 ? -norm : norm;
+    const double t = (beta - alpha) / beta, scal = 1 / (alpha - beta);
+    tau[k] = t;
+    ee[k] = beta;
+    v[j0] = 1;
+    for (int j = j0 + 1; j < n; j++) v[j] = x[j] * scal;
+    // p = t A22 v (rows j0 .. n − 1); K = −t/2 (p·v); w = p + K v
+    double pvdot = 0;
+    for (int i = j0; i < n; i++) {
+      const double *restrict r = A + i * Np;
+      V s = SPLAT(0);
+      for (int j = js; j < Np; j += 2) s = ADD(s, MUL(LD(r + j), LD(v + j)));
+      const double pi = t * (wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1));
+      pv[i] = pi;
+      pvdot += pi * v[i];
+    }
+    const double K = -0.5 * t * pvdot;
+    for (int j = 0; j < Np; j++) wv[j] = 0;
+    for (int j = j0; j < n; j++) wv[j] = pv[j] + K * v[j];
+    // A22 −= v wᵀ + w vᵀ
+    for (int i = j0; i < n; i++) {
+      double *restrict r = A + i * Np;
+      const V vi = SPLAT(v[i]), wi = SPLAT(wv[i]);
+      for (int j = js; j < Np; j += 2) {
+        ST(r + j, SUB(LD(r + j), ADD(MUL(vi, LD(wv + j)), MUL(wi, LD(v + j)))));
+      }
+    }
+  }
+  if (n >= 2) {
+    dd[n - 2] = A[(n - 2) * Np + n - 2];
+    ee[n - 2] = A[(n - 2) * Np + n - 1];
+  }
+  dd[n - 1] = A[(n - 1) * Np + n - 1];
+  ee[n - 1] = 0;
+}
+
+// X (rows stride nv, nv even) ← H_k X for the rows k + 1 .. n − 1 (H_k symmetric).
+static void reflect(int n, int k, int nv, const double *restrict v, double t,
+                    double *restrict X) {
+  if (t == 0) return;
+  for (int c = 0; c < nv; c += 2) {
+    V s = SPLAT(0);
+    for (int j = k + 1; j < n; j++) s = ADD(s, MUL(SPLAT(v[j]), LD(X + j * nv + c)));
+    s = MUL(s, SPLAT(t));
+    for (int j = k + 1; j < n; j++) {
+      ST(X + j * nv + c, SUB(LD(X + j * nv + c), MUL(SPLAT(v[j]), s)));
+    }
+  }
+}
+
+// Eigenvalues of the symmetric tridiagonal (dd, ee) by the implicit QL method (EISPACK tql2
+// without the vectors) into dd; the plane rotations that make U (T = Uᵀ Λ U, U = G_K ⋯ G_1) are
+// applied to the rows of X (n × nv) as they come (X ← U X; off the critical path) and recorded
+// (row i, cos, sin) in rot. Returns their number, or −1 if an eigenvalue did not converge in 60
+// iterations.
+static int ql_implicit(int n, double *restrict dd, double *restrict ee, int nv,
+                       double *restrict X, double *restrict rot) {
+  int nrot = 0;
+  double f = 0, tst1 = 0;
+  const double eps = 0x1p-52;
+  for (int l = 0; l < n; l++) {
+    const double a = __builtin_fabs(dd[l]) + __builtin_fabs(ee[l]);
+    if (a > tst1) tst1 = a;
+    int m = l;
+    while (m < n) {
+      if (__builtin_fabs(ee[m]) <= eps * tst1) break;
+      m++;
+    }
+    if (m > l) {
+      int iter = 0;
+      do {
+        if (++iter > 60) return -1;
+        double g = dd[l];
+        double p = (dd[l + 1] - g) / (2 * ee[l]);
+        double r = __builtin_sqrt(p * p + 1);
+        if (p < 0) r = -r;
+        dd[l] = ee[l] / (p + r);
+        dd[l + 1] = ee[l] * (p + r);
+        const double dl1 = dd[l + 1];
+        double h = g - dd[l];
+        for (int i = l + 2; i < n; i++) dd[i] -= h;
+        f += h;
+        p = dd[m];
+        double c = 1, c2 = c, c3 = c, s = 0, s2 = 0;
+        const double el1 = ee[l + 1];
+        for (int i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * ee[i];
+          h = c * p;
+          r = __builtin_sqrt(p * p + ee[i] * ee[i]);
+          ee[i + 1] = s * r;
+          s = ee[i] / r;
+          c = p / r;
+          p = c * dd[i] - s * g;
+          dd[i + 1] = h + s * (c * g + s * dd[i]);
+          // rows i, i + 1 of X: x_(i+1) ← s x_i + c x_(i+1), x_i ← c x_i − s x_(i+1)
+          double *xi = X + i * nv, *xj = xi + nv;
+          const V cv = SPLAT(c), sv = SPLAT(s);
+          for (int k = 0; k < nv; k += 2) {
+            const V a0 = LD(xi + k), b0 = LD(xj + k);
+            ST(xj + k, ADD(MUL(sv, a0), MUL(cv, b0)));
+            ST(xi + k, SUB(MUL(cv, a0), MUL(sv, b0)));
+          }
+          rot[3 * nrot] = i;
+          rot[3 * nrot + 1] = c;
+          rot[3 * nrot + 2] = s;
+          nrot++;
+        }
+        p = -s * s2 * c3 * el1 * ee[l] / dl1;
+        ee[l] = s * p;
+        dd[l] = c * p;
+      } while (__builtin_fabs(ee[l]) > eps * tst1);
+    }
+    dd[l] = dd[l] + f;
+    ee[l] = 0;
+  }
+  return nrot;
+}
+
+// X ← Uᵀ X: the recorded rotations transposed, last first.
+static void unrotate(int nrot, const double *restrict rot, int nv, double *restrict X) {
+  for (int r = nrot - 1; r >= 0; r--) {
+    const int i = (int)rot[3 * r];
+    const V cv = SPLAT(rot[3 * r + 1]), sv = SPLAT(rot[3 * r + 2]);
+    double *xi = X + i * nv, *xj = xi + nv;
+    for (int k = 0; k < nv; k += 2) {
+      const V a0 = LD(xi + k), b0 = LD(xj + k);
+      ST(xi + k, ADD(MUL(cv, a0), MUL(sv, b0)));
+      ST(xj + k, SUB(MUL(cv, b0), MUL(sv, a0)));
+    }
+  }
+}
+
+// The local analyses of columns c0 .. c1 − 1 into out (see the header for the layouts). diag =
+// (N − 1)/ρ, sqrtRho = sqrt(ρ) (columns without observations keep the inflated prior). Returns 0,
+// or 1 + the column whose eigen-solve did not converge (non-finite input).
+int letkf_columns(int N, int layers, int G, int c0, int c1, const int *restrict offsets,
+                  const int *restrict index, const double *restrict weight,
+                  const double *restrict rinv, const double *restrict Yt,
+                  const double *restrict d, const double *restrict xm,
+                  const double *restrict Xp, double *restrict out, double diag, double sqrtRho,
+                  int pmax, double *restrict scratch) {
+  const int Np = pad4(N), nv = pad2(layers + 1), S = layers * G, pm = pad2(pmax);
+  double *Z = scratch;
+  double *A = Z + pm * Np;
+  double *Hv = A + Np * Np;
+  double *cd = Hv + Np * Np;
+  double *tau = cd + Np;
+  double *dd = tau + Np;
+  double *ee = dd + Np;
+  double *pv = ee + Np;
+  double *wv = pv + Np;
+  double *X = wv + Np;
+  double *rot = X + Np * nv;
+  const double fa = __builtin_sqrt((double)(N - 1));
+  for (int c = c0; c < c1; c++) {
+    const int p0 = offsets[c], p = offsets[c + 1] - p0;
+    if (p == 0) {
+      for (int l = 0; l < layers; l++) {
+        const int s0 = l * G + c;
+        for (int a = 0; a < N; a++) out[a * S + s0] = xm[s0] + sqrtRho * Xp[a * S + s0];
+      }
+      continue;
+    }
+    // Z[q] = sqrt(r_q w_q) Yb[q] and cd = Zᵀ (sqrt(r_q w_q) d_q) = Ybᵀ R⁻¹ d; A = diag I + Zᵀ Z
+    for (int a = 0; a < Np; a += 2) ST(cd + a, SPLAT(0));
+    for (int q = 0; q < p; q++) {
+      const int k = index[p0 + q];
+      const double w = rinv[k] * weight[p0 + q];
+      const double sr = w > 0 ? __builtin_sqrt(w) : 0;
+      const double *y = Yt + k * N;
+      double *z = Z + q * Np;
+      for (int a = 0; a < N; a++) z[a] = sr * y[a];
+      for (int a = N; a < Np; a++) z[a] = 0;
+      const V zq = SPLAT(sr * d[k]);
+      for (int a = 0; a < Np; a += 2) ST(cd + a, ADD(LD(cd + a), MUL(zq, LD(z + a))));
+    }
+    gram(Z, p, Np, A);
+    for (int a = 0; a < N; a++) A[a * Np + a] += diag;
+    // X columns: the layers' anomalies t_l, then cd; padding columns zero
+    for (int a = 0; a < N; a++) {
+      double *x = X + a * nv;
+      for (int l = 0; l < layers; l++) x[l] = Xp[a * S + l * G + c];
+      x[layers] = cd[a];
+      for (int l = layers + 1; l < nv; l++) x[l] = 0;
+    }
+    tridiagonalise(N, Np, A, Hv, tau, dd, ee, pv, wv);
+    for (int k = 0; k + 2 < N; k++) reflect(N, k, nv, Hv + k * Np, tau[k], X);
+    const int nrot = ql_implicit(N, dd, ee, nv, X, rot);
+    if (nrot < 0) return 1 + c;
+    for (int k = 0; k < N; k++) {
+      double *x = X + k * nv;
+      const double f = fa / __builtin_sqrt(dd[k]);
+      for (int l = 0; l < layers; l++) x[l] *= f;
+      x[layers] /= dd[k];
+    }
+    unrotate(nrot, rot, nv, X);
+    for (int k = N - 3; k >= 0; k--) reflect(N, k, nv, Hv + k * Np, tau[k], X);
+    // out_b = x̄ + wa·t + (Wa t)_b per layer
+    for (int l = 0; l < layers; l++) {
+      const int s0 = l * G + c;
+      double shift = 0;
+      for (int a = 0; a < N; a++) shift += X[a * nv + layers] * Xp[a * S + s0];
+      const double base = xm[s0] + shift;
+      for (int b = 0; b < N; b++) out[b * S + s0] = base + X[b * nv + l];
+    }
+  }
+  return 0;
+}
