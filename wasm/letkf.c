@@ -29,7 +29,7 @@ static inline int pad2(int n) { return (n + 1) & ~1; }
 // observations per column.
 int letkf_scratch_doubles(int N, int layers, int pmax) {
   const int Np = pad4(N), nv = pad2(layers + 1), pm = pad2(pmax);
-  return pm * Np + 2 * Np * Np + 6 * Np + Np * nv + 90 * N * N;
+  return pm * Np + 3 * Np + 2 * (2 * Np * Np + 5 * Np + Np * nv + 90 * N * N);
 }
 
 // A (rows stride Np, Np a multiple of 4) = Zᵀ Z for Z [p][Np]: 4×4 blocks of the lower triangle,
@@ -141,164 +141,282 @@ static void reflect(int n, int k, int nv, const double *restrict v, double t,
   }
 }
 
-// Eigenvalues of the symmetric tridiagonal (dd, ee) by the implicit QL method (EISPACK tql2
-// without the vectors) into dd; the plane rotations that make U (T = Uᵀ Λ U, U = G_K ⋯ G_1) are
-// applied to the rows of X (n × nv) as they come (X ← U X; off the critical path) and recorded
-// (row i, cos, sin) in rot. Returns their number, or −1 if an eigenvalue did not converge in 60
-// iterations.
-static int ql_implicit(int n, double *restrict dd, double *restrict ee, int nv,
-                       double *restrict X, double *restrict rot) {
-  int nrot = 0;
-  double f = 0, tst1 = 0;
-  const double eps = 0x1p-52;
-  for (int l = 0; l < n; l++) {
-    const double a = __builtin_fabs(dd[l]) + __builtin_fabs(ee[l]);
-    if (a > tst1) tst1 = a;
-    int m = l;
-    while (m < n) {
-      if (__builtin_fabs(ee[m]) <= eps * tst1) break;
-      m++;
-    }
-    if (m > l) {
-      int iter = 0;
-      do {
-        if (++iter > 60) return -1;
-        double g = dd[l];
-        double p = (dd[l + 1] - g) / (2 * ee[l]);
-        double r = __builtin_sqrt(p * p + 1);
-        if (p < 0) r = -r;
-        dd[l] = ee[l] / (p + r);
-        dd[l + 1] = ee[l] * (p + r);
-        const double dl1 = dd[l + 1];
-        double h = g - dd[l];
-        for (int i = l + 2; i < n; i++) dd[i] -= h;
-        f += h;
-        p = dd[m];
-        double c = 1, c2 = c, c3 = c, s = 0, s2 = 0;
-        const double el1 = ee[l + 1];
-        for (int i = m - 1; i >= l; i--) {
-          c3 = c2;
-          c2 = c;
-          s2 = s;
-          g = c * ee[i];
-          h = c * p;
-          r = __builtin_sqrt(p * p + ee[i] * ee[i]);
-          ee[i + 1] = s * r;
-          s = ee[i] / r;
-          c = p / r;
-          p = c * dd[i] - s * g;
-          dd[i + 1] = h + s * (c * g + s * dd[i]);
-          // rows i, i + 1 of X: x_(i+1) ← s x_i + c x_(i+1), x_i ← c x_i − s x_(i+1)
-          double *xi = X + i * nv, *xj = xi + nv;
-          const V cv = SPLAT(c), sv = SPLAT(s);
-          for (int k = 0; k < nv; k += 2) {
-            const V a0 = LD(xi + k), b0 = LD(xj + k);
-            ST(xj + k, ADD(MUL(sv, a0), MUL(cv, b0)));
-            ST(xi + k, SUB(MUL(cv, a0), MUL(sv, b0)));
-          }
-          rot[3 * nrot] = i;
-          rot[3 * nrot + 1] = c;
-          rot[3 * nrot + 2] = s;
-          nrot++;
-        }
-        p = -s * s2 * c3 * el1 * ee[l] / dl1;
-        ee[l] = s * p;
-        dd[l] = c * p;
-      } while (__builtin_fabs(ee[l]) > eps * tst1);
-    }
-    dd[l] = dd[l] + f;
-    ee[l] = 0;
-  }
-  return nrot;
+// Eigenvalues of symmetric tridiagonals (dd, ee) by the implicit QL method (EISPACK tql2 without
+// the vectors) into dd; the plane rotations that make U (T = Uᵀ Λ U, U = G_K ⋯ G_1) are applied to
+// the rows of X (n × nv) as they come (X ← U X; off the critical path) and recorded (row i, cos,
+// sin) in rot. Two problems run interleaved, one rotation of each in turn: a rotation's sqrt and
+// divisions form a long dependency chain, and the other problem's fills its latency.
+typedef struct {
+  double *dd, *ee, *X, *rot;
+  int alive, l, m, i, iter, sweep, nrot;
+  double f, tst1, c, c2, c3, s, s2, p, el1, dl1;
+} QL;
+
+static const double EPS = 0x1p-52;
+
+// Starts a QL iteration on the unreduced block l .. m; returns 0 after 60 iterations.
+static inline __attribute__((always_inline)) int ql_start(QL *q, int n) {
+  if (++q->iter > 60) return 0;
+  double *dd = q->dd, *ee = q->ee;
+  const int l = q->l;
+  const double g = dd[l];
+  double p = (dd[l + 1] - g) / (2 * ee[l]);
+  double r = __builtin_sqrt(p * p + 1);
+  if (p < 0) r = -r;
+  dd[l] = ee[l] / (p + r);
+  dd[l + 1] = ee[l] * (p + r);
+  q->dl1 = dd[l + 1];
+  const double h = g - dd[l];
+  for (int i = l + 2; i < n; i++) dd[i] -= h;
+  q->f += h;
+  q->p = dd[q->m];
+  q->c = q->c2 = q->c3 = 1;
+  q->s = q->s2 = 0;
+  q->el1 = ee[l + 1];
+  q->i = q->m - 1;
+  q->sweep = 1;
+  return 1;
 }
 
-// X ← Uᵀ X: the recorded rotations transposed, last first.
-static void unrotate(int nrot, const double *restrict rot, int nv, double *restrict X) {
-  for (int r = nrot - 1; r >= 0; r--) {
-    const int i = (int)rot[3 * r];
-    const V cv = SPLAT(rot[3 * r + 1]), sv = SPLAT(rot[3 * r + 2]);
-    double *xi = X + i * nv, *xj = xi + nv;
-    for (int k = 0; k < nv; k += 2) {
-      const V a0 = LD(xi + k), b0 = LD(xj + k);
-      ST(xi + k, ADD(MUL(cv, a0), MUL(sv, b0)));
-      ST(xj + k, SUB(MUL(cv, b0), MUL(sv, a0)));
+// One rotation of problem q (after any bookkeeping before it); returns 0 when q has finished
+// (alive = 0) and −1 when it did not converge.
+static inline __attribute__((always_inline)) int ql_step(QL *q, int n, int nv) {
+  double *dd = q->dd, *ee = q->ee;
+  for (;;) {
+    if (q->sweep && q->i >= q->l) {
+      const int i = q->i;
+      q->c3 = q->c2;
+      q->c2 = q->c;
+      q->s2 = q->s;
+      const double c = q->c, s = q->s, p = q->p, ei = ee[i], di = dd[i];
+      const double g = c * ei, h = c * p;
+      const double r = __builtin_sqrt(p * p + ei * ei);
+      ee[i + 1] = s * r;
+      const double ri = 1 / r, sn = ei * ri, cn = p * ri;
+      q->p = cn * di - sn * g;
+      dd[i + 1] = h + sn * (cn * g + sn * di);
+      q->c = cn;
+      q->s = sn;
+      // rows i, i + 1 of X: x_(i+1) ← s x_i + c x_(i+1), x_i ← c x_i − s x_(i+1)
+      double *xi = q->X + i * nv, *xj = xi + nv;
+      const V cv = SPLAT(cn), sv = SPLAT(sn);
+      for (int k = 0; k < nv; k += 2) {
+        const V a0 = LD(xi + k), b0 = LD(xj + k);
+        ST(xj + k, ADD(MUL(sv, a0), MUL(cv, b0)));
+        ST(xi + k, SUB(MUL(cv, a0), MUL(sv, b0)));
+      }
+      double *rr = q->rot + 3 * q->nrot++;
+      rr[0] = i;
+      rr[1] = cn;
+      rr[2] = sn;
+      q->i = i - 1;
+      return 1;
     }
+    const int l = q->l;
+    if (q->sweep) { // end of an iteration
+      q->sweep = 0;
+      const double p = -q->s * q->s2 * q->c3 * q->el1 * ee[l] / q->dl1;
+      ee[l] = q->s * p;
+      dd[l] = q->c * p;
+      if (__builtin_fabs(ee[l]) > EPS * q->tst1) {
+        if (!ql_start(q, n)) return -1;
+        continue;
+      }
+      dd[l] += q->f;
+      ee[l] = 0;
+      q->l = l + 1;
+      continue;
+    }
+    if (l >= n) {
+      q->alive = 0;
+      return 0;
+    }
+    const double a = __builtin_fabs(dd[l]) + __builtin_fabs(ee[l]);
+    if (a > q->tst1) q->tst1 = a;
+    int m = l;
+    while (m < n && __builtin_fabs(ee[m]) > EPS * q->tst1) m++;
+    if (m == l) {
+      dd[l] += q->f;
+      ee[l] = 0;
+      q->l = l + 1;
+      continue;
+    }
+    q->m = m;
+    q->iter = 0;
+    if (!ql_start(q, n)) return -1;
   }
+}
+
+// Both problems (b may be absent: b_dd = 0); the rotation counts go to nrot[0], nrot[1]. Returns
+// 0, or 1 (2) if problem a (b) did not converge.
+static int ql_pair(int n, int nv, double *a_dd, double *a_ee, double *a_X, double *a_rot,
+                   double *b_dd, double *b_ee, double *b_X, double *b_rot, int *nrot) {
+  QL a = {a_dd, a_ee, a_X, a_rot, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0};
+  QL b = {b_dd, b_ee, b_X, b_rot, b_dd != 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0};
+  while (a.alive | b.alive) {
+    if (a.alive && ql_step(&a, n, nv) < 0) return 1;
+    if (b.alive && ql_step(&b, n, nv) < 0) return 2;
+  }
+  nrot[0] = a.nrot;
+  nrot[1] = b.nrot;
+  return 0;
+}
+
+// X ← Gᵀ X for the recorded rotation r (rows i, i + 1).
+static inline __attribute__((always_inline)) void unrotate1(const double *rot, int r, int nv,
+                                                            double *X) {
+  const int i = (int)rot[3 * r];
+  const V cv = SPLAT(rot[3 * r + 1]), sv = SPLAT(rot[3 * r + 2]);
+  double *xi = X + i * nv, *xj = xi + nv;
+  for (int k = 0; k < nv; k += 2) {
+    const V a0 = LD(xi + k), b0 = LD(xj + k);
+    ST(xi + k, ADD(MUL(cv, a0), MUL(sv, b0)));
+    ST(xj + k, SUB(MUL(cv, b0), MUL(sv, a0)));
+  }
+}
+
+// X ← Uᵀ X (the recorded rotations transposed, last first) for two problems at once (their
+// chains are independent; nb = 0 for none).
+static void unrotate_pair(int nv, int na, const double *ra, double *Xa, int nb, const double *rb,
+                          double *Xb) {
+  int i = na - 1, j = nb - 1;
+  for (; i >= 0 && j >= 0; i--, j--) {
+    unrotate1(ra, i, nv, Xa);
+    unrotate1(rb, j, nv, Xb);
+  }
+  for (; i >= 0; i--) unrotate1(ra, i, nv, Xa);
+  for (; j >= 0; j--) unrotate1(rb, j, nv, Xb);
+}
+
+// One column's workspace, carved from wb: A, Hv (Np × Np), cd, tau, dd, ee (Np), X (Np × nv),
+// then the rotations (from X + Np × nv).
+typedef struct {
+  double *A, *Hv, *cd, *tau, *dd, *ee, *X;
+} Work;
+
+static inline __attribute__((always_inline)) Work work(double *wb, int Np) {
+  Work u;
+  u.A = wb;
+  u.Hv = u.A + Np * Np;
+  u.cd = u.Hv + Np * Np;
+  u.tau = u.cd + Np;
+  u.dd = u.tau + Np;
+  u.ee = u.dd + Np;
+  u.X = u.ee + Np;
+  return u;
 }
 
 // The local analyses of columns c0 .. c1 − 1 into out (see the header for the layouts). diag =
-// (N − 1)/ρ, sqrtRho = sqrt(ρ) (columns without observations keep the inflated prior). Returns 0,
-// or 1 + the column whose eigen-solve did not converge (non-finite input).
-int letkf_columns(int N, int layers, int G, int c0, int c1, const int *restrict offsets,
+// (N − 1)/ρ, sqrtRho = sqrt(ρ) (columns without observations keep the inflated prior). Columns
+// with observations go in pairs through the interleaved QL (a column's arithmetic does not depend
+// on its partner). Returns 0, or 1 + the column whose eigen-solve did not converge (non-finite
+// input).
+static int analyse_range(int N, int layers, int G, int c0, int c1, const int *restrict offsets,
                   const int *restrict index, const double *restrict weight,
                   const double *restrict rinv, const double *restrict Yt,
                   const double *restrict d, const double *restrict xm,
                   const double *restrict Xp, double *restrict out, double diag, double sqrtRho,
                   int pmax, double *restrict scratch) {
   const int Np = pad4(N), nv = pad2(layers + 1), S = layers * G, pm = pad2(pmax);
-  double *Z = scratch;
-  double *A = Z + pm * Np;
-  double *Hv = A + Np * Np;
-  double *cd = Hv + Np * Np;
-  double *tau = cd + Np;
-  double *dd = tau + Np;
-  double *ee = dd + Np;
-  double *pv = ee + Np;
-  double *wv = pv + Np;
-  double *X = wv + Np;
-  double *rot = X + Np * nv;
+  double *Z = scratch, *pv = Z + pm * Np, *wv = pv + Np;
+  int *nrot = (int *)(wv + Np);
+  const int wsize = 2 * Np * Np + 5 * Np + Np * nv + 90 * N * N;
+  double *wb0 = wv + 2 * Np;
   const double fa = __builtin_sqrt((double)(N - 1));
-  for (int c = c0; c < c1; c++) {
-    const int p0 = offsets[c], p = offsets[c + 1] - p0;
-    if (p == 0) {
-      for (int l = 0; l < layers; l++) {
-        const int s0 = l * G + c;
-        for (int a = 0; a < N; a++) out[a * S + s0] = xm[s0] + sqrtRho * Xp[a * S + s0];
+  int col0 = 0, col1 = 0, have = 0;
+  for (int c = c0; c <= c1; c++) {
+    if (c < c1) {
+      const int p0 = offsets[c], p = offsets[c + 1] - p0;
+      if (p == 0) {
+        for (int l = 0; l < layers; l++) {
+          const int s0 = l * G + c;
+          for (int a = 0; a < N; a++) out[a * S + s0] = xm[s0] + sqrtRho * Xp[a * S + s0];
+        }
+        continue;
       }
-      continue;
+      // Z[q] = sqrt(r_q w_q) Yb[q] and cd = Zᵀ (sqrt(r_q w_q) d_q) = Ybᵀ R⁻¹ d; A = diag I + Zᵀ Z
+      const Work u = work(wb0 + have * wsize, Np);
+      double *cd = u.cd, *A = u.A, *X = u.X;
+      for (int a = 0; a < Np; a += 2) ST(cd + a, SPLAT(0));
+      for (int q = 0; q < p; q++) {
+        const int k = index[p0 + q];
+        const double wq = rinv[k] * weight[p0 + q];
+        const double sr = wq > 0 ? __builtin_sqrt(wq) : 0;
+        const double *y = Yt + k * N;
+        double *z = Z + q * Np;
+        for (int a = 0; a < N; a++) z[a] = sr * y[a];
+        for (int a = N; a < Np; a++) z[a] = 0;
+        const V zq = SPLAT(sr * d[k]);
+        for (int a = 0; a < Np; a += 2) ST(cd + a, ADD(LD(cd + a), MUL(zq, LD(z + a))));
+      }
+      gram(Z, p, Np, A);
+      for (int a = 0; a < N; a++) A[a * Np + a] += diag;
+      // X columns: the layers' anomalies t_l, then cd; padding columns zero
+      for (int a = 0; a < N; a++) {
+        double *x = X + a * nv;
+        for (int l = 0; l < layers; l++) x[l] = Xp[a * S + l * G + c];
+        x[layers] = cd[a];
+        for (int l = layers + 1; l < nv; l++) x[l] = 0;
+      }
+      tridiagonalise(N, Np, A, u.Hv, u.tau, u.dd, u.ee, pv, wv);
+      for (int k = 0; k + 2 < N; k++) reflect(N, k, nv, u.Hv + k * Np, u.tau[k], X);
+      if (have == 0) col0 = c;
+      else col1 = c;
+      have++;
+      if (have < 2) continue;
+    } else if (have == 0) {
+      break;
     }
-    // Z[q] = sqrt(r_q w_q) Yb[q] and cd = Zᵀ (sqrt(r_q w_q) d_q) = Ybᵀ R⁻¹ d; A = diag I + Zᵀ Z
-    for (int a = 0; a < Np; a += 2) ST(cd + a, SPLAT(0));
-    for (int q = 0; q < p; q++) {
-      const int k = index[p0 + q];
-      const double w = rinv[k] * weight[p0 + q];
-      const double sr = w > 0 ? __builtin_sqrt(w) : 0;
-      const double *y = Yt + k * N;
-      double *z = Z + q * Np;
-      for (int a = 0; a < N; a++) z[a] = sr * y[a];
-      for (int a = N; a < Np; a++) z[a] = 0;
-      const V zq = SPLAT(sr * d[k]);
-      for (int a = 0; a < Np; a += 2) ST(cd + a, ADD(LD(cd + a), MUL(zq, LD(z + a))));
+    const Work u0 = work(wb0, Np), u1 = work(wb0 + wsize, Np);
+    const int rc = ql_pair(N, nv, u0.dd, u0.ee, u0.X, u0.X + Np * nv, have == 2 ? u1.dd : 0,
+                           u1.ee, u1.X, u1.X + Np * nv, nrot);
+    if (rc) return 1 + (rc == 1 ? col0 : col1);
+    for (int j = 0; j < have; j++) {
+      const Work u = j ? u1 : u0;
+      for (int k = 0; k < N; k++) {
+        double *x = u.X + k * nv;
+        const double f = fa / __builtin_sqrt(u.dd[k]);
+        for (int l = 0; l < layers; l++) x[l] *= f;
+        x[layers] /= u.dd[k];
+      }
     }
-    gram(Z, p, Np, A);
-    for (int a = 0; a < N; a++) A[a * Np + a] += diag;
-    // X columns: the layers' anomalies t_l, then cd; padding columns zero
-    for (int a = 0; a < N; a++) {
-      double *x = X + a * nv;
-      for (int l = 0; l < layers; l++) x[l] = Xp[a * S + l * G + c];
-      x[layers] = cd[a];
-      for (int l = layers + 1; l < nv; l++) x[l] = 0;
+    unrotate_pair(nv, nrot[0], u0.X + Np * nv, u0.X, have == 2 ? nrot[1] : 0, u1.X + Np * nv,
+                  u1.X);
+    for (int j = 0; j < have; j++) {
+      const Work u = j ? u1 : u0;
+      double *X = u.X;
+      const int cc = j ? col1 : col0;
+      for (int k = N - 3; k >= 0; k--) reflect(N, k, nv, u.Hv + k * Np, u.tau[k], X);
+      // out_b = x̄ + wa·t + (Wa t)_b per layer
+      for (int l = 0; l < layers; l++) {
+        const int s0 = l * G + cc;
+        double shift = 0;
+        for (int a = 0; a < N; a++) shift += X[a * nv + layers] * Xp[a * S + s0];
+        const double base = xm[s0] + shift;
+        for (int b = 0; b < N; b++) out[b * S + s0] = base + X[b * nv + l];
+      }
     }
-    tridiagonalise(N, Np, A, Hv, tau, dd, ee, pv, wv);
-    for (int k = 0; k + 2 < N; k++) reflect(N, k, nv, Hv + k * Np, tau[k], X);
-    const int nrot = ql_implicit(N, dd, ee, nv, X, rot);
-    if (nrot < 0) return 1 + c;
-    for (int k = 0; k < N; k++) {
-      double *x = X + k * nv;
-      const double f = fa / __builtin_sqrt(dd[k]);
-      for (int l = 0; l < layers; l++) x[l] *= f;
-      x[layers] /= dd[k];
-    }
-    unrotate(nrot, rot, nv, X);
-    for (int k = N - 3; k >= 0; k--) reflect(N, k, nv, Hv + k * Np, tau[k], X);
-    // out_b = x̄ + wa·t + (Wa t)_b per layer
-    for (int l = 0; l < layers; l++) {
-      const int s0 = l * G + c;
-      double shift = 0;
-      for (int a = 0; a < N; a++) shift += X[a * nv + layers] * Xp[a * S + s0];
-      const double base = xm[s0] + shift;
-      for (int b = 0; b < N; b++) out[b * S + s0] = base + X[b * nv + l];
-    }
+    have = 0;
   }
   return 0;
+}
+
+// The local analyses of columns c0 .. c1 − 1 (arguments as analyse_range), in chunks of `chunk`
+// columns claimed from the shared counter *next (set to 0 before the first thread starts): threads
+// that run this on the same memory share the columns whatever their speed. Each thread passes its
+// own scratch. Returns 0, or 1 + a column whose eigen-solve did not converge.
+int letkf_columns(int N, int layers, int G, int c0, int c1, const int *restrict offsets,
+                  const int *restrict index, const double *restrict weight,
+                  const double *restrict rinv, const double *restrict Yt,
+                  const double *restrict d, const double *restrict xm,
+                  const double *restrict Xp, double *restrict out, double diag, double sqrtRho,
+                  int pmax, double *restrict scratch, int chunk, int *next) {
+  for (;;) {
+    const int lo = c0 + __atomic_fetch_add(next, chunk, __ATOMIC_RELAXED);
+    if (lo >= c1) return 0;
+    const int hi = c1 - lo > chunk ? lo + chunk : c1;
+    const int rc = analyse_range(N, layers, G, lo, hi, offsets, index, weight, rinv, Yt, d, xm,
+                                 Xp, out, diag, sqrtRho, pmax, scratch);
+    if (rc) return rc;
+  }
 }

@@ -41,6 +41,8 @@ interface Exports {
     sqrtRho: number,
     pmax: number,
     scratch: number,
+    chunk: number,
+    next: number,
   ): number;
   __heap_base: WebAssembly.Global;
 }
@@ -68,11 +70,17 @@ export interface LetkfColumnsInput {
 }
 
 const PAGE = 65536;
+const ARGS = 20;
 const MAX_PAGES = 65536; // 4 GiB, the module's --max-memory
-/** Control block bytes at the heap base: int32 [seq, done, fn, rc], 18 float64 arguments. */
-const CTL_BYTES = 16 + 18 * 8;
-/** Fewer columns than this are not split between threads. */
-const SPLIT_MIN_COLUMNS = 64;
+/**
+ * Control block at the heap base: int32 [seq, done, fn, rc, next column, 3 unused], then the
+ * 20 float64 arguments of the helper's call.
+ */
+const CTL_BYTES = 32 + ARGS * 8;
+/** Columns per claim of the shared column counter. */
+const CHUNK = 32;
+/** Fewer columns than this are not shared with the helper. */
+const SPLIT_MIN_COLUMNS = 2 * CHUNK;
 let compiled: WebAssembly.Module | undefined;
 
 function kernelModule(): WebAssembly.Module {
@@ -177,9 +185,9 @@ export class LetkfWasmKernel {
   }
 
   #post(fn: number, args: number[]): void {
-    const c = new Int32Array(this.#memory.buffer, this.#ctl, 4);
+    const c = new Int32Array(this.#memory.buffer, this.#ctl, 8);
     c[2] = fn;
-    new Float64Array(this.#memory.buffer, this.#ctl + 16, 18).set(args);
+    new Float64Array(this.#memory.buffer, this.#ctl + 32, ARGS).set(args);
     this.#seq = (this.#seq + 1) | 0;
     Atomics.store(c, 0, this.#seq);
     Atomics.notify(c, 0);
@@ -187,7 +195,7 @@ export class LetkfWasmKernel {
 
   /** Waits for the helper's job; returns its return code. */
   #join(): number {
-    const c = new Int32Array(this.#memory.buffer, this.#ctl, 4);
+    const c = new Int32Array(this.#memory.buffer, this.#ctl, 8);
     for (;;) {
       const d = Atomics.load(c, 1);
       if (d === this.#seq) return c[3];
@@ -264,12 +272,12 @@ export class LetkfWasmKernel {
     new Float64Array(buf, oXp, N * S).set(Xp);
     const out = new Float64Array(buf, oOut, N * S);
     out.fill(0);
-    const args = (lo: number, hi: number, scr: number): number[] => [
+    const args = (scr: number): number[] => [
       N,
       layers,
       G,
-      lo,
-      hi,
+      c0,
+      end,
       oOff,
       oIdx,
       oW,
@@ -283,18 +291,19 @@ export class LetkfWasmKernel {
       Math.sqrt(inflation),
       pmax,
       scr,
+      CHUNK,
+      this.#ctl + 16,
     ];
+    // both threads claim chunks of columns from the counter at ctl + 16 until none is left
+    new Int32Array(buf, this.#ctl, 8)[4] = 0;
     let rc: number;
     if (this.#helper && end - c0 >= SPLIT_MIN_COLUMNS) {
-      const mid = c0 + ((end - c0) >> 1);
-      this.#post(1, args(mid, end, oScr + scratch));
-      const rc0 = ex.letkf_columns(
-        ...(args(c0, mid, oScr) as Parameters<Exports["letkf_columns"]>),
-      );
+      this.#post(1, args(oScr + scratch));
+      const rc0 = ex.letkf_columns(...(args(oScr) as Parameters<Exports["letkf_columns"]>));
       const rc1 = this.#join();
       rc = rc0 !== 0 ? rc0 : rc1;
     } else {
-      rc = ex.letkf_columns(...(args(c0, end, oScr) as Parameters<Exports["letkf_columns"]>));
+      rc = ex.letkf_columns(...(args(oScr) as Parameters<Exports["letkf_columns"]>));
     }
     if (rc !== 0) {
       throw new InvalidArgumentError(
