@@ -208,7 +208,14 @@ export function letkfAnalysis(
   // mean and anomalies of the state and of the observed members; Yt is obs-major [m][N]
   const xm = new Float64Array(S), Xp = new Float64Array(N * S);
   for (let a = 0; a < N; a++) for (let s = 0; s < S; s++) xm[s] += forecast[a * S + s];
-  for (let s = 0; s < S; s++) xm[s] /= N;
+  for (let s = 0; s < S; s++) {
+    xm[s] /= N;
+    if (!Number.isFinite(xm[s])) {
+      throw new InvalidArgumentError(
+        `the forecast ensemble must be finite, got a non-finite value at state entry ${s}`,
+      );
+    }
+  }
   for (let a = 0; a < N; a++) {
     for (let s = 0; s < S; s++) Xp[a * S + s] = forecast[a * S + s] - xm[s];
   }
@@ -219,6 +226,11 @@ export function letkfAnalysis(
     mu /= N;
     for (let a = 0; a < N; a++) Yt[k * N + a] = observed[a * m + k] - mu;
     d[k] = y[k] - mu;
+    if (!Number.isFinite(d[k])) {
+      throw new InvalidArgumentError(
+        `observations and observed members must be finite, got a non-finite value at obs ${k}`,
+      );
+    }
   }
   const stride = options.weightStride ?? 1;
   if (!(Number.isInteger(stride) && stride >= 1 && nx % stride === 0 && ny % stride === 0)) {
