@@ -69,53 +69,105 @@ static void gram(const double *restrict Z, int p, int Np, double *restrict A) {
   }
 }
 
+// The reflector of step k from row k of A (its entries k + 1 .. n − 1): v (v[k + 1] = 1) into the
+// zeroed row v, ee[k] = β; returns tau (0: nothing to annihilate, H_k = I).
+static inline __attribute__((always_inline)) double reflector(int n, int k, const double *x,
+                                                              double *restrict v, double *ee) {
+  const int j0 = k + 1;
+  const double alpha = x[j0];
+  double xn2 = 0;
+  for (int j = j0 + 1; j < n; j++) xn2 += x[j] * x[j];
+  if (xn2 == 0) {
+    ee[k] = alpha;
+    return 0;
+  }
+  const double norm = __builtin_sqrt(alpha * alpha + xn2);
+  const double beta = alpha > 0 ? -norm : norm;
+  const double scal = 1 / (alpha - beta);
+  ee[k] = beta;
+  v[j0] = 1;
+  for (int j = j0 + 1; j < n; j++) v[j] = x[j] * scal;
+  return (beta - alpha) / beta;
+}
+
 // Householder tridiagonalisation of the symmetric n×n A (full storage, rows stride Np, zero
 // padding beyond n): T = Qᵀ A Q with diagonal dd, off-diagonal ee (ee[k] = T[k][k + 1],
 // ee[n − 1] = 0) and Q = H_0 ⋯ H_(n−3), H_k = I − tau[k] v vᵀ, v = row k of Hv (entries k + 1 .. n − 1,
-// v[k + 1] = 1; zero elsewhere). A is overwritten. pv and wv: Np doubles each.
+// v[k + 1] = 1; zero elsewhere). A is overwritten. pv and wv: Np doubles each. Step k's rank-2
+// update of the rows k + 2 .. n − 1 also forms step k + 1's product p = t A22 v (one pass over A
+// per step; row k + 1, which step k + 1's reflector comes from, is updated first).
 static void tridiagonalise(int n, int Np, double *restrict A, double *restrict Hv,
                            double *restrict tau, double *restrict dd, double *restrict ee,
                            double *restrict pv, double *restrict wv) {
   for (int i = 0; i < n * Np; i++) Hv[i] = 0;
+  if (n > 2) { // step 0's reflector and product
+    const double t = reflector(n, 0, A, Hv, ee);
+    tau[0] = t;
+    if (t != 0) {
+      for (int i = 1; i < n; i++) {
+        const double *restrict r = A + i * Np;
+        V s = SPLAT(0);
+        for (int j = 0; j < Np; j += 2) s = ADD(s, MUL(LD(r + j), LD(Hv + j)));
+        pv[i] = t * (wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1));
+      }
+    }
+  }
   for (int k = 0; k + 2 < n; k++) {
     const int j0 = k + 1, js = j0 & ~1;
-    double *restrict x = A + k * Np;
-    double *restrict v = Hv + k * Np;
-    const double alpha = x[j0];
-    double xn2 = 0;
-    for (int j = j0 + 1; j < n; j++) xn2 += x[j] * x[j];
-    dd[k] = x[k];
-    if (xn2 == 0) {
-      ee[k] = alpha;
-      tau[k] = 0;
+    const double *restrict v = Hv + k * Np;
+    dd[k] = A[k * Np + k];
+    const double t = tau[k];
+    const int next = k + 3 < n; // a step k + 1 follows
+    double *restrict vn = Hv + j0 * Np;
+    if (t == 0) {
+      if (next) {
+        const double tn = tau[j0] = reflector(n, j0, A + j0 * Np, vn, ee);
+        if (tn != 0) {
+          for (int i = j0 + 1; i < n; i++) {
+            const double *restrict r = A + i * Np;
+            V s = SPLAT(0);
+            for (int j = js; j < Np; j += 2) s = ADD(s, MUL(LD(r + j), LD(vn + j)));
+            pv[i] = tn * (wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1));
+          }
+        }
+      }
       continue;
     }
-    const double norm = __builtin_sqrt(alpha * alpha + xn2);
-    const double beta = alpha > 0 ? -norm : norm;
-    const double t = (beta - alpha) / beta, scal = 1 / (alpha - beta);
-    tau[k] = t;
-    ee[k] = beta;
-    v[j0] = 1;
-    for (int j = j0 + 1; j < n; j++) v[j] = x[j] * scal;
-    // p = t A22 v (rows j0 .. n − 1); K = −t/2 (p·v); w = p + K v
+    // K = −t/2 (p·v); w = p + K v
     double pvdot = 0;
-    for (int i = j0; i < n; i++) {
-      const double *restrict r = A + i * Np;
-      V s = SPLAT(0);
-      for (int j = js; j < Np; j += 2) s = ADD(s, MUL(LD(r + j), LD(v + j)));
-      const double pi = t * (wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1));
-      pv[i] = pi;
-      pvdot += pi * v[i];
-    }
+    for (int i = j0; i < n; i++) pvdot += pv[i] * v[i];
     const double K = -0.5 * t * pvdot;
     for (int j = 0; j < Np; j++) wv[j] = 0;
     for (int j = j0; j < n; j++) wv[j] = pv[j] + K * v[j];
-    // A22 −= v wᵀ + w vᵀ
-    for (int i = j0; i < n; i++) {
-      double *restrict r = A + i * Np;
-      const V vi = SPLAT(v[i]), wi = SPLAT(wv[i]);
+    // A22 −= v wᵀ + w vᵀ: row j0 first, then the others with the next step's product
+    {
+      double *restrict r = A + j0 * Np;
+      const V vi = SPLAT(v[j0]), wi = SPLAT(wv[j0]);
       for (int j = js; j < Np; j += 2) {
         ST(r + j, SUB(LD(r + j), ADD(MUL(vi, LD(wv + j)), MUL(wi, LD(v + j)))));
+      }
+    }
+    double tn = 0;
+    if (next) tn = tau[j0] = reflector(n, j0, A + j0 * Np, vn, ee);
+    if (tn != 0) {
+      for (int i = j0 + 1; i < n; i++) {
+        double *restrict r = A + i * Np;
+        const V vi = SPLAT(v[i]), wi = SPLAT(wv[i]);
+        V s = SPLAT(0);
+        for (int j = js; j < Np; j += 2) {
+          const V x = SUB(LD(r + j), ADD(MUL(vi, LD(wv + j)), MUL(wi, LD(v + j))));
+          ST(r + j, x);
+          s = ADD(s, MUL(x, LD(vn + j)));
+        }
+        pv[i] = tn * (wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1));
+      }
+    } else {
+      for (int i = j0 + 1; i < n; i++) {
+        double *restrict r = A + i * Np;
+        const V vi = SPLAT(v[i]), wi = SPLAT(wv[i]);
+        for (int j = js; j < Np; j += 2) {
+          ST(r + j, SUB(LD(r + j), ADD(MUL(vi, LD(wv + j)), MUL(wi, LD(v + j)))));
+        }
       }
     }
   }
