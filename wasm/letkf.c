@@ -340,6 +340,31 @@ static void unrotate_pair(int nv, int na, const double *ra, double *Xa, int nb, 
   for (; j >= 0; j--) unrotate1(rb, j, nv, Xb);
 }
 
+// T ← P T P, P the reversal of 0 .. n − 1: the top-down reduction leaves T's larger entries at its
+// top, and QL (which deflates from the top) converges in fewer rotations on the reversed matrix;
+// f(T) x = P f(P T P) P x. tmp: n doubles.
+static void reverse_t(int n, double *dd, double *ee, double *tmp) {
+  for (int i = 0; i < n / 2; i++) {
+    const double t = dd[i];
+    dd[i] = dd[n - 1 - i];
+    dd[n - 1 - i] = t;
+  }
+  for (int i = 0; i + 1 < n; i++) tmp[i] = ee[n - 2 - i];
+  for (int i = 0; i + 1 < n; i++) ee[i] = tmp[i];
+  ee[n - 1] = 0;
+}
+
+// X ← P X (rows 0 .. n − 1 reversed).
+static void reverse_rows(int n, int nv, double *X) {
+  for (int i = 0; i < n / 2; i++) {
+    for (int k = 0; k < nv; k += 2) {
+      const V a = LD(X + i * nv + k);
+      ST(X + i * nv + k, LD(X + (n - 1 - i) * nv + k));
+      ST(X + (n - 1 - i) * nv + k, a);
+    }
+  }
+}
+
 // One column's workspace, carved from wb: A, Hv (Np × Np), cd, tau, dd, ee (Np), X (Np × nv),
 // then the rotations (from X + Np × nv).
 typedef struct {
@@ -412,6 +437,8 @@ static int analyse_range(int N, int layers, int G, int c0, int c1, const int *re
       }
       tridiagonalise(N, Np, A, u.Hv, u.tau, u.dd, u.ee, pv, wv);
       for (int k = 0; k + 2 < N; k++) reflect(N, k, nv, u.Hv + k * Np, u.tau[k], X);
+      reverse_t(N, u.dd, u.ee, pv);
+      reverse_rows(N, nv, X);
       if (have == 0) col0 = c;
       else col1 = c;
       have++;
@@ -437,6 +464,7 @@ static int analyse_range(int N, int layers, int G, int c0, int c1, const int *re
     for (int j = 0; j < have; j++) {
       const Work u = j ? u1 : u0;
       double *X = u.X;
+      reverse_rows(N, nv, X);
       const int cc = j ? col1 : col0;
       for (int k = N - 3; k >= 0; k--) reflect(N, k, nv, u.Hv + k * Np, u.tau[k], X);
       // out_b = x̄ + wa·t + (Wa t)_b per layer
