@@ -365,6 +365,32 @@ static void reverse_rows(int n, int nv, double *X) {
   }
 }
 
+// out[a][s0] = xa[a] (a < N) after relaxation to prior spread α (RTPS, α > 0): the anomalies
+// scaled by 1 + α(σf − σa)/σa (σ with N − 1), as relaxToPriorSpread in src/assim/letkf.ts.
+static void store(int N, int S, int s0, double *restrict xa, const double *restrict Xp,
+                  double alpha, double *restrict out) {
+  if (alpha > 0) {
+    double vf = 0, mu = 0;
+    for (int a = 0; a < N; a++) {
+      const double x = Xp[a * S + s0];
+      vf += x * x;
+      mu += xa[a];
+    }
+    mu /= N;
+    double va = 0;
+    for (int a = 0; a < N; a++) {
+      const double e = xa[a] - mu;
+      va += e * e;
+    }
+    const double sf = __builtin_sqrt(vf / (N - 1)), sa = __builtin_sqrt(va / (N - 1));
+    if (sa > 0) {
+      const double scale = 1 + alpha * (sf - sa) / sa;
+      for (int a = 0; a < N; a++) xa[a] = mu + (xa[a] - mu) * scale;
+    }
+  }
+  for (int a = 0; a < N; a++) out[a * S + s0] = xa[a];
+}
+
 // One column's workspace, carved from wb: A, Hv (Np × Np), cd, tau, dd, ee (Np), X (Np × nv),
 // then the rotations (from X + Np × nv).
 typedef struct {
@@ -384,7 +410,8 @@ static inline __attribute__((always_inline)) Work work(double *wb, int Np) {
 }
 
 // The local analyses of columns c0 .. c1 − 1 into out (see the header for the layouts). diag =
-// (N − 1)/ρ, sqrtRho = sqrt(ρ) (columns without observations keep the inflated prior). Columns
+// (N − 1)/ρ, sqrtRho = sqrt(ρ) (columns without observations keep the inflated prior), alpha the
+// RTPS factor (0: none). Columns
 // with observations go in pairs through the interleaved QL (a column's arithmetic does not depend
 // on its partner). Returns 0, or 1 + the column whose eigen-solve did not converge (non-finite
 // input).
@@ -393,7 +420,7 @@ static int analyse_range(int N, int layers, int G, int c0, int c1, const int *re
                   const double *restrict rinv, const double *restrict Yt,
                   const double *restrict d, const double *restrict xm,
                   const double *restrict Xp, double *restrict out, double diag, double sqrtRho,
-                  int pmax, double *restrict scratch) {
+                  double alpha, int pmax, double *restrict scratch) {
   const int Np = pad4(N), nv = pad2(layers + 1), S = layers * G, pm = pad2(pmax);
   double *Z = scratch, *pv = Z + pm * Np, *wv = pv + Np;
   int *nrot = (int *)(wv + Np);
@@ -407,7 +434,8 @@ static int analyse_range(int N, int layers, int G, int c0, int c1, const int *re
       if (p == 0) {
         for (int l = 0; l < layers; l++) {
           const int s0 = l * G + c;
-          for (int a = 0; a < N; a++) out[a * S + s0] = xm[s0] + sqrtRho * Xp[a * S + s0];
+          for (int a = 0; a < N; a++) pv[a] = xm[s0] + sqrtRho * Xp[a * S + s0];
+          store(N, S, s0, pv, Xp, alpha, out);
         }
         continue;
       }
@@ -473,7 +501,8 @@ static int analyse_range(int N, int layers, int G, int c0, int c1, const int *re
         double shift = 0;
         for (int a = 0; a < N; a++) shift += X[a * nv + layers] * Xp[a * S + s0];
         const double base = xm[s0] + shift;
-        for (int b = 0; b < N; b++) out[b * S + s0] = base + X[b * nv + l];
+        for (int b = 0; b < N; b++) wv[b] = base + X[b * nv + l];
+        store(N, S, s0, wv, Xp, alpha, out);
       }
     }
     have = 0;
@@ -490,13 +519,13 @@ int letkf_columns(int N, int layers, int G, int c0, int c1, const int *restrict 
                   const double *restrict rinv, const double *restrict Yt,
                   const double *restrict d, const double *restrict xm,
                   const double *restrict Xp, double *restrict out, double diag, double sqrtRho,
-                  int pmax, double *restrict scratch, int chunk, int *next) {
+                  double alpha, int pmax, double *restrict scratch, int chunk, int *next) {
   for (;;) {
     const int lo = c0 + __atomic_fetch_add(next, chunk, __ATOMIC_RELAXED);
     if (lo >= c1) return 0;
     const int hi = c1 - lo > chunk ? lo + chunk : c1;
     const int rc = analyse_range(N, layers, G, lo, hi, offsets, index, weight, rinv, Yt, d, xm,
-                                 Xp, out, diag, sqrtRho, pmax, scratch);
+                                 Xp, out, diag, sqrtRho, alpha, pmax, scratch);
     if (rc) return rc;
   }
 }

@@ -253,8 +253,8 @@ export function letkfAnalysis(
       xm,
       Xp,
       inflation: rho,
+      rtps: alpha,
     });
-    if (alpha > 0) relaxToPriorSpread(xa, Xp, N, S, alpha);
     return xa;
   }
   const out = new Float64Array(N * S);

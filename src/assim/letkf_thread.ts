@@ -30,7 +30,7 @@ for (;;) {
   seen = Atomics.load(ctl, 0);
   if (ctl[2] === 0) break;
   // the memory may have grown since the last job: a fresh view of the arguments
-  const args = new Float64Array(memory.buffer, at + 32, 20);
+  const args = new Float64Array(memory.buffer, at + 32, 21);
   ctl[3] = run(...Array.from(args));
   Atomics.store(ctl, 1, seen);
   Atomics.notify(ctl, 1);

@@ -39,6 +39,7 @@ interface Exports {
     out: number,
     diag: number,
     sqrtRho: number,
+    alpha: number,
     pmax: number,
     scratch: number,
     chunk: number,
@@ -67,10 +68,12 @@ export interface LetkfColumnsInput {
   Xp: Float64Array;
   /** Prior inflation ρ ≥ 1. */
   inflation: number;
+  /** Relaxation to prior spread α in [0, 1] (default 0: none), applied per column. */
+  rtps?: number;
 }
 
 const PAGE = 65536;
-const ARGS = 20;
+const ARGS = 21;
 const MAX_PAGES = 65536; // 4 GiB, the module's --max-memory
 /**
  * Control block at the heap base: int32 [seq, done, fn, rc, next column, 3 unused], then the
@@ -221,6 +224,10 @@ export class LetkfWasmKernel {
    */
   analyse(input: LetkfColumnsInput, c0 = 0, c1?: number): Float64Array {
     const { members: N, layers, neighbours: nb, rinv, Yt, d, xm, Xp, inflation } = input;
+    const alpha = input.rtps ?? 0;
+    if (!(alpha >= 0 && alpha <= 1)) {
+      throw new InvalidArgumentError(`rtps must be in [0, 1], got ${alpha}`);
+    }
     const G = nb.offsets.length - 1, S = layers * G, m = nb.observations, E = nb.index.length;
     const end = c1 ?? G;
     if (!(Number.isInteger(c0) && Number.isInteger(end) && 0 <= c0 && c0 <= end && end <= G)) {
@@ -271,7 +278,7 @@ export class LetkfWasmKernel {
     new Float64Array(buf, oXm, S).set(xm);
     new Float64Array(buf, oXp, N * S).set(Xp);
     const out = new Float64Array(buf, oOut, N * S);
-    out.fill(0);
+    if (c0 > 0 || end < G) out.fill(0); // columns outside the range: 0
     const args = (scr: number): number[] => [
       N,
       layers,
@@ -289,6 +296,7 @@ export class LetkfWasmKernel {
       oOut,
       (N - 1) / inflation,
       Math.sqrt(inflation),
+      alpha,
       pmax,
       scr,
       CHUNK,
