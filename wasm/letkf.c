@@ -183,6 +183,22 @@ static void tridiagonalise(int n, int Np, double *restrict A, double *restrict H
 static void reflect(int n, int k, int nv, const double *restrict v, double t,
                     double *restrict X) {
   if (t == 0) return;
+  if (nv == 4) { // two or three layers: both column pairs in one pass
+    V s0 = SPLAT(0), s1 = s0;
+    for (int j = k + 1; j < n; j++) {
+      const V vj = SPLAT(v[j]);
+      s0 = ADD(s0, MUL(vj, LD(X + j * 4)));
+      s1 = ADD(s1, MUL(vj, LD(X + j * 4 + 2)));
+    }
+    s0 = MUL(s0, SPLAT(t));
+    s1 = MUL(s1, SPLAT(t));
+    for (int j = k + 1; j < n; j++) {
+      const V vj = SPLAT(v[j]);
+      ST(X + j * 4, SUB(LD(X + j * 4), MUL(vj, s0)));
+      ST(X + j * 4 + 2, SUB(LD(X + j * 4 + 2), MUL(vj, s1)));
+    }
+    return;
+  }
   for (int c = 0; c < nv; c += 2) {
     V s = SPLAT(0);
     for (int j = k + 1; j < n; j++) s = ADD(s, MUL(SPLAT(v[j]), LD(X + j * nv + c)));
@@ -301,7 +317,7 @@ static inline __attribute__((always_inline)) int ql_step(QL *q, int n, int nv) {
 
 // Both problems (b may be absent: b_dd = 0); the rotation counts go to nrot[0], nrot[1]. Returns
 // 0, or 1 (2) if problem a (b) did not converge.
-static int ql_pair(int n, int nv, double *a_dd, double *a_ee, double *a_X, double *a_rot,
+static inline __attribute__((always_inline)) int ql_pair_nv(int n, int nv, double *a_dd, double *a_ee, double *a_X, double *a_rot,
                    double *b_dd, double *b_ee, double *b_X, double *b_rot, int *nrot) {
   QL a = {a_dd, a_ee, a_X, a_rot, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0};
   QL b = {b_dd, b_ee, b_X, b_rot, b_dd != 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0};
@@ -329,7 +345,7 @@ static inline __attribute__((always_inline)) void unrotate1(const double *rot, i
 
 // X ← Uᵀ X (the recorded rotations transposed, last first) for two problems at once (their
 // chains are independent; nb = 0 for none).
-static void unrotate_pair(int nv, int na, const double *ra, double *Xa, int nb, const double *rb,
+static inline __attribute__((always_inline)) void unrotate_pair_nv(int nv, int na, const double *ra, double *Xa, int nb, const double *rb,
                           double *Xb) {
   int i = na - 1, j = nb - 1;
   for (; i >= 0 && j >= 0; i--, j--) {
@@ -338,6 +354,19 @@ static void unrotate_pair(int nv, int na, const double *ra, double *Xa, int nb, 
   }
   for (; i >= 0; i--) unrotate1(ra, i, nv, Xa);
   for (; j >= 0; j--) unrotate1(rb, j, nv, Xb);
+}
+
+// The X updates specialised for the common nv = 4 (two or three layers: fully unrolled).
+static int ql_pair(int n, int nv, double *a_dd, double *a_ee, double *a_X, double *a_rot,
+                   double *b_dd, double *b_ee, double *b_X, double *b_rot, int *nrot) {
+  if (nv == 4) return ql_pair_nv(n, 4, a_dd, a_ee, a_X, a_rot, b_dd, b_ee, b_X, b_rot, nrot);
+  return ql_pair_nv(n, nv, a_dd, a_ee, a_X, a_rot, b_dd, b_ee, b_X, b_rot, nrot);
+}
+
+static void unrotate_pair(int nv, int na, const double *ra, double *Xa, int nb, const double *rb,
+                          double *Xb) {
+  if (nv == 4) unrotate_pair_nv(4, na, ra, Xa, nb, rb, Xb);
+  else unrotate_pair_nv(nv, na, ra, Xa, nb, rb, Xb);
 }
 
 // T ← P T P, P the reversal of 0 .. n − 1: the top-down reduction leaves T's larger entries at its
