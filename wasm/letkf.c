@@ -315,6 +315,81 @@ static inline __attribute__((always_inline)) int ql_step(QL *q, int n, int nv) {
   }
 }
 
+// Rotations of both problems while both are inside a sweep, their arithmetic in the two lanes of
+// f64x2 vectors (lane 0: a, lane 1: b): the same IEEE operations as ql_step's, so the same bits.
+static inline __attribute__((always_inline)) void ql_sweep2(QL *a, QL *b, int nv) {
+  V C = wasm_f64x2_make(a->c, b->c), S = wasm_f64x2_make(a->s, b->s);
+  V C2 = wasm_f64x2_make(a->c2, b->c2), C3 = wasm_f64x2_make(a->c3, b->c3);
+  V S2 = wasm_f64x2_make(a->s2, b->s2), P = wasm_f64x2_make(a->p, b->p);
+  int ia = a->i, ib = b->i;
+  const int la = a->l, lb = b->l;
+  double *add = a->dd, *aee = a->ee, *bdd = b->dd, *bee = b->ee;
+  double *ar = a->rot + 3 * a->nrot, *br = b->rot + 3 * b->nrot;
+  int count = 0;
+  for (; ia >= la && ib >= lb; ia--, ib--, count++) {
+    C3 = C2;
+    C2 = C;
+    S2 = S;
+    const V E = wasm_f64x2_make(aee[ia], bee[ib]), D = wasm_f64x2_make(add[ia], bdd[ib]);
+    const V G = MUL(C, E), H = MUL(C, P);
+    const V R = wasm_f64x2_sqrt(ADD(MUL(P, P), MUL(E, E)));
+    const V SR = MUL(S, R);
+    aee[ia + 1] = wasm_f64x2_extract_lane(SR, 0);
+    bee[ib + 1] = wasm_f64x2_extract_lane(SR, 1);
+    const V RI = wasm_f64x2_div(SPLAT(1), R), SN = MUL(E, RI), CN = MUL(P, RI);
+    P = SUB(MUL(CN, D), MUL(SN, G));
+    const V D1 = ADD(H, MUL(SN, ADD(MUL(CN, G), MUL(SN, D))));
+    add[ia + 1] = wasm_f64x2_extract_lane(D1, 0);
+    bdd[ib + 1] = wasm_f64x2_extract_lane(D1, 1);
+    C = CN;
+    S = SN;
+    const double ca = wasm_f64x2_extract_lane(CN, 0), sa = wasm_f64x2_extract_lane(SN, 0);
+    const double cb = wasm_f64x2_extract_lane(CN, 1), sb = wasm_f64x2_extract_lane(SN, 1);
+    {
+      double *xi = a->X + ia * nv, *xj = xi + nv;
+      const V cv = SPLAT(ca), sv = SPLAT(sa);
+      for (int k = 0; k < nv; k += 2) {
+        const V a0 = LD(xi + k), b0 = LD(xj + k);
+        ST(xj + k, ADD(MUL(sv, a0), MUL(cv, b0)));
+        ST(xi + k, SUB(MUL(cv, a0), MUL(sv, b0)));
+      }
+    }
+    {
+      double *xi = b->X + ib * nv, *xj = xi + nv;
+      const V cv = SPLAT(cb), sv = SPLAT(sb);
+      for (int k = 0; k < nv; k += 2) {
+        const V a0 = LD(xi + k), b0 = LD(xj + k);
+        ST(xj + k, ADD(MUL(sv, a0), MUL(cv, b0)));
+        ST(xi + k, SUB(MUL(cv, a0), MUL(sv, b0)));
+      }
+    }
+    ar[0] = ia;
+    ar[1] = ca;
+    ar[2] = sa;
+    ar += 3;
+    br[0] = ib;
+    br[1] = cb;
+    br[2] = sb;
+    br += 3;
+  }
+  a->i = ia;
+  b->i = ib;
+  a->nrot += count;
+  b->nrot += count;
+  a->c = wasm_f64x2_extract_lane(C, 0);
+  b->c = wasm_f64x2_extract_lane(C, 1);
+  a->s = wasm_f64x2_extract_lane(S, 0);
+  b->s = wasm_f64x2_extract_lane(S, 1);
+  a->c2 = wasm_f64x2_extract_lane(C2, 0);
+  b->c2 = wasm_f64x2_extract_lane(C2, 1);
+  a->c3 = wasm_f64x2_extract_lane(C3, 0);
+  b->c3 = wasm_f64x2_extract_lane(C3, 1);
+  a->s2 = wasm_f64x2_extract_lane(S2, 0);
+  b->s2 = wasm_f64x2_extract_lane(S2, 1);
+  a->p = wasm_f64x2_extract_lane(P, 0);
+  b->p = wasm_f64x2_extract_lane(P, 1);
+}
+
 // Both problems (b may be absent: b_dd = 0); the rotation counts go to nrot[0], nrot[1]. Returns
 // 0, or 1 (2) if problem a (b) did not converge.
 static inline __attribute__((always_inline)) int ql_pair_nv(int n, int nv, double *a_dd, double *a_ee, double *a_X, double *a_rot,
@@ -324,6 +399,7 @@ static inline __attribute__((always_inline)) int ql_pair_nv(int n, int nv, doubl
   while (a.alive | b.alive) {
     if (a.alive && ql_step(&a, n, nv) < 0) return 1;
     if (b.alive && ql_step(&b, n, nv) < 0) return 2;
+    if (a.sweep && b.sweep && a.i >= a.l && b.i >= b.l) ql_sweep2(&a, &b, nv);
   }
   nrot[0] = a.nrot;
   nrot[1] = b.nrot;
