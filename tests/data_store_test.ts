@@ -180,3 +180,24 @@ Deno.test("data: paper preset starts correctly under a step limit", async () => 
     256,
   ]);
 });
+
+Deno.test("data: demo-large has ≥ 2000 training windows of the demo's physics on trajectories the demo store lacks", () => {
+  const big = resolveDataConfig("demo-large");
+  const demo = DATA_PRESETS.demo;
+  assert.deepEqual(big.qg, demo.qg);
+  assert.equal(big.pool, demo.pool);
+  assert.equal(big.warmupDays, demo.warmupDays);
+  assert.equal(big.window, demo.window);
+  const s = dataSplit(big);
+  assert.ok(s.train[1] - s.train[0] >= 2000, `train windows ${s.train}`);
+  assert.deepEqual([s.valid[1] - s.valid[0], s.test[1] - s.test[0]], [260, 260]);
+  // seeds disjoint: the shipped demo window (from the demo store) is in no demo-large trajectory
+  const seeds = (c: typeof demo) =>
+    new Set(Array.from({ length: c.seeds }, (_, i) => c.seedOffset + i));
+  const demoSeeds = seeds(demo);
+  for (const x of seeds(big)) assert.ok(!demoSeeds.has(x), `seed ${x} is in the demo store too`);
+  // valid and test come after every training window of the last seed: later in time, not shuffled
+  const lastSeedStart = (big.seeds - 1) * big.windowsPerSeed;
+  assert.ok(s.train[1] > lastSeedStart && s.valid[0] === s.train[1] && s.test[0] === s.valid[1]);
+  assert.ok(big.gap >= big.window * big.every, "windows do not overlap");
+});
