@@ -2,13 +2,15 @@
  * LETKF analysis speed against the NumPy peer (`letkf_numpy.py bench`: `../shared/peers/`, else
  * the copy in `tests/fixtures/letkf/`), in the same run, on the peer's benchmark case: N members on
  * an nx² × 2 grid, m random observations, cutoff 200 km on a 1000 km periodic square, inflation
- * 1.05, RTPS 0.5. Prints ms per analysis and the ratios of the exact analysis on one thread (the
- * peer runs with one BLAS thread; its 32×32 `eigh` is single-threaded LAPACK anyway) and on two
- * threads (`setLetkfThreads(2)`: the same bytes), the TypeScript reference engine, the
- * weight-interpolation approximation, and the machine's load average (the ratios are only
+ * 1.05, RTPS 0.5. Ours and the peer alternate for `rounds` rounds (a shared machine's speed drifts
+ * over seconds); each round times our exact analysis on one thread (the peer runs with one BLAS
+ * thread; its 32×32 `eigh` is single-threaded LAPACK anyway) and on two threads
+ * (`setLetkfThreads(2)`: the same bytes), best of `repeats`, then one peer analysis. Prints the best
+ * times, their ratios and every round's ratio, the TypeScript reference engine and the
+ * weight-interpolation approximation once, and the machine's load average (ratios are only
  * comparable within one run).
  *
- *   deno run -A bench/letkf_peer.ts [N] [nx] [m] [repeats]     (defaults 32 64 1024 3)
+ *   deno run -A bench/letkf_peer.ts [N] [nx] [m] [repeats] [rounds]     (defaults 32 64 1024 3 3)
  * @module
  */
 
@@ -16,7 +18,7 @@ import { letkfAnalysis, letkfNeighbours, type LetkfOptions } from "../src/assim/
 import { setLetkfThreads } from "../src/assim/letkf_wasm.ts";
 import { Rng } from "../src/rng.ts";
 
-const [N, nx, m, repeats] = [32, 64, 1024, 3].map((d, i) => Number(Deno.args[i] ?? d));
+const [N, nx, m, repeats, rounds] = [32, 64, 1024, 3, 3].map((d, i) => Number(Deno.args[i] ?? d));
 const L = 1e6, cutoff = 2e5, layers = 2;
 const rng = new Rng(1);
 const normal = (n: number) => Float64Array.from({ length: n }, () => rng.normal());
@@ -29,38 +31,17 @@ const neighbours = letkfNeighbours(grid, xy, cutoff);
 const tNb = performance.now() - t0;
 const input = { members: N, forecast, observed, y, sigma: 0.1 };
 const base: LetkfOptions = { neighbours, inflation: 1.05, rtps: 0.5 };
-/** Best of `repeats` timed analyses after one warm-up (JIT, memory). */
-function best(options: LetkfOptions): { ms: number; xa: Float64Array } {
+/** Best of `n` timed analyses (after a warm-up: JIT, memory, the helper thread). */
+function best(options: LetkfOptions, n = repeats): { ms: number; xa: Float64Array } {
   let xa = letkfAnalysis(input, grid, options);
   let ms = Infinity;
-  for (let r = 0; r < repeats; r++) {
+  for (let r = 0; r < n; r++) {
     const t = performance.now();
     xa = letkfAnalysis(input, grid, options);
     ms = Math.min(ms, performance.now() - t);
   }
   return { ms, xa };
 }
-const one = best(base);
-await setLetkfThreads(2);
-const two = best(base);
-await setLetkfThreads(1);
-const ts = best({ ...base, engine: "ts" });
-const oursW = best({ ...base, weightStride: 2 }).ms;
-let diff2 = 0, diffTs = 0;
-for (let i = 0; i < one.xa.length; i++) {
-  diff2 = Math.max(diff2, Math.abs(two.xa[i] - one.xa[i]));
-  diffTs = Math.max(diffTs, Math.abs(ts.xa[i] - one.xa[i]));
-}
-const ours = one.ms;
-const local = neighbours.index.length / (nx * nx);
-console.log(
-  `soad LETKF: N=${N} grid=${nx}x${nx}x2 m=${m} cutoff=200km (${
-    local.toFixed(0)
-  } obs per column): ` +
-    `${ours.toFixed(0)} ms per analysis on 1 thread, ${two.ms.toFixed(0)} ms on 2 threads ` +
-    `(max |difference| ${diff2}), TypeScript engine ${ts.ms.toFixed(0)} ms (max |difference| ` +
-    `${diffTs.toExponential(1)}); best of ${repeats}; neighbour lists once: ${tNb.toFixed(0)} ms`,
-);
 
 const peers = ["../../shared/peers/letkf_numpy.py", "../tests/fixtures/letkf/letkf_numpy.py"];
 let peer = "";
@@ -73,37 +54,73 @@ for (const p of peers.map((f) => new URL(f, import.meta.url).pathname)) {
     // next
   }
 }
-if (!peer) {
-  console.log(`peer letkf_numpy.py not found: ratio not measured`);
-  Deno.exit(0);
-}
-const runs: number[] = [];
-for (let r = 0; r < Math.min(repeats, 2); r++) {
+/** One peer analysis in ms (undefined when the peer is missing or fails). */
+async function peerMs(): Promise<number | undefined> {
+  if (!peer) return undefined;
   const out = await new Deno.Command("/usr/bin/python3", {
     args: [peer, "bench", String(N), String(nx), String(m)],
     // one BLAS thread: the peer's small matrix products oversubscribe a shared machine otherwise
     env: { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
   }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  const ms = Number(/: (\d+) ms per analysis/.exec(text)?.[1]);
+  const ms = Number(/: (\d+) ms per analysis/.exec(new TextDecoder().decode(out.stdout))?.[1]);
   if (!out.success || !Number.isFinite(ms)) {
     console.log(`peer failed: ${new TextDecoder().decode(out.stderr).trim()}`);
-    Deno.exit(0);
+    return undefined;
   }
-  runs.push(ms);
+  return ms;
 }
-const theirs = Math.min(...runs);
-console.log(`numpy peer: ${theirs} ms per analysis (best of ${runs.length})`);
+
+const one: number[] = [], two: number[] = [], theirs: number[] = [];
+let xa1: Float64Array = new Float64Array(0), xa2: Float64Array = new Float64Array(0);
+for (let r = 0; r < rounds; r++) {
+  await setLetkfThreads(1);
+  const a = best(base);
+  await setLetkfThreads(2);
+  const b = best(base);
+  await setLetkfThreads(1);
+  one.push(a.ms);
+  two.push(b.ms);
+  xa1 = a.xa;
+  xa2 = b.xa;
+  const p = await peerMs();
+  if (p !== undefined) theirs.push(p);
+}
+const ts = best({ ...base, engine: "ts" }, 1);
+const oursW = best({ ...base, weightStride: 2 }, 1).ms;
+let diff2 = 0, diffTs = 0;
+for (let i = 0; i < xa1.length; i++) {
+  diff2 = Math.max(diff2, Math.abs(xa2[i] - xa1[i]));
+  diffTs = Math.max(diffTs, Math.abs(ts.xa[i] - xa1[i]));
+}
+const ours = Math.min(...one), ours2 = Math.min(...two);
+const local = neighbours.index.length / (nx * nx);
 console.log(
-  `ratio peer / soad, the same analysis: ${(theirs / ours).toFixed(2)}x on 1 thread, ` +
-    `${(theirs / two.ms).toFixed(2)}x on 2 threads (goal >= 5x); TypeScript engine ` +
-    `${(theirs / ts.ms).toFixed(2)}x`,
+  `soad LETKF: N=${N} grid=${nx}x${nx}x2 m=${m} cutoff=200km (${
+    local.toFixed(0)
+  } obs per column), best of ${rounds} rounds × ${repeats}: ${ours.toFixed(0)} ms per analysis ` +
+    `on 1 thread, ${ours2.toFixed(0)} ms on 2 threads (max |difference| ${diff2}); TypeScript ` +
+    `engine ${ts.ms.toFixed(0)} ms (max |difference| ${
+      diffTs.toExponential(1)
+    }); neighbour lists ` +
+    `once: ${tNb.toFixed(0)} ms`,
 );
-console.log(
-  `with weight interpolation (weightStride 2, an approximation, 1 thread): ${
-    oursW.toFixed(0)
-  } ms, ratio ${(theirs / oursW).toFixed(2)}x`,
-);
+if (theirs.length > 0) {
+  const peerBest = Math.min(...theirs);
+  const perRound = theirs.map((p, r) => `${(p / one[r]).toFixed(2)}`).join(", ");
+  console.log(`numpy peer: ${peerBest} ms per analysis (best of ${theirs.length} rounds)`);
+  console.log(
+    `ratio peer / soad, the same analysis: ${(peerBest / ours).toFixed(2)}x on 1 thread ` +
+      `(rounds: ${perRound}), ${(peerBest / ours2).toFixed(2)}x on 2 threads (goal >= 5x); ` +
+      `TypeScript engine ${(peerBest / ts.ms).toFixed(2)}x`,
+  );
+  console.log(
+    `with weight interpolation (weightStride 2, an approximation, TypeScript path): ${
+      oursW.toFixed(0)
+    } ms, ratio ${(peerBest / oursW).toFixed(2)}x`,
+  );
+} else {
+  console.log(`peer letkf_numpy.py not found or failed: ratio not measured`);
+}
 try {
   console.log(
     `load average: ${(await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ")}`,
