@@ -150,7 +150,27 @@ static void tridiagonalise(int n, int Np, double *restrict A, double *restrict H
     double tn = 0;
     if (next) tn = tau[j0] = reflector(n, j0, A + j0 * Np, vn, ee);
     if (tn != 0) {
-      for (int i = j0 + 1; i < n; i++) {
+      // two rows at a time: two independent sums, the vectors' loads shared
+      int i = j0 + 1;
+      for (; i + 1 < n; i += 2) {
+        double *restrict r0 = A + i * Np;
+        double *restrict r1 = r0 + Np;
+        const V vi0 = SPLAT(v[i]), wi0 = SPLAT(wv[i]);
+        const V vi1 = SPLAT(v[i + 1]), wi1 = SPLAT(wv[i + 1]);
+        V s0 = SPLAT(0), s1 = s0;
+        for (int j = js; j < Np; j += 2) {
+          const V wj = LD(wv + j), vj = LD(v + j), nj = LD(vn + j);
+          const V x0 = SUB(LD(r0 + j), ADD(MUL(vi0, wj), MUL(wi0, vj)));
+          const V x1 = SUB(LD(r1 + j), ADD(MUL(vi1, wj), MUL(wi1, vj)));
+          ST(r0 + j, x0);
+          ST(r1 + j, x1);
+          s0 = ADD(s0, MUL(x0, nj));
+          s1 = ADD(s1, MUL(x1, nj));
+        }
+        pv[i] = tn * (wasm_f64x2_extract_lane(s0, 0) + wasm_f64x2_extract_lane(s0, 1));
+        pv[i + 1] = tn * (wasm_f64x2_extract_lane(s1, 0) + wasm_f64x2_extract_lane(s1, 1));
+      }
+      for (; i < n; i++) {
         double *restrict r = A + i * Np;
         const V vi = SPLAT(v[i]), wi = SPLAT(wv[i]);
         V s = SPLAT(0);
@@ -569,9 +589,7 @@ static int analyse_range(int N, int layers, int G, int c0, int c1, const int *re
         for (int l = layers + 1; l < nv; l++) x[l] = 0;
       }
       tridiagonalise(N, Np, A, u.Hv, u.tau, u.dd, u.ee, pv, wv);
-      for (int k = 0; k + 2 < N; k++) reflect(N, k, nv, u.Hv + k * Np, u.tau[k], X);
       reverse_t(N, u.dd, u.ee, pv);
-      reverse_rows(N, nv, X);
       if (have == 0) col0 = c;
       else col1 = c;
       have++;
@@ -580,6 +598,13 @@ static int analyse_range(int N, int layers, int G, int c0, int c1, const int *re
       break;
     }
     const Work u0 = work(wb0, Np), u1 = work(wb0 + wsize, Np);
+    // X ← P Qᵀ X for both columns, their reflections interleaved (independent sums)
+    for (int k = 0; k + 2 < N; k++) {
+      reflect(N, k, nv, u0.Hv + k * Np, u0.tau[k], u0.X);
+      if (have == 2) reflect(N, k, nv, u1.Hv + k * Np, u1.tau[k], u1.X);
+    }
+    reverse_rows(N, nv, u0.X);
+    if (have == 2) reverse_rows(N, nv, u1.X);
     const int rc = ql_pair(N, nv, u0.dd, u0.ee, u0.X, u0.X + Np * nv, have == 2 ? u1.dd : 0,
                            u1.ee, u1.X, u1.X + Np * nv, nrot);
     if (rc) return 1 + (rc == 1 ? col0 : col1);
@@ -594,12 +619,17 @@ static int analyse_range(int N, int layers, int G, int c0, int c1, const int *re
     }
     unrotate_pair(nv, nrot[0], u0.X + Np * nv, u0.X, have == 2 ? nrot[1] : 0, u1.X + Np * nv,
                   u1.X);
+    // X ← Q P X for both, interleaved
+    reverse_rows(N, nv, u0.X);
+    if (have == 2) reverse_rows(N, nv, u1.X);
+    for (int k = N - 3; k >= 0; k--) {
+      reflect(N, k, nv, u0.Hv + k * Np, u0.tau[k], u0.X);
+      if (have == 2) reflect(N, k, nv, u1.Hv + k * Np, u1.tau[k], u1.X);
+    }
     for (int j = 0; j < have; j++) {
       const Work u = j ? u1 : u0;
       double *X = u.X;
-      reverse_rows(N, nv, X);
       const int cc = j ? col1 : col0;
-      for (int k = N - 3; k >= 0; k--) reflect(N, k, nv, u.Hv + k * Np, u.tau[k], X);
       // out_b = x̄ + wa·t + (Wa t)_b per layer
       for (int l = 0; l < layers; l++) {
         const int s0 = l * G + cc;
