@@ -194,11 +194,11 @@ export async function checkCandidates(
   }
   // softer: normalisation and training configuration (allowMismatch lets them through)
   const warnings: string[] = [];
-  const soft = (msg: string): void => {
+  const soft = (msg: string, why: string): void => {
     if (!check.allowMismatch) {
       throw new InvalidArgumentError(
-        `${msg}; the candidates would not see the same observations and units (pass ` +
-          `--allow-mismatch to score them all on the first one's normalisation anyway)`,
+        `${msg}; ${why} (pass --allow-mismatch to score them anyway, every candidate on the data ` +
+          `normalised as the first one was trained)`,
       );
     }
     warnings.push(msg);
@@ -208,6 +208,7 @@ export async function checkCandidates(
       soft(
         `candidates ${first.path} and ${c.path} were trained with different normalisations ` +
           `(${show(first.normalisation)} vs ${show(c.normalisation)})`,
+        "they would not see the same observations in the same units",
       );
     }
   }
@@ -216,6 +217,7 @@ export async function checkCandidates(
     if (d && check.dataset && d !== check.dataset) {
       soft(
         `candidate ${c.path} was trained on configuration "${d}", the data are "${check.dataset}"`,
+        "scores on data other than a prior's own answer another question",
       );
     }
   }
