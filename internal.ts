@@ -178,6 +178,22 @@ export {
 } from "./src/harness/experiment_inputs.ts";
 export { comparisonFigure, type ComparisonFigureOptions } from "./src/harness/experiment_figure.ts";
 export {
+  type CandidateScore,
+  rankByCrps,
+  SELECTION_FORMAT,
+  SELECTION_RULE,
+  selectionCsv,
+  type SelectionResult,
+  selectPrior,
+  type SelectPriorOptions,
+} from "./src/harness/select_prior.ts";
+export {
+  type CandidateCheck,
+  type CandidateInfo,
+  type CandidateSettings,
+  checkCandidates,
+} from "./src/harness/select_candidates.ts";
+export {
   resultsCsv,
   type RmseTable,
   rmseTables,

@@ -186,6 +186,13 @@ async function main(): Promise<void> {
     } (weights.safetensors); checkpoint.safetensors = last step` +
       (c.ema !== undefined ? " (raw weights, their EMA and the optimiser state)" : ""),
     valid_loss: Object.fromEntries(valid.map((r) => [r.step, Number(r.validLoss!.toFixed(4))])),
+    ...(valid.some((r) => typeof r.validLossEma === "number")
+      ? {
+        valid_loss_ema: Object.fromEntries(
+          valid.map((r) => [r.step, Number((r.validLossEma ?? NaN).toFixed(4))]),
+        ),
+      }
+      : {}),
     wall_seconds: Math.round(records.reduce((s, r) => s + r.seconds, 0)),
     backend: info.engine
       ? `${info.engine}, ${info.workers} process(es)`

@@ -179,5 +179,9 @@ Deno.test("deno task train --ema --keep-every, ship-prior ships the EMA weights 
   assert.deepEqual(JSON.parse(md.ema), { decay: 0.99, weights: "ema" });
   const card = JSON.parse(await Deno.readTextFile(`${out}/card.json`));
   assert.equal(card.training.ema, 0.99);
+  assert.deepEqual(Object.keys(card.valid_loss_ema), ["2", "4"]);
+  // the best validation loss of an EMA run is the EMA weights' (best.safetensors holds them)
+  const emaLosses = Object.values(card.valid_loss_ema) as number[];
+  assert.equal(Math.min(...emaLosses), Number(card.best_valid_loss.toFixed(4)));
   assert.match(card.weights, /^EMA weights \(decay 0\.99\) of the best EMA validation loss/);
 });
