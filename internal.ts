@@ -232,3 +232,9 @@ export {
 // Cycling twin experiment (issue 22): building blocks of the LETKF and the driver
 export { SymmetricEigen } from "./src/assim/symmetric_eigen.ts";
 export { climatologyStates } from "./src/harness/truth.ts";
+export {
+  type DataIdentity,
+  type DataPhysics,
+  dataPhysics,
+  physicsMismatch,
+} from "./src/data/physics.ts";
