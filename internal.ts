@@ -233,3 +233,9 @@ export {
 export { SymmetricEigen } from "./src/assim/symmetric_eigen.ts";
 export { type LetkfColumnsInput, letkfKernel, LetkfWasmKernel } from "./src/assim/letkf_wasm.ts";
 export { climatologyStates } from "./src/harness/truth.ts";
+export {
+  type DataIdentity,
+  type DataPhysics,
+  dataPhysics,
+  physicsMismatch,
+} from "./src/data/physics.ts";

@@ -13,6 +13,7 @@ import type { UNetConfig } from "../diffusion/unet_config.ts";
 import { type SamplerDefaults, SPEC_SAMPLER, type TrainedFor } from "../diffusion/prior_info.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { readSafetensorsMetadata } from "../io/safetensors.ts";
+import { type DataPhysics, physicsMismatch } from "../data/physics.ts";
 import { checkExperimentCheckpoint } from "./experiment_inputs.ts";
 
 /** A checked candidate. */
@@ -47,6 +48,8 @@ export interface CandidateCheck {
   grid: [number, number];
   /** The data's configuration name (`demo`, …). */
   dataset?: string;
+  /** The data's physics (`dataPhysics`), when known. */
+  physics?: DataPhysics;
   /** Run candidates whose normalisation or training configuration differ (default false). */
   allowMismatch?: boolean;
 }
@@ -213,10 +216,10 @@ export async function checkCandidates(
     }
   }
   for (const c of candidates) {
-    const d = c.trainedOn?.dataset;
-    if (d && check.dataset && d !== check.dataset) {
+    const m = c.trainedOn ? physicsMismatch(c.trainedOn, check) : undefined;
+    if (m) {
       soft(
-        `candidate ${c.path} was trained on configuration "${d}", the data are "${check.dataset}"`,
+        `candidate ${c.path} does not fit: ${m}`,
         "scores on data other than a prior's own answer another question",
       );
     }

@@ -15,6 +15,7 @@
  */
 
 import { openDatasetStore } from "../data/store.ts";
+import { dataPhysics } from "../data/physics.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../io/atomic.ts";
 import { prepareOutputDir } from "../io/output_dir.ts";
@@ -242,7 +243,13 @@ export async function selectPrior(o: SelectPriorOptions): Promise<SelectionResul
   const n = store.config.qg.nx / store.config.pool;
   const settings = await checkCandidates(
     o.candidates,
-    { frames, grid: [n, n], dataset: store.config.name, allowMismatch: o.allowMismatch },
+    {
+      frames,
+      grid: [n, n],
+      dataset: store.config.name,
+      physics: dataPhysics(store.config),
+      allowMismatch: o.allowMismatch,
+    },
     { steps: o.steps, tMax: o.tMax },
   );
   const config = resolveExperimentConfig({

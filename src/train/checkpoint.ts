@@ -69,6 +69,10 @@ export function valuesCrc32(...arrays: Float32Array[]): string {
  * and the spec's sampler defaults (`deno task ship-prior --t-max` / `prior-metadata` set others
  * once `deno task eps-profile` has measured them). Absent when the data record no std.
  */
+const isPhysics = (v: unknown): v is Record<string, number> =>
+  v !== null && typeof v === "object" && !Array.isArray(v) &&
+  Object.values(v).every((x) => typeof x === "number" && Number.isFinite(x));
+
 function priorRecord(s: TrainState): Record<string, string> {
   const d = s.data as Record<string, unknown>;
   const nums = (v: unknown): v is number[] =>
@@ -88,6 +92,7 @@ function priorRecord(s: TrainState): Record<string, string> {
       ...(nums(d.grid) ? { grid: [d.grid[0], d.grid[1]] as [number, number] } : {}),
       frames: s.config.frames,
       ...(typeof d.config_name === "string" ? { dataset: d.config_name } : {}),
+      ...(isPhysics(d.physics) ? { physics: d.physics } : {}),
     },
     normalisation: { offset: nums(d.norm_offset) ? d.norm_offset : [0, 0], std: d.norm_std },
     sampler: { ...SPEC_SAMPLER },
