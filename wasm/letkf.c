@@ -278,9 +278,9 @@ static inline __attribute__((always_inline)) int ql_step(QL *q, int n, int nv) {
       q->s2 = q->s;
       const double c = q->c, s = q->s, p = q->p, ei = ee[i], di = dd[i];
       const double g = c * ei, h = c * p;
-      const double r = __builtin_sqrt(p * p + ei * ei);
+      const double x2 = p * p + ei * ei, r = __builtin_sqrt(x2), ri = r * (1 / x2);
       ee[i + 1] = s * r;
-      const double ri = 1 / r, sn = ei * ri, cn = p * ri;
+      const double sn = ei * ri, cn = p * ri;
       q->p = cn * di - sn * g;
       dd[i + 1] = h + sn * (cn * g + sn * di);
       q->c = cn;
@@ -352,11 +352,12 @@ static inline __attribute__((always_inline)) void ql_sweep2(QL *a, QL *b, int nv
     S2 = S;
     const V E = wasm_f64x2_make(aee[ia], bee[ib]), D = wasm_f64x2_make(add[ia], bdd[ib]);
     const V G = MUL(C, E), H = MUL(C, P);
-    const V R = wasm_f64x2_sqrt(ADD(MUL(P, P), MUL(E, E)));
+    const V X2 = ADD(MUL(P, P), MUL(E, E));
+    const V R = wasm_f64x2_sqrt(X2), RI = MUL(R, wasm_f64x2_div(SPLAT(1), X2));
     const V SR = MUL(S, R);
     aee[ia + 1] = wasm_f64x2_extract_lane(SR, 0);
     bee[ib + 1] = wasm_f64x2_extract_lane(SR, 1);
-    const V RI = wasm_f64x2_div(SPLAT(1), R), SN = MUL(E, RI), CN = MUL(P, RI);
+    const V SN = MUL(E, RI), CN = MUL(P, RI);
     P = SUB(MUL(CN, D), MUL(SN, G));
     const V D1 = ADD(H, MUL(SN, ADD(MUL(CN, G), MUL(SN, D))));
     add[ia + 1] = wasm_f64x2_extract_lane(D1, 0);
