@@ -281,7 +281,7 @@ static inline __attribute__((always_inline)) int ql_step(QL *q, int n, int nv) {
       const double x2 = p * p + ei * ei, r = __builtin_sqrt(x2), ri = r * (1 / x2);
       ee[i + 1] = s * r;
       const double sn = ei * ri, cn = p * ri;
-      q->p = cn * di - sn * g;
+      q->p = ri * (p * di - ei * g);
       dd[i + 1] = h + sn * (cn * g + sn * di);
       q->c = cn;
       q->s = sn;
@@ -358,7 +358,7 @@ static inline __attribute__((always_inline)) void ql_sweep2(QL *a, QL *b, int nv
     aee[ia + 1] = wasm_f64x2_extract_lane(SR, 0);
     bee[ib + 1] = wasm_f64x2_extract_lane(SR, 1);
     const V SN = MUL(E, RI), CN = MUL(P, RI);
-    P = SUB(MUL(CN, D), MUL(SN, G));
+    P = MUL(RI, SUB(MUL(P, D), MUL(E, G)));
     const V D1 = ADD(H, MUL(SN, ADD(MUL(CN, G), MUL(SN, D))));
     add[ia + 1] = wasm_f64x2_extract_lane(D1, 0);
     bdd[ib + 1] = wasm_f64x2_extract_lane(D1, 1);
