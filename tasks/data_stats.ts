@@ -161,7 +161,7 @@ async function main(args: string[]): Promise<void> {
         logY: true,
         title: `upper-layer KE spectrum (${split} split, time mean)`,
         xlabel: "k r_d",
-        ylabel: "E(k) m³/s²",
+        ylabel: "E(k) (m3/s2)",
       },
     );
     await writePng(v.plot, img);
