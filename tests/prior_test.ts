@@ -23,6 +23,20 @@ import type { StepInfo } from "../src/assim/sampler.ts";
 
 const MODELS = new URL("../models/", import.meta.url);
 
+Deno.test("the fine-pixel sin3x prior loads by path and says it was trained on the fine preset", async () => {
+  const url = new URL("sin3x-fine/weights.safetensors", MODELS);
+  const info = await loadPrior(url.href);
+  assert.deepEqual(info.sampler, { tMax: 0.85, steps: 64 });
+  assert.equal(info.trainedFor.dataset, "fine");
+  assert.deepEqual(info.trainedFor.operators.map((o) => o.name), ["sin3x"]);
+  // its normalisation is the fine store's, not the demo's
+  const demo = readPriorInfo((await fetchPriorBytes("sin3x")).bytes, "sin3x");
+  assert.notEqual(info.normalisation.std[0], demo.normalisation.std[0]);
+  const card = JSON.parse(await Deno.readTextFile(new URL("sin3x-fine/card.json", MODELS)));
+  assert.deepEqual(card.trained_for, info.trainedFor);
+  assert.equal(card.data.config_name, "fine");
+});
+
 Deno.test("every shipped prior loads by name with its metadata: t-max 0.85, K 64, trained for", async () => {
   for (const name of SHIPPED_PRIORS) {
     const { bytes } = await fetchPriorBytes(name);
