@@ -23,8 +23,10 @@ const HELP = `deno task data-stats --data STORE[,STORE...] [flags]
 
 Prints one row per dataset store: domain, pixel size (km and per deformation radius r_d), the
 upper-layer KE spectral centroid (wavelength 2π/k_c in km, in r_d and in pixels) and peak, RMS q
-per layer, and the sin3x phase-jump fractions: neighbouring pixel pairs (x and y, periodic) and
-the same pixel on consecutive days where 3·|Δq| > π, q divided by the store's per-layer std.
+per layer, the sin3x phase-jump fractions: neighbouring pixel pairs (x and y, periodic) and the
+same pixel on consecutive days where 3·|Δq| > π, q divided by the store's per-layer std, and the
+persistence RMSE (q/std, both layers) between a window's first snapshot and the ones 1, 2, 4 and 8
+snapshots later.
 
 Flags:
   --data LIST      comma-separated dataset stores (finalised)
@@ -75,6 +77,9 @@ export function storeStats(path: string, split: "train" | "valid" | "test"): Sto
   return { ...acc.result(), path, L: c.qg.L, rd: c.qg.rd, n, windows: w1 - w0 };
 }
 
+/** Leads (snapshots) whose persistence RMSE the table shows. */
+const LEADS = [1, 2, 4, 8];
+
 function pct(v: number): string {
   return `${(100 * v).toFixed(2)} %`;
 }
@@ -100,6 +105,7 @@ export function statsTable(rows: StoreStats[]): string {
     "RMS q1, q2 (1/s)",
     "neighbour jumps L1 / L2",
     "next-day jumps L1 / L2",
+    `persistence RMSE lead ${LEADS.join(" / ")} d`,
   ];
   const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => " --- ").join("|")}|`];
   for (const r of rows) {
@@ -117,6 +123,7 @@ export function statsTable(rows: StoreStats[]): string {
           `${r.rms[0].toExponential(2)}, ${r.rms[1].toExponential(2)}`,
           `${pct(r.jumpNeighbour[0])} / ${pct(r.jumpNeighbour[1])}`,
           `${pct(r.jumpTime[0])} / ${pct(r.jumpTime[1])}`,
+          LEADS.map((d) => r.persistence[d]?.toFixed(3) ?? "–").join(" / "),
         ].join(" | ")
       } |`,
     );

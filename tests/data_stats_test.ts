@@ -90,6 +90,22 @@ Deno.test("data stats: phase-jump fractions of a quarter-wavelength mode have cl
   assert.deepEqual(r.jumpTime, [0.5, 0]);
 });
 
+Deno.test("data stats: persistence RMSE of a field that grows by a constant each day", () => {
+  // frame d = frame 0 + 0.3 d everywhere; σ = [1, 2]: errors 0.3 d and 0.15 d, RMSE over both
+  // layers sqrt(((0.3 d)² + (0.15 d)²) / 2)
+  const s = new FlowStats(params, [1, 2]);
+  const base = (y: number, x: number) => Math.sin(x + 2 * y);
+  const frame = (d: number) => [(y: number, x: number) => base(y, x) + 0.3 * d, () => 0.3 * d];
+  s.addWindow(window([0, 1, 2, 3].map(frame)), 4);
+  s.addWindow(window([0, 1].map(frame)), 2); // a shorter window adds to leads 0 and 1 only
+  const p = s.result().persistence;
+  assert.equal(p.length, 4);
+  for (let d = 0; d < 4; d++) {
+    const want = Math.sqrt(((0.3 * d) ** 2 + (0.15 * d) ** 2) / 2);
+    assert.ok(Math.abs(p[d] - want) < 1e-6, `lead ${d}: ${p[d]} vs ${want}`);
+  }
+});
+
 Deno.test("data stats: bad input is refused with what was expected", () => {
   assert.throws(() => new FlowStats(params, [0, 1]), /std must be two positive numbers/);
   const s = new FlowStats(params, [1, 1]);

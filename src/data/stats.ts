@@ -1,7 +1,8 @@
 /**
  * Statistics of a dataset's flow, for comparing presets: the time-mean isotropic kinetic-energy
  * spectrum of the upper layer (PV inverted on the stored, pooled grid), its spectral centroid
- * (the eddy scale), the RMS of q per layer, and the sin3x phase-jump fractions — how often
+ * (the eddy scale), the RMS of q per layer, the persistence RMSE by lead, and the sin3x
+ * phase-jump fractions — how often
  * 3·|Δq| (q in normalised units) exceeds π between neighbouring pixels and between the same pixel
  * on consecutive days, the condition under which the branch of sin(3q) can no longer be followed
  * from sample to sample (docs/results.md, "sin3x at 64²").
@@ -39,6 +40,11 @@ export interface FlowStatsResult {
   jumpNeighbour: [number, number];
   /** Fraction of pixels with 3·|Δq/σ| > π from one snapshot to the next in a window, per layer. */
   jumpTime: [number, number];
+  /**
+   * Persistence RMSE by lead (index = snapshots after a window's first): RMSE of q/σ (both
+   * layers) between each snapshot and the window's first — how fast the normalised field changes.
+   */
+  persistence: Float64Array;
 }
 
 /**
@@ -68,6 +74,8 @@ export class FlowStats {
   #jumpN: [number, number] = [0, 0];
   #jumpT: [number, number] = [0, 0];
   #pairsT = 0;
+  #persSq: number[] = [];
+  #persN: number[] = [];
 
   /**
    * @param params QG parameters of the stored grid (`nx`, `ny` = the pooled grid, `L`, `W`,
@@ -113,11 +121,12 @@ export class FlowStats {
       for (let i = 0; i < 2 * m; i++) field[i] = q[base + i];
       for (let l = 0; l < 2; l++) {
         const s = this.#std[l], off = base + l * m;
-        let sq = 0, jn = 0, jt = 0;
+        let sq = 0, jn = 0, jt = 0, pe = 0;
         for (let y = 0; y < n; y++) {
           for (let x = 0; x < n; x++) {
             const v = q[off + y * n + x];
             sq += v * v;
+            pe += ((v - q[off - base + y * n + x]) / s) ** 2;
             if (jump(v, q[off + y * n + (x + 1) % n], s)) jn++;
             if (jump(v, q[off + ((y + 1) % n) * n + x], s)) jn++;
             if (f > 0 && jump(v, q[off - 2 * m + y * n + x], s)) jt++;
@@ -126,6 +135,8 @@ export class FlowStats {
         this.#sumSq[l] += sq;
         this.#jumpN[l] += jn;
         this.#jumpT[l] += jt;
+        this.#persSq[f] = (this.#persSq[f] ?? 0) + pe;
+        this.#persN[f] = (this.#persN[f] ?? 0) + m;
       }
       if (f > 0) this.#pairsT += m;
       this.#fft.rfft2(field, qh, 2);
@@ -162,6 +173,7 @@ export class FlowStats {
       rms: [0, 1].map((l) => Math.sqrt(this.#sumSq[l] / (F * m))) as [number, number],
       jumpNeighbour: [0, 1].map((l) => this.#jumpN[l] / (2 * F * m)) as [number, number],
       jumpTime: [0, 1].map((l) => (pairs > 0 ? this.#jumpT[l] / pairs : 0)) as [number, number],
+      persistence: Float64Array.from(this.#persSq, (v, d) => Math.sqrt(v / this.#persN[d])),
     };
   }
 }
