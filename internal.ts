@@ -151,6 +151,7 @@ export {
   writeWeights,
 } from "./src/train/checkpoint.ts";
 export { AdamW, type AdamWOptions, linearDecay } from "./src/train/adamw.ts";
+export { emaDecay, updateEma } from "./src/train/ema.ts";
 export { type WarmStartReport, warmStartWeights } from "./src/train/warm_start.ts";
 
 // Experiments: the paper's evaluation grid
@@ -177,6 +178,22 @@ export {
   loadExperimentCheckpoint,
 } from "./src/harness/experiment_inputs.ts";
 export { comparisonFigure, type ComparisonFigureOptions } from "./src/harness/experiment_figure.ts";
+export {
+  type CandidateScore,
+  rankByCrps,
+  SELECTION_FORMAT,
+  SELECTION_RULE,
+  selectionCsv,
+  type SelectionResult,
+  selectPrior,
+  type SelectPriorOptions,
+} from "./src/harness/select_prior.ts";
+export {
+  type CandidateCheck,
+  type CandidateInfo,
+  type CandidateSettings,
+  checkCandidates,
+} from "./src/harness/select_candidates.ts";
 export {
   resultsCsv,
   type RmseTable,
@@ -216,3 +233,9 @@ export {
 // Cycling twin experiment (issue 22): building blocks of the LETKF and the driver
 export { SymmetricEigen } from "./src/assim/symmetric_eigen.ts";
 export { climatologyStates } from "./src/harness/truth.ts";
+export {
+  type DataIdentity,
+  type DataPhysics,
+  dataPhysics,
+  physicsMismatch,
+} from "./src/data/physics.ts";

@@ -8,6 +8,7 @@
 import { InvalidArgumentError } from "../src/errors.ts";
 import { type NpyArray, parseNpy } from "../src/io/npy.ts";
 import type { Climatology, Normalisation, TrainedFor } from "../src/diffusion/prior_info.ts";
+import { type DataPhysics, physicsMismatch } from "../src/data/physics.ts";
 
 /**
  * The one set of defaults of the assimilation CLIs (sampler t-max and K come from the prior's
@@ -88,6 +89,8 @@ export interface DataDescription {
   grid: [number, number];
   /** The data's configuration name, when known. */
   dataset?: string;
+  /** The data's physics (`dataPhysics`), when known. */
+  physics?: DataPhysics;
   /** The truth window, normalised with the prior's normalisation. */
   truth: Float32Array;
 }
@@ -118,11 +121,8 @@ export function dataMismatches(
       `the data are on a ${data.grid.join("x")} grid, the prior was trained on ${g.join("x")}`,
     );
   }
-  if (trainedFor.dataset && data.dataset && trainedFor.dataset !== data.dataset) {
-    out.push(
-      `the data are of configuration "${data.dataset}", the prior was trained on "${trainedFor.dataset}"`,
-    );
-  }
+  const physics = physicsMismatch(trainedFor, data);
+  if (physics) out.push(physics);
   let s = 0;
   for (const v of data.truth) s += v * v;
   const rms = Math.sqrt(s / data.truth.length), want = expectedRms(norm, clim);

@@ -21,6 +21,7 @@ import { writeJsonAtomic } from "../src/io/atomic.ts";
 import { writePng } from "../src/io/image.ts";
 import { prepareOutputDir } from "../src/io/output_dir.ts";
 import { openDatasetStore, readWindow } from "../src/data/store.ts";
+import { dataPhysics } from "../src/data/physics.ts";
 import { knownBackground, Q_STD } from "../src/obs/background.ts";
 import { observeStack } from "../src/obs/observe.ts";
 import { getOperator } from "../src/obs/registry.ts";
@@ -190,6 +191,7 @@ async function main(): Promise<void> {
     dataMismatches(info.trainedFor, norm, info.climatology, {
       grid: [n, n],
       dataset: store.config.name,
+      physics: dataPhysics(store.config),
       truth,
     }),
     allow,

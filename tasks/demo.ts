@@ -28,6 +28,8 @@ import { checkPriorFit } from "../src/assim/prior_fit.ts";
 import { saveAnalysis } from "../src/assim/save_analysis.ts";
 import { fetchPriorBytes } from "../src/diffusion/prior.ts";
 import { type PriorInfo, readPriorInfo } from "../src/diffusion/prior_info.ts";
+import { DATA_PRESETS } from "../src/data/config.ts";
+import { dataPhysics } from "../src/data/physics.ts";
 import { Rng } from "../src/rng.ts";
 import { assimilationFigure } from "./assim_figure.ts";
 import {
@@ -167,9 +169,11 @@ export async function demo(args: string[]): Promise<number> {
   const tMax = tMaxFlag ?? soad.sampler.tMax;
   const windowUrl = a.window ? pathToFileURL(a.window) as URL : new URL("window.npy", DEMO);
   const win = await fetchWindow(windowUrl, L);
-  const meta = a.window
-    ? { store_window: "user", dataset: undefined }
-    : { ...(await (await fetch(new URL("window.json", DEMO))).json()), dataset: "demo" };
+  const meta = a.window ? { store_window: "user", dataset: undefined } : {
+    ...(await (await fetch(new URL("window.json", DEMO))).json()),
+    dataset: "demo",
+    physics: dataPhysics(DATA_PRESETS.demo), // the demo store's window (window.json)
+  };
   const n = win.shape[2];
   const R = n * n;
   const { offset, std } = soad.normalisation;
@@ -182,6 +186,7 @@ export async function demo(args: string[]): Promise<number> {
     dataMismatches(soad.trainedFor, soad.normalisation, soad.climatology, {
       grid: [n, n],
       dataset: meta.dataset,
+      physics: meta.physics,
       truth,
     }),
     allow,

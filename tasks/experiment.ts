@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { SPEC_SAMPLER } from "../src/diffusion/prior_info.ts";
 import { openDatasetStore } from "../src/data/store.ts";
+import { dataPhysics, physicsMismatch } from "../src/data/physics.ts";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { prepareOutputDir } from "../src/io/output_dir.ts";
@@ -227,7 +228,8 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     const split = a.split as EvaluationSplit;
     const data = storeExperimentData(a.data, withNorm[0], split);
     // the priors were trained on this grid and configuration (their metadata), or refused
-    const dataset = openDatasetStore(a.data).config.name;
+    const dataConfig = openDatasetStore(a.data).config;
+    const dataId = { dataset: dataConfig.name, physics: dataPhysics(dataConfig) };
     for (const m of needed) {
       const t = loaded[m].trainedOn;
       if (!t) continue;
@@ -235,9 +237,8 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       if (t.grid && (t.grid[0] !== data.height || t.grid[1] !== data.width)) {
         bad.push(`trained on ${t.grid.join("x")}, the data are ${data.height}x${data.width}`);
       }
-      if (t.dataset && t.dataset !== dataset) {
-        bad.push(`trained on configuration "${t.dataset}", the data are "${dataset}"`);
-      }
+      const physics = physicsMismatch(t, dataId);
+      if (physics) bad.push(physics);
       if (bad.length && !a["allow-mismatch"]) {
         throw new InvalidArgumentError(
           `--${m} does not fit ${a.data}: ${bad.join("; ")}; use priors trained on this data, ` +

@@ -25,7 +25,7 @@ const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--no
                      [--weights FILE --weights-note TEXT] [--t-max T] [--steps K] [--force]
 
 Copies a training run (deno task train --out DIR) into a shipped prior folder: weights.safetensors
-(best validation loss), checkpoint.safetensors (resumable), log.csv, loss.png and card.json.
+(best validation loss; the EMA weights for a run trained with --ema), checkpoint.safetensors (resumable), log.csv, loss.png and card.json.
   --warm-start TEXT   where the run started from, recorded in the card (e.g. "sin3x-small at step 1480")
   --note TEXT         a free note for the card
   --weights FILE      ship these weights instead of the run's best.safetensors (same network), e.g.
@@ -169,15 +169,31 @@ async function main(): Promise<void> {
       weight_decay: c.weightDecay,
       roll: c.roll,
       high_time_fraction: c.highTimeFraction ?? 0,
+      ema: c.ema ?? null,
+      ...(c.ema !== undefined
+        ? { ema_warmup: "decay min(ema, (1 + s)/(10 + s)) after optimiser step s" }
+        : {}),
       seed: c.seed,
       init_seed: c.initSeed,
       warm_start: a["warm-start"] ?? null,
     },
     final_train_loss_mean_last_100: tail.reduce((s, r) => s + r.loss, 0) / tail.length,
     best_valid_loss: info.best_valid,
-    weights: `${a["weights-note"] ?? "best validation loss"} (weights.safetensors); ` +
-      "checkpoint.safetensors = last step",
+    weights: `${
+      a["weights-note"] ??
+        (c.ema !== undefined
+          ? `EMA weights (decay ${c.ema}) of the best EMA validation loss`
+          : "best validation loss")
+    } (weights.safetensors); checkpoint.safetensors = last step` +
+      (c.ema !== undefined ? " (raw weights, their EMA and the optimiser state)" : ""),
     valid_loss: Object.fromEntries(valid.map((r) => [r.step, Number(r.validLoss!.toFixed(4))])),
+    ...(valid.some((r) => typeof r.validLossEma === "number")
+      ? {
+        valid_loss_ema: Object.fromEntries(
+          valid.map((r) => [r.step, Number((r.validLossEma ?? NaN).toFixed(4))]),
+        ),
+      }
+      : {}),
     wall_seconds: Math.round(records.reduce((s, r) => s + r.seconds, 0)),
     backend: info.engine
       ? `${info.engine}, ${info.workers} process(es)`

@@ -46,6 +46,11 @@ Training:
   --high-t-fraction F oversample the noisiest times: this fraction of windows draws t from
                       U(--high-t-from, 1) (default 0 = the spec's U(0, 1); docs/results.md)
   --high-t-from X     lower end of the oversampled times (default 0.8)
+  --ema DECAY         keep an exponential moving average of the weights with this decay (e.g.
+                      0.999; warm-up min(DECAY, (1+s)/(10+s)) at step s; default off): validation
+                      reports raw and EMA losses, best.safetensors and --keep-every snapshots hold
+                      the EMA weights, model-ema.safetensors the final average; the raw weights
+                      keep training. Fixed for the run (--resume refuses a change)
   --init FILE         start a new run from trained weights (safetensors, same widths/blocks/
                       kernel; the channel count may differ: shared channels are copied)
   --no-roll           no random circular roll of the training chunks (default: roll)
@@ -54,10 +59,13 @@ Training:
   --ckpt-every N      checkpoint every N steps (default ${D.checkpointEvery})
   --valid-every N     validation loss every N steps, 0 = never (default ${D.validEvery})
   --valid-samples N   fixed validation samples (default ${D.validSamples})
+  --keep-every N      also keep the weights of every N-th step as step-<s>.safetensors (the EMA
+                      weights with --ema): the candidates of deno task select-prior (default off;
+                      may change on --resume)
 Run:
   --out DIR           output directory (default run/train-<model>)
   --resume            continue from DIR/checkpoint.safetensors (bit-identical to one run);
-                      flags other than --steps and --ckpt-every must match the checkpoint or be left out;
+                      flags other than --steps, --ckpt-every, --keep-every must match the checkpoint or be left out;
                       --data must be the checkpoint's dataset (same fingerprint, any path)
   --force             a new run into a non-empty --out: replace its files (default: refuse)
   --until N           stop after N total steps (with a checkpoint), e.g. for time-limited jobs
@@ -111,6 +119,8 @@ async function main(): Promise<number> {
       "ckpt-every": str,
       "valid-every": str,
       "valid-samples": str,
+      ema: str,
+      "keep-every": str,
       out: str,
       resume: { type: "boolean", default: false },
       force: { type: "boolean", default: false },
@@ -181,6 +191,8 @@ async function main(): Promise<number> {
   set("validSamples", "valid-samples", true, 1);
   set("highTimeFraction", "high-t-fraction", false, 0);
   set("highTimeFrom", "high-t-from", false, 0);
+  set("ema", "ema", false, 0);
+  set("keepEvery", "keep-every", true, 0);
   if (v["no-roll"]) cfg.roll = false;
   if (!v.resume) {
     const widths = (v.widths ?? "16,32,64").split(",").map((s) => num("widths", s, true, 1));

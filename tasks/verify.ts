@@ -95,7 +95,9 @@ function verifySafetensors(path: string): VerifyLine {
   const md = readSafetensorsMetadata(bytes);
   if (md.format === CHECKPOINT_FORMAT) {
     const st = decodeCheckpoint(bytes, `checkpoint ${path}`);
-    for (const [what, arr] of [["weights", st.params], ["exp_avg", st.m], ["exp_avg_sq", st.v]]) {
+    const arrays = [["weights", st.params], ["exp_avg", st.m], ["exp_avg_sq", st.v]];
+    if (st.ema) arrays.push(["ema", st.ema]);
+    for (const [what, arr] of arrays) {
       const i = firstNonFinite(arr as Float32Array);
       if (i >= 0) {
         return {

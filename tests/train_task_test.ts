@@ -154,3 +154,36 @@ Deno.test("deno task train: bad input gives clear errors", async () => {
   assert.equal(help.code, 0);
   assert.match(help.out, /--resume/);
 });
+
+Deno.test("deno task train --ema --keep-every, ship-prior ships the EMA weights and says so", async () => {
+  const r = `${root}/ema-run`, out = `${root}/ema-shipped`;
+  const common = ["--synthetic", "8", "--model", "sda", ...small, "--batch", "2", "--workers", "0"];
+  const tr = await run(
+    ...common,
+    ...["--steps", "4", "--valid-every", "2", "--ema", "0.99", "--keep-every", "2"],
+    ...["--out", r, "--quiet"],
+  );
+  assert.equal(tr.code, 0, tr.err);
+  for (const f of ["step-2.safetensors", "step-4.safetensors", "model-ema.safetensors"]) {
+    assert.ok((await Deno.stat(`${r}/${f}`)).isFile, f);
+  }
+  assert.match((await Deno.readTextFile(`${r}/log.csv`)).split("\n")[0], /,valid_loss_ema$/);
+  const changed = await run("--synthetic", "8", "--resume", "--ema", "0.9", "--out", r, "--quiet");
+  assert.equal(changed.code, 1);
+  assert.match(changed.err, /cannot resume: .*other ema \(ema=0\.99, given ema=0\.9\)/);
+  const bad = await run(...common, "--steps", "2", "--ema", "1", "--out", `${root}/x1`, "--quiet");
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /ema \(the EMA decay\) must be in \(0, 1\)/);
+  const ship = await runTask("ship_prior.ts", "--run", r, "--out", out);
+  assert.equal(ship.code, 0, ship.err);
+  await assertSameFile(`${out}/weights.safetensors`, `${r}/best.safetensors`);
+  const md = readSafetensorsMetadata(await Deno.readFile(`${out}/weights.safetensors`));
+  assert.deepEqual(JSON.parse(md.ema), { decay: 0.99, weights: "ema" });
+  const card = JSON.parse(await Deno.readTextFile(`${out}/card.json`));
+  assert.equal(card.training.ema, 0.99);
+  assert.deepEqual(Object.keys(card.valid_loss_ema), ["2", "4"]);
+  // the best validation loss of an EMA run is the EMA weights' (best.safetensors holds them)
+  const emaLosses = Object.values(card.valid_loss_ema) as number[];
+  assert.equal(Math.min(...emaLosses), Number(card.best_valid_loss.toFixed(4)));
+  assert.match(card.weights, /^EMA weights \(decay 0\.99\) of the best EMA validation loss/);
+});

@@ -10,6 +10,7 @@ import { loadPrior, normalise } from "../src/diffusion/prior.ts";
 import { assimilate } from "../src/assim/assimilate.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { openDatasetStore, readWindow } from "../src/data/store.ts";
+import { dataPhysics } from "../src/data/physics.ts";
 import { observeStack } from "../src/obs/observe.ts";
 import { arctan3x } from "../src/obs/pointwise.ts";
 import { getOperator } from "../src/obs/registry.ts";
@@ -41,7 +42,9 @@ Deno.test("user operator: train (2 Workers), ship with sampler defaults, loadPri
   await selectBackend({ prefer: "cpu", quiet: true });
   const prior = await loadPrior(`${dir}/prior/weights.safetensors`);
   try {
+    const store = openDatasetStore(data);
     assert.deepEqual(prior.trainedFor, {
+      physics: dataPhysics(store.config), // recorded by training: the fit is judged by physics
       method: "soad",
       model: "tanh2x",
       operators: [{ name: "tanh2x", channels: 2 }],
@@ -51,7 +54,6 @@ Deno.test("user operator: train (2 Workers), ship with sampler defaults, loadPri
       dataset: "tiny",
     });
     assert.deepEqual(prior.sampler, { tMax: 0.9, steps: 3 });
-    const store = openDatasetStore(data);
     const q = readWindow(store, store.attrs.split.test[0]).subarray(0, 9 * 2 * 256);
     const truth = normalise(q, prior);
     const observations = observeStack(truth, 9, 16, 16, {

@@ -124,3 +124,23 @@ Deno.test("property: 60 random corruptions of store chunks, checkpoints, weights
   }
   assert.ok(tally.errors > 30, JSON.stringify(tally));
 });
+
+Deno.test("verify: a checkpoint's EMA weights are checked too (a NaN there is named)", async () => {
+  const unet = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
+  const config = resolveTrainConfig({ model: "sda", steps: 4, unet, ema: 0.99 });
+  const n = new ParamLayout(unet).size;
+  const z = () => new Float32Array(n);
+  const ema = z();
+  ema[3] = NaN; // with a matching CRC: only the value check can tell
+  const dir = Deno.makeTempDirSync({ prefix: "soad_verify_ema_" });
+  const path = `${dir}/checkpoint.safetensors`;
+  const state = { config, step: 1, params: z(), m: z(), v: z(), bestValid: null, data: {}, ema };
+  Deno.writeFileSync(path, encodeCheckpoint(state));
+  const [line] = await verifyPath(path);
+  assert.equal(line.ok, false);
+  assert.equal(line.detail, "ema value NaN at flat index 3 is not finite");
+  ema[3] = 0;
+  Deno.writeFileSync(path, encodeCheckpoint(state));
+  assert.ok((await verifyPath(path))[0].ok);
+  Deno.removeSync(dir, { recursive: true });
+});

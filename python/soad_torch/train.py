@@ -225,6 +225,10 @@ def train(args: argparse.Namespace) -> Dict:
             raise SystemExit(f"error: cannot resume: {ckpt} does not exist (start without "
                              f"--resume)")
         cfg, step, tensors, best, _ = read_checkpoint(ckpt)
+        if cfg.get("ema"):
+            raise SystemExit(f"error: cannot resume: {ckpt} averages its weights (EMA decay "
+                             f"{cfg['ema']}), which this bridge does not do; resume it with "
+                             f"deno task train --resume")
         given = {"model": args.model, "batchSize": args.batch_size, "lr": args.lr,
                  "weightDecay": args.weight_decay, "frames": args.frames, "seed": args.seed,
                  "highTimeFraction": args.high_t_fraction}

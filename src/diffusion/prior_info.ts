@@ -51,6 +51,11 @@ export interface TrainedFor {
   frames: number;
   /** The training data's configuration name (`demo`, …), when known. */
   dataset?: string;
+  /**
+   * The training data's physics (every QG parameter but dt, the pooling, the snapshot interval;
+   * `dataPhysics`), when recorded: what the fit to data is judged by, not the name.
+   */
+  physics?: Record<string, number>;
 }
 
 /** Sampler defaults of a prior. */
@@ -152,6 +157,14 @@ export function checkPriorMetadata(m: unknown, what = "prior metadata"): PriorMe
     bad("trainedFor.channels", `2 + the operators' channels = ${sum}, not ${t!.channels}`);
   }
   if (t!.grid !== undefined && !isNums(t!.grid, 2)) bad("trainedFor.grid", "[ny, nx]");
+  const ph = t!.physics;
+  if (
+    ph !== undefined &&
+    (ph === null || typeof ph !== "object" || Array.isArray(ph) ||
+      !Object.values(ph).every((v) => typeof v === "number" && Number.isFinite(v)))
+  ) {
+    bad("trainedFor.physics", "an object of finite numbers");
+  }
   if (!Number.isInteger(t!.frames) || (t!.frames as number) < 1) {
     bad("trainedFor.frames", "a positive integer");
   }

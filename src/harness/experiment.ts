@@ -66,6 +66,8 @@ export interface RunExperimentOptions {
   now?: () => number;
   /** Progress output: false, or a stream (default `Deno.stderr`). */
   progress?: false | ProgressStream;
+  /** Label of the progress bar (default "experiment cells"). */
+  progressLabel?: string;
   /** Called after each finished cell. */
   onCell?: (r: CellResult) => void;
 }
@@ -183,9 +185,11 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunE
   const todo = cells.filter((c) => !done.has(cellKey(c)));
   const limit = options.limit ?? Infinity;
   const n = Math.min(todo.length, limit);
-  const progress = options.progress === false
-    ? undefined
-    : new Progress({ total: n, label: "experiment cells", stream: options.progress });
+  const progress = options.progress === false ? undefined : new Progress({
+    total: n,
+    label: options.progressLabel ?? "experiment cells",
+    stream: options.progress,
+  });
   const files = [`${out}/results.json`, `${out}/results.csv`];
   const save = async (): Promise<void> => {
     await writeJsonAtomic(files[0], results);

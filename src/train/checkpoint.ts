@@ -2,9 +2,11 @@
  * Training checkpoints: one safetensors file with the weights under their PyTorch names (so
  * `readSafetensors` + `UNet.setWeights` loads it like any weights file, extra names aside), the
  * AdamW moments as `optim.exp_avg.<name>` / `optim.exp_avg_sq.<name>` (PyTorch's state names),
+ * the EMA of the weights as `ema.<name>` when the run averages them (`config.ema`),
  * and metadata: step, optimiser step count, training configuration, data description with the
  * normalisation, RNG state (the counter-based streams need only seed and step) and best
- * validation loss. Written atomically. Also weights-only files for the sampler.
+ * validation loss. Written atomically. Also weights-only files for the sampler (raw or EMA
+ * weights; an EMA run's files say which in their `ema` metadata).
  * @module
  */
 
@@ -41,6 +43,8 @@ export interface TrainState {
   bestValid: number | null;
   /** The data source's description (path, normalisation). */
   data: Record<string, unknown>;
+  /** The exponential moving average of the weights (when `config.ema` is set), same layout. */
+  ema?: Float32Array;
 }
 
 /**
@@ -65,6 +69,10 @@ export function valuesCrc32(...arrays: Float32Array[]): string {
  * and the spec's sampler defaults (`deno task ship-prior --t-max` / `prior-metadata` set others
  * once `deno task eps-profile` has measured them). Absent when the data record no std.
  */
+const isPhysics = (v: unknown): v is Record<string, number> =>
+  v !== null && typeof v === "object" && !Array.isArray(v) &&
+  Object.values(v).every((x) => typeof x === "number" && Number.isFinite(x));
+
 function priorRecord(s: TrainState): Record<string, string> {
   const d = s.data as Record<string, unknown>;
   const nums = (v: unknown): v is number[] =>
@@ -84,6 +92,7 @@ function priorRecord(s: TrainState): Record<string, string> {
       ...(nums(d.grid) ? { grid: [d.grid[0], d.grid[1]] as [number, number] } : {}),
       frames: s.config.frames,
       ...(typeof d.config_name === "string" ? { dataset: d.config_name } : {}),
+      ...(isPhysics(d.physics) ? { physics: d.physics } : {}),
     },
     normalisation: { offset: nums(d.norm_offset) ? d.norm_offset : [0, 0], std: d.norm_std },
     sampler: { ...SPEC_SAMPLER },
@@ -91,6 +100,11 @@ function priorRecord(s: TrainState): Record<string, string> {
     note: "sampler defaults: the spec's (set them with deno task ship-prior --t-max/--steps)",
   };
   return priorMetadata(m);
+}
+
+/** The arrays a checkpoint's CRC-32 covers: weights, both moments, then the EMA if any. */
+function checkpointArrays(s: TrainState): Float32Array[] {
+  return s.ema ? [s.params, s.m, s.v, s.ema] : [s.params, s.m, s.v];
 }
 
 function meta(s: TrainState, kind: string): Record<string, string> {
@@ -108,8 +122,18 @@ function meta(s: TrainState, kind: string): Record<string, string> {
     }),
     rng: JSON.stringify({ kind: "counter-streams", seed: s.config.seed, step: s.step }),
     best_valid: JSON.stringify(s.bestValid),
-    crc32: kind === CHECKPOINT_FORMAT ? valuesCrc32(s.params, s.m, s.v) : valuesCrc32(s.params),
+    crc32: kind === CHECKPOINT_FORMAT ? valuesCrc32(...checkpointArrays(s)) : valuesCrc32(s.params),
   };
+}
+
+function checkEma(s: TrainState): void {
+  if ((s.config.ema !== undefined) !== (s.ema !== undefined)) {
+    throw new InvalidArgumentError(
+      s.ema
+        ? "the training state holds EMA weights but its configuration has no ema decay"
+        : `the configuration averages the weights (ema ${s.config.ema}) but the state has no EMA`,
+    );
+  }
 }
 
 /**
@@ -133,11 +157,13 @@ import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/pr
  * ```
  */
 export function encodeCheckpoint(s: TrainState): Uint8Array {
+  checkEma(s);
   const layout = new ParamLayout(s.config.unet);
   const tensors = new Map<string, NamedTensor>([
     ...layout.toTorch(s.params),
     ...layout.toTorch(s.m, "optim.exp_avg."),
     ...layout.toTorch(s.v, "optim.exp_avg_sq."),
+    ...(s.ema ? layout.toTorch(s.ema, "ema.") : []),
   ]);
   return writeSafetensors(tensors, meta(s, CHECKPOINT_FORMAT));
 }
@@ -189,7 +215,9 @@ export function decodeCheckpoint(bytes: Uint8Array, what = "checkpoint"): TrainS
     }
   };
   const params = at(""), mom = at("optim.exp_avg."), v = at("optim.exp_avg_sq.");
-  if (m.crc32 !== undefined && m.crc32 !== valuesCrc32(params, mom, v)) {
+  const ema = config.ema !== undefined ? at("ema.") : undefined;
+  const arrays = ema ? [params, mom, v, ema] : [params, mom, v];
+  if (m.crc32 !== undefined && m.crc32 !== valuesCrc32(...arrays)) {
     throw new IntegrityError(
       `${what} is damaged: its tensors fail the CRC-32 recorded in its metadata (${m.crc32}); ` +
         `restore it from a copy or resume from another checkpoint`,
@@ -203,6 +231,7 @@ export function decodeCheckpoint(bytes: Uint8Array, what = "checkpoint"): TrainS
     v,
     bestValid: parseJson<number | null>(m, "best_valid", what),
     data: parseJson<Record<string, unknown>>(m, "data", what),
+    ...(ema ? { ema } : {}),
   };
 }
 
@@ -255,7 +284,8 @@ export async function readCheckpoint(path: string): Promise<TrainState> {
 /**
  * Writes the weights alone (PyTorch names and layouts, loadable with `readSafetensors` +
  * `UNet.setWeights` or by PyTorch's `safetensors.torch.load_file`), atomically, with the
- * network, model, normalisation and step in the metadata.
+ * network, model, normalisation and step in the metadata. `which` picks the raw weights (default)
+ * or their EMA (`state.ema`); the files of an EMA run record which in the `ema` metadata key.
  *
  * @example
  * ```ts
@@ -271,9 +301,21 @@ import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/pr
  * await writeWeights(path, { config, step: 1, params: z(), m: z(), v: z(), bestValid: null, data: {} });
  * ```
  */
-export async function writeWeights(path: string, s: TrainState): Promise<void> {
+export async function writeWeights(
+  path: string,
+  s: TrainState,
+  which: "raw" | "ema" = "raw",
+): Promise<void> {
+  checkEma(s);
+  if (which === "ema" && !s.ema) {
+    throw new InvalidArgumentError(`cannot write EMA weights to ${path}: the run has no EMA`);
+  }
+  const params = which === "ema" ? s.ema! : s.params;
   const layout = new ParamLayout(s.config.unet);
-  const md = meta(s, "soad-unet-weights/1");
+  const md = meta({ ...s, params }, "soad-unet-weights/1");
   delete md.rng;
-  await writeFileAtomic(path, writeSafetensors(layout.toTorch(s.params), md));
+  if (s.config.ema !== undefined) {
+    md.ema = JSON.stringify({ decay: s.config.ema, weights: which });
+  }
+  await writeFileAtomic(path, writeSafetensors(layout.toTorch(params), md));
 }

@@ -59,6 +59,19 @@ export interface TrainConfig {
   highTimeFraction: number;
   /** Lower end of the oversampled diffusion times (default 0.8). */
   highTimeFrom: number;
+  /**
+   * Decay of the exponential moving average of the weights (`--ema`, e.g. 0.999), in (0, 1);
+   * absent = no EMA (0 given resolves to absent, so a run without EMA stores the configuration
+   * it always did). With EMA, validation, `best.safetensors` and the step snapshots use the
+   * averaged weights while the raw ones keep training (`ema.ts`: warm-up
+   * min(decay, (1 + s)/(10 + s))).
+   */
+  ema?: number;
+  /**
+   * Keep the weights of every N-th step as `step-<N>.safetensors` in the run folder (EMA
+   * weights when EMA is on): the candidates of `deno task select-prior`. Absent = none.
+   */
+  keepEvery?: number;
 }
 
 /**
@@ -148,5 +161,17 @@ export function resolveTrainConfig(
     throw new InvalidArgumentError(`highTimeFrom must be in [0, 1), got ${c.highTimeFrom}`);
   }
   if (typeof c.roll !== "boolean") throw new InvalidArgumentError(`roll must be a boolean`);
+  if (c.ema === undefined || c.ema === 0) delete c.ema;
+  else if (!(typeof c.ema === "number" && c.ema > 0 && c.ema < 1)) {
+    throw new InvalidArgumentError(
+      `ema (the EMA decay) must be in (0, 1) or 0 = off, got ${c.ema}`,
+    );
+  }
+  if (c.keepEvery === undefined || c.keepEvery === 0) delete c.keepEvery;
+  else if (!Number.isSafeInteger(c.keepEvery) || c.keepEvery < 1) {
+    throw new InvalidArgumentError(
+      `keepEvery must be an integer >= 1 or 0 = off, got ${c.keepEvery}`,
+    );
+  }
   return { ...c, unet: { ...unet } };
 }

@@ -24,9 +24,16 @@ export interface StepRecord {
   validLoss: number | null;
   /** Wall seconds of this step (computation, reduction, update). */
   seconds: number;
+  /**
+   * Validation loss of the EMA weights when evaluated at this step (null when not); absent in
+   * runs without EMA (their log has no `valid_loss_ema` column).
+   */
+  validLossEma?: number | null;
 }
 
 const COLUMNS = ["step", "epoch", "lr", "loss", "grad_norm", "valid_loss", "seconds"];
+/** The last column, present when the run averages its weights (EMA). */
+const EMA_COLUMN = "valid_loss_ema";
 
 /**
  * CSV text of the records (header line first; empty validation cells where not evaluated).
@@ -39,11 +46,20 @@ const COLUMNS = ["step", "epoch", "lr", "loss", "grad_norm", "valid_loss", "seco
  * ```
  */
 export function logCsv(records: StepRecord[]): string {
-  const lines = [COLUMNS.join(",")];
+  const ema = records.some((r) => r.validLossEma !== undefined);
+  const lines = [(ema ? [...COLUMNS, EMA_COLUMN] : COLUMNS).join(",")];
   for (const r of records) {
-    lines.push(
-      [r.step, r.epoch, r.lr, r.loss, r.gradNorm, r.validLoss ?? "", r.seconds].join(","),
-    );
+    const f: (number | string)[] = [
+      r.step,
+      r.epoch,
+      r.lr,
+      r.loss,
+      r.gradNorm,
+      r.validLoss ?? "",
+      r.seconds,
+    ];
+    if (ema) f.push(r.validLossEma ?? "");
+    lines.push(f.join(","));
   }
   return lines.join("\n") + "\n";
 }
@@ -60,10 +76,12 @@ export function logCsv(records: StepRecord[]): string {
  */
 export function parseLogCsv(text: string): StepRecord[] {
   const out: StepRecord[] = [];
-  for (const line of text.split("\n").slice(1)) {
+  const lines = text.split("\n");
+  const emaAt = (lines[0] ?? "").split(",").indexOf(EMA_COLUMN);
+  for (const line of lines.slice(1)) {
     if (!line.trim()) continue;
     const f = line.split(",");
-    out.push({
+    const r: StepRecord = {
       step: Number(f[0]),
       epoch: Number(f[1]),
       lr: Number(f[2]),
@@ -71,7 +89,9 @@ export function parseLogCsv(text: string): StepRecord[] {
       gradNorm: Number(f[4]),
       validLoss: f[5] === "" ? null : Number(f[5]),
       seconds: Number(f[6]),
-    });
+    };
+    if (emaAt >= 0) r.validLossEma = (f[emaAt] ?? "") === "" ? null : Number(f[emaAt]);
+    out.push(r);
   }
   return out;
 }
@@ -118,6 +138,15 @@ export async function writeLog(dir: string, records: StepRecord[]): Promise<void
       x: val.map((r) => r.step),
       y: val.map((r) => r.validLoss!),
       color: [214, 39, 40],
+    });
+  }
+  const vema = records.filter((r) => typeof r.validLossEma === "number" && r.validLossEma > 0);
+  if (vema.length > 0) {
+    series.push({
+      name: "valid loss (EMA weights)",
+      x: vema.map((r) => r.step),
+      y: vema.map((r) => r.validLossEma!),
+      color: [44, 160, 44],
     });
   }
   const img = lineChart(series, {

@@ -8,6 +8,7 @@
 
 import { InvalidArgumentError, SoadError } from "../errors.ts";
 import { outputGrid } from "../data/config.ts";
+import { dataPhysics } from "../data/physics.ts";
 import { type DatasetStore, openDatasetStore, readWindow } from "../data/store.ts";
 import { checkIndex, type TrainSplit, type WindowSource } from "./source.ts";
 
@@ -122,6 +123,8 @@ export class StoreSource implements WindowSource {
       kind: "store",
       path: this.store.path,
       config_name: this.store.config.name,
+      // what the fit of a prior to data is judged by (not the name; src/data/physics.ts)
+      physics: dataPhysics(this.store.config),
       grid: [this.height, this.width],
       snapshots: this.length,
       split: this.#ranges,

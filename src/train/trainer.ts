@@ -8,7 +8,13 @@
  * `loss.png`, `train.json`.
  *
  * Files in `out`: `checkpoint.safetensors` (full state), `model.safetensors` (final weights),
- * `best.safetensors` (weights of the best validation loss), `log.csv`, `loss.png`, `train.json`.
+ * `best.safetensors` (weights of the best validation loss), `log.csv`, `loss.png`, `train.json`;
+ * with `config.keepEvery` = N also `step-<s>.safetensors` every N steps. With `config.ema` the
+ * run keeps an exponential moving average of the weights (`ema.ts`), updated after every
+ * optimiser step and stored in the checkpoint: validation is computed for both the raw and the
+ * EMA weights (`valid_loss`, `valid_loss_ema` in the log), `best.safetensors` and the step
+ * snapshots hold the EMA weights chosen by the EMA's validation loss, `model-ema.safetensors` the
+ * final EMA beside the raw final `model.safetensors`; the raw weights keep training.
  * @module
  */
 
@@ -26,6 +32,7 @@ import { parseLogCsv, type StepRecord, writeLog } from "./log.ts";
 import { ParamLayout } from "./param_layout.ts";
 import type { SampleTask } from "./sample_step.ts";
 import { drawChunk, type WindowSource } from "./source.ts";
+import { emaDecay, updateEma } from "./ema.ts";
 import { streamRng, streamSeed } from "./stream_rng.ts";
 import { warmStartWeights } from "./warm_start.ts";
 import { WorkerEngine } from "./worker_engine.ts";
@@ -89,6 +96,8 @@ export interface TrainResult {
   stepsPerSecond: number;
   /** Final parameters, flat tfjs layout. */
   params: Float32Array;
+  /** Final EMA of the parameters (runs with `config.ema`). */
+  ema?: Float32Array;
 }
 
 /**
@@ -289,8 +298,16 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Config fields a resume may change: the schedule length and how often to checkpoint. */
-const RESUMABLE = ["steps", "checkpointEvery"] as const;
+/**
+ * Config fields a resume may change: the schedule length, how often to checkpoint and how often
+ * to keep a weights snapshot (pure I/O).
+ */
+const RESUMABLE = ["steps", "checkpointEvery", "keepEvery"] as const;
+
+/** A config value as a resume compares it: `ema` absent and 0 both mean "off". */
+function resumeValue(k: string, v: unknown): string | undefined {
+  return k === "ema" ? JSON.stringify(v === undefined || v === 0 ? "off" : v) : JSON.stringify(v);
+}
 
 /** Imports the modules that register a run's user operators (`registerOperator`). */
 async function importOperatorModules(urls: string[] | undefined): Promise<void> {
@@ -328,12 +345,17 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
       const diff = Object.keys(given)
         .filter((k) => !(RESUMABLE as readonly string[]).includes(k))
         .filter((k) => given[k] !== undefined)
-        .filter((k) => JSON.stringify(given[k]) !== JSON.stringify(stored[k]));
+        .filter((k) => resumeValue(k, given[k]) !== resumeValue(k, stored[k]));
       if (diff.length) {
         throw new InvalidArgumentError(
           `cannot resume: the checkpoint was trained with other ${diff.join(", ")} ` +
-            `(${diff.map((k) => `${k}=${JSON.stringify(stored[k])}`).join(", ")}); ` +
-            `leave these out to continue with the checkpoint's values`,
+            `(${diff.map((k) => `${k}=${resumeValue(k, stored[k])}`).join(", ")}, given ` +
+            `${diff.map((k) => `${k}=${resumeValue(k, given[k])}`).join(", ")}); ` +
+            `leave these out to continue with the checkpoint's values` +
+            (diff.includes("ema")
+              ? " (a run keeps the EMA setting it started with; start a new run, e.g. with " +
+                "--init from its weights, to change it)"
+              : ""),
         );
       }
       const changed = Object.fromEntries(
@@ -372,7 +394,17 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
   const params = layout.fromTorch(weights);
   const z = new Float32Array(layout.size);
   return {
-    state: { config, step: 0, params, m: z, v: z.slice(), bestValid: null, data: {} },
+    state: {
+      config,
+      step: 0,
+      params,
+      m: z,
+      v: z.slice(),
+      bestValid: null,
+      data: {},
+      // e_0 = p_0: the average starts at the initial (or warm-start) weights
+      ...(config.ema !== undefined ? { ema: params.slice() } : {}),
+    },
     records: [],
   };
 }
@@ -453,12 +485,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     await writeLog(o.out, records);
     await writeCheckpoint(`${o.out}/checkpoint.safetensors`, state);
     if (final) await writeWeights(`${o.out}/model.safetensors`, state);
+    if (final && state.ema) await writeWeights(`${o.out}/model-ema.safetensors`, state, "ema");
     await writeJsonAtomic(`${o.out}/train.json`, {
       config: c,
       data: state.data,
       step: state.step,
       finished: state.step >= c.steps,
       best_valid: state.bestValid,
+      ...(state.ema ? { best_weights: "ema" } : {}),
       workers: engine.workers,
       steps_per_second_last_run: stepsDone / Math.max(computeSeconds, 1e-9),
       last: records.at(-1) ?? null,
@@ -500,15 +534,21 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const lr = c.lr * linearDecay(state.step, c.steps);
       adam.step(state.params, grad, lr);
       state.step++;
+      if (state.ema) updateEma(state.ema, state.params, emaDecay(c.ema!, state.step));
       await engine.setParams(state.params);
       const seconds = (performance.now() - t0) / 1000;
       computeSeconds += seconds;
       stepsDone++;
       const end = state.step >= until || o.signal?.aborted === true;
-      let validLoss: number | null = null;
+      let validLoss: number | null = null, validLossEma: number | null = null;
       if (valid.length && (state.step % c.validEvery === 0 || end)) {
-        const ls = await engine.losses(valid);
-        validLoss = ls.reduce((a, b) => a + b, 0) / ls.length;
+        const mean = (ls: number[]) => ls.reduce((a, b) => a + b, 0) / ls.length;
+        validLoss = mean(await engine.losses(valid));
+        if (state.ema) {
+          await engine.setParams(state.ema);
+          validLossEma = mean(await engine.losses(valid));
+          await engine.setParams(state.params);
+        }
       }
       const rec: StepRecord = {
         step: state.step,
@@ -518,18 +558,26 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         gradNorm,
         validLoss,
         seconds,
+        ...(state.ema ? { validLossEma } : {}),
       };
       records.push(rec);
-      if (validLoss !== null && (state.bestValid === null || validLoss < state.bestValid)) {
-        state.bestValid = validLoss;
-        await writeWeights(`${o.out}/best.safetensors`, state);
+      // with EMA, the averaged weights are the ones chosen and kept
+      const judged = state.ema ? validLossEma : validLoss;
+      const which = state.ema ? "ema" : "raw";
+      if (judged !== null && (state.bestValid === null || judged < state.bestValid)) {
+        state.bestValid = judged;
+        await writeWeights(`${o.out}/best.safetensors`, state, which);
+      }
+      if (c.keepEvery !== undefined && state.step % c.keepEvery === 0) {
+        await writeWeights(`${o.out}/step-${state.step}.safetensors`, state, which);
       }
       if (state.step % c.checkpointEvery === 0 || end) await save(state.step >= c.steps);
       o.onStep?.(rec);
       bar?.tick(
         1,
         `loss ${loss.toPrecision(4)} |g| ${gradNorm.toPrecision(3)}` +
-          (validLoss !== null ? ` valid ${validLoss.toPrecision(4)}` : ""),
+          (validLoss !== null ? ` valid ${validLoss.toPrecision(4)}` : "") +
+          (validLossEma !== null ? ` ema ${validLossEma.toPrecision(4)}` : ""),
       );
     }
     if (stepsDone === 0) await save(state.step >= c.steps);
@@ -545,5 +593,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     bestValid: state.bestValid,
     stepsPerSecond: stepsDone / Math.max(computeSeconds, 1e-9),
     params: state.params,
+    ...(state.ema ? { ema: state.ema } : {}),
   };
 }

@@ -50,6 +50,8 @@ const T = {
   trainEngine: "tests/train_engine_test.ts",
   npy: "tests/io_npy_test.ts",
   epsTask: "tests/eps_profile_task_test.ts",
+  ema: "tests/train_ema_test.ts",
+  select: "tests/select_prior_test.ts",
 } as const;
 
 /** The catalogue. */
@@ -576,6 +578,39 @@ export const MUTATIONS: Mutation[] = [
     replacement: "if (pre === 10) view.setUint16(8, header.length, false);",
     tests: [T.npy],
     what: "the header length written big-endian",
+  },
+  // ---- issue 19: EMA of the weights, checkpoint selection ----
+  {
+    id: "ema-warmup-offset",
+    file: "src/train/ema.ts",
+    original: "return Math.min(decay, (1 + step) / (10 + step));",
+    replacement: "return Math.min(decay, (2 + step) / (10 + step));",
+    tests: [T.ema],
+    what: "the EMA warm-up one step ahead",
+  },
+  {
+    id: "ema-update-swapped",
+    file: "src/train/ema.ts",
+    original: "ema[i] = d * ema[i] + c * params[i];",
+    replacement: "ema[i] = c * ema[i] + d * params[i];",
+    tests: [T.ema],
+    what: "the EMA weights the new parameters by d instead of 1 − d",
+  },
+  {
+    id: "select-rank-by-rmse",
+    file: "src/harness/select_prior.ts",
+    original: "const ca = scores[a].crps ?? Infinity, cb = scores[b].crps ?? Infinity;",
+    replacement: "const ca = scores[a].rmseEnsembleMean, cb = scores[b].rmseEnsembleMean;",
+    tests: [T.select],
+    what: "checkpoint selection ranks by ensemble-mean RMSE instead of CRPS",
+  },
+  {
+    id: "select-test-split",
+    file: "src/harness/select_prior.ts",
+    original: 'const data = storeExperimentData(o.data, settings.normalisation, "valid");',
+    replacement: 'const data = storeExperimentData(o.data, settings.normalisation, "test");',
+    tests: [T.select],
+    what: "checkpoint selection scores on the test split",
   },
 ];
 

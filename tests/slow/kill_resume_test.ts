@@ -158,12 +158,13 @@ Deno.test("kill -9 harness: generate resumed after 20 random kills = one run", a
   assert.deepEqual(treeDiff(readTree(ref), readTree(out)), []);
 });
 
-Deno.test("kill -9 harness: train resumed after 20 random kills = one run", async () => {
+Deno.test("kill -9 harness: train (with EMA and snapshots) resumed after 20 random kills = one run", async () => {
   const rng = new Rng(SEED + 1);
   const flags = [
     ...["--synthetic", "16", "--model", "sda", "--widths", "4,8", "--blocks", "1"],
     ...["--kernel", "3", "--frames", "3", "--steps", "600", "--batch", "2"],
     ...["--ckpt-every", "3", "--valid-every", "7", "--workers", "0", "--quiet"],
+    ...["--ema", "0.99", "--keep-every", "50"], // the EMA is part of the state resumed (issue 19)
   ];
   const ref = `${root}/train-ref`, out = `${root}/train`;
   const t = await timings(task("train.ts"), [...flags, "--out", ref], () => checkpointStep(ref));
@@ -179,13 +180,28 @@ Deno.test("kill -9 harness: train resumed after 20 random kills = one run", asyn
   };
   const r = await killAndResume(task("train.ts"), next, rng, t, () => checkpointStep(out));
   report("train", SEED + 1, r);
-  for (const f of ["model.safetensors", "checkpoint.safetensors", "best.safetensors"]) {
+  const snapshots = [...Deno.readDirSync(ref)].map((e) => e.name).filter((n) =>
+    n.startsWith("step-")
+  );
+  assert.equal(snapshots.length, 12);
+  for (
+    const f of [
+      "model.safetensors",
+      "model-ema.safetensors",
+      "checkpoint.safetensors",
+      "best.safetensors",
+      ...snapshots,
+    ]
+  ) {
     const [a, b] = [Deno.readFileSync(`${ref}/${f}`), Deno.readFileSync(`${out}/${f}`)];
     assert.ok(a.length === b.length && a.every((v, i) => v === b[i]), `${f} differs`);
   }
   // the log without its wall-clock column
   const noTime = (p: string) =>
-    Deno.readTextFileSync(p).trim().split("\n").map((l) => l.split(",").slice(0, 6).join(","));
+    Deno.readTextFileSync(p).trim().split("\n").map((l) => {
+      const f = l.split(",");
+      return [...f.slice(0, 6), ...f.slice(7)].join(",");
+    });
   assert.deepEqual(noTime(`${out}/log.csv`), noTime(`${ref}/log.csv`));
   assert.deepEqual(strayTemporaries(out), []);
 });
