@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as zarr from "zarrita";
 import { InvalidArgumentError, SoadError } from "../src/errors.ts";
 import { DATA_PRESETS, dataSplit, resolveDataConfig } from "../src/data/config.ts";
+import { dataPhysics } from "../src/data/physics.ts";
 import { generateDataset } from "../src/data/generate.ts";
 import { finalizeDataset } from "../src/data/finalize.ts";
 import { averagePool } from "../src/data/pool.ts";
@@ -202,13 +203,18 @@ Deno.test("data: demo-large has ≥ 2000 training windows of the demo's physics 
   assert.ok(big.gap >= big.window * big.every, "windows do not overlap");
 });
 
-Deno.test("data: fine has the paper's pixel per deformation radius with the demo's physics, on its own seeds", async () => {
+Deno.test("data: fine has the paper's pixel per deformation radius: the demo's parameters in a 250 km box, on its own seeds", async () => {
   const fine = resolveDataConfig("fine");
   const demo = DATA_PRESETS.demo, paper = DATA_PRESETS.paper;
   const pixelsPerRd = (c: typeof demo) => c.qg.rd / (c.qg.L / (c.qg.nx / c.pool));
   assert.equal(pixelsPerRd(fine), pixelsPerRd(paper)); // 3.84: 3.9 km pixels, r_d = 15 km
   assert.ok(Math.abs(pixelsPerRd(demo) - 0.96) < 0.01); // the demo's 15.6 km pixel ≈ r_d
-  // the same physics: every pyqg parameter but the box (and dt, for the 4x finer grid)
+  // the demo's parameters but the box (and dt, for the 4x finer grid): other physics by
+  // dataPhysics only in L and W
+  assert.deepEqual(
+    Object.keys(dataPhysics(fine)).filter((k) => dataPhysics(fine)[k] !== dataPhysics(demo)[k]),
+    ["L", "W"],
+  );
   const { L: _l, W: _w, dt, ...physics } = fine.qg;
   const { L: _dl, W: _dw, dt: demoDt, ...demoPhysics } = demo.qg;
   assert.deepEqual(physics, demoPhysics);
