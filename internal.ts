@@ -232,6 +232,7 @@ export {
 
 // Cycling twin experiment (issue 22): building blocks of the LETKF and the driver
 export { SymmetricEigen } from "./src/assim/symmetric_eigen.ts";
+export { type LetkfColumnsInput, letkfKernel, LetkfWasmKernel } from "./src/assim/letkf_wasm.ts";
 export { climatologyStates } from "./src/harness/truth.ts";
 export {
   type DataIdentity,

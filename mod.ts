@@ -298,6 +298,7 @@ export {
   letkfNeighbours,
   type LetkfOptions,
 } from "./src/assim/letkf.ts";
+export { setLetkfThreads } from "./src/assim/letkf_wasm.ts";
 export { crpsGaussian, rankHistogram } from "./src/assim/metrics.ts";
 export {
   cycle,

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { CONV_RELAXED_WASM_BASE64, CONV_SIMD_WASM_BASE64 } from "../wasm/conv_wasm.ts";
 import { KERNELS_WASM_BASE64 } from "../wasm/kernels_wasm.ts";
+import { LETKF_WASM_BASE64 } from "../wasm/letkf_wasm.ts";
 import { currentRecord, WASM_MODULE_SOURCES, type WasmSourceRecord } from "../wasm/sources.ts";
 
 const WASM = new URL("../wasm/", import.meta.url);
@@ -49,6 +50,7 @@ Deno.test("wasm: the base64 embeddings are the committed modules", async () => {
   for (
     const [file, embedded] of [
       ["kernels.wasm", KERNELS_WASM_BASE64],
+      ["letkf.wasm", LETKF_WASM_BASE64],
       ["conv_simd.wasm", CONV_SIMD_WASM_BASE64],
       ["conv_relaxed.wasm", CONV_RELAXED_WASM_BASE64],
     ]

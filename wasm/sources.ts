@@ -9,6 +9,7 @@
 /** The C sources (and local headers) of each module, relative to `wasm/`. */
 export const WASM_MODULE_SOURCES: Readonly<Record<string, readonly string[]>> = {
   "kernels.wasm": ["fft.c", "qg.c"],
+  "letkf.wasm": ["letkf.c"],
   "conv_simd.wasm": ["conv.c", "fft_conv.c", "pointwise.c", "simd.h"],
   "conv_relaxed.wasm": ["conv.c", "fft_conv.c", "pointwise.c", "simd.h"],
 };
@@ -51,7 +52,7 @@ export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string>
  * ```ts
  * import { currentRecord } from "./sources.ts";
  * const r = await currentRecord(new URL(".", import.meta.url));
- * console.log(Object.keys(r.modules).length); // 3
+ * console.log(Object.keys(r.modules).length); // 4
  * ```
  */
 export async function currentRecord(dir: URL): Promise<WasmSourceRecord> {

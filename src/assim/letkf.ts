@@ -11,6 +11,7 @@
 
 import { InvalidArgumentError } from "../errors.ts";
 import { gaspariCohn } from "./gaspari_cohn.ts";
+import { letkfKernel } from "./letkf_wasm.ts";
 import { SymmetricEigen } from "./symmetric_eigen.ts";
 
 /** The periodic grid of the state: point (i, j) sits at x = (j + ½)·lengthX/nx, y = (i + ½)·lengthY/ny. */
@@ -131,9 +132,18 @@ export interface LetkfOptions {
   /**
    * Weight interpolation (Yang et al. 2009): solve the local analyses only every `weightStride`
    * columns in x and y and interpolate the transform matrices bilinearly in between (exact on the
-   * solved columns; stride² times fewer eigen-solves). Default 1: every column solved.
+   * solved columns; stride² times fewer eigen-solves). Default 1: every column solved. It runs on
+   * the TypeScript path, which at stride 2 is slower than the exact analysis on the WASM kernel.
    */
   weightStride?: number;
+  /**
+   * Who solves the local analyses: `"wasm"` (default) the SIMD WebAssembly kernel
+   * (`wasm/letkf.c`: Householder reflectors and QL rotations applied to the needed vectors, no
+   * eigenvectors formed), `"ts"` the TypeScript reference (eigenvectors by tred2/tql2). The same
+   * analysis to round-off. A global analysis (cutoff Infinity, one solve) and weight interpolation
+   * always use the TypeScript path. The kernel runs on 1 thread, or 2 after `setLetkfThreads(2)`.
+   */
+  engine?: "wasm" | "ts";
 }
 
 /**
@@ -199,7 +209,14 @@ export function letkfAnalysis(
   // mean and anomalies of the state and of the observed members; Yt is obs-major [m][N]
   const xm = new Float64Array(S), Xp = new Float64Array(N * S);
   for (let a = 0; a < N; a++) for (let s = 0; s < S; s++) xm[s] += forecast[a * S + s];
-  for (let s = 0; s < S; s++) xm[s] /= N;
+  for (let s = 0; s < S; s++) {
+    xm[s] /= N;
+    if (!Number.isFinite(xm[s])) {
+      throw new InvalidArgumentError(
+        `the forecast ensemble must be finite, got a non-finite value at state entry ${s}`,
+      );
+    }
+  }
   for (let a = 0; a < N; a++) {
     for (let s = 0; s < S; s++) Xp[a * S + s] = forecast[a * S + s] - xm[s];
   }
@@ -210,6 +227,36 @@ export function letkfAnalysis(
     mu /= N;
     for (let a = 0; a < N; a++) Yt[k * N + a] = observed[a * m + k] - mu;
     d[k] = y[k] - mu;
+    if (!Number.isFinite(d[k])) {
+      throw new InvalidArgumentError(
+        `observations and observed members must be finite, got a non-finite value at obs ${k}`,
+      );
+    }
+  }
+  const stride = options.weightStride ?? 1;
+  if (!(Number.isInteger(stride) && stride >= 1 && nx % stride === 0 && ny % stride === 0)) {
+    throw new InvalidArgumentError(
+      `weightStride must be an integer >= 1 dividing the grid ${ny}x${nx}, got ${stride}`,
+    );
+  }
+  const engine = options.engine ?? "wasm";
+  if (engine !== "wasm" && engine !== "ts") {
+    throw new InvalidArgumentError(`engine must be "wasm" or "ts", got ${JSON.stringify(engine)}`);
+  }
+  if (engine === "wasm" && stride === 1 && Number.isFinite(nb.cutoff)) {
+    const xa = letkfKernel().analyse({
+      members: N,
+      layers,
+      neighbours: nb,
+      rinv,
+      Yt,
+      d,
+      xm,
+      Xp,
+      inflation: rho,
+      rtps: alpha,
+    });
+    return xa;
   }
   const out = new Float64Array(N * S);
   const A = new Float64Array(N * N), cd = new Float64Array(N), t = new Float64Array(N);
@@ -264,12 +311,6 @@ export function letkfAnalysis(
       sq[k] = Math.sqrt((N - 1) / lam[k]);
     }
   };
-  const stride = options.weightStride ?? 1;
-  if (!(Number.isInteger(stride) && stride >= 1 && nx % stride === 0 && ny % stride === 0)) {
-    throw new InvalidArgumentError(
-      `weightStride must be an integer >= 1 dividing the grid ${ny}x${nx}, got ${stride}`,
-    );
-  }
   if (stride > 1) {
     weightInterpolatedAnalysis(out, {
       N,
