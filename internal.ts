@@ -100,6 +100,7 @@ export {
 } from "./src/data/finalize.ts";
 export { clearWindow, STORE_FORMAT, type WindowStatus, windowStatus } from "./src/data/store.ts";
 export { crc32 } from "./src/io/crc32.ts";
+export { FlowStats, type FlowStatsResult } from "./src/data/stats.ts";
 export {
   type SeedCheckpoint,
   type SimulateOptions,

@@ -8,6 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { basename } from "node:path";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../src/io/atomic.ts";
 import { prepareOutputDir } from "../src/io/output_dir.ts";
@@ -199,7 +200,11 @@ async function main(): Promise<void> {
       : `tfjs-wasm (SIMD; convolutions on the soad conv engine from session 3 on), 1 thread ` +
         `per Worker, ${info.workers} data-parallel Worker(s), ` +
         `${navigator.hardwareConcurrency}-core ${Deno.build.arch}`,
-    resume: `deno task train --data data/qg.zarr --out run/train-${c.model}-small --resume ` +
+    // the run's own store and a run folder named for the prior folder (was: always the demo's)
+    resume:
+      `deno task train --data ${
+        info.data?.kind === "store" ? info.data.path : "(the run's --data)"
+      } --out run/train-${basename(a.out)} --resume ` +
       `(after copying checkpoint.safetensors there; see models/README.md)`,
     note: a.note ?? null,
   };

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import * as zarr from "zarrita";
 import { InvalidArgumentError, SoadError } from "../src/errors.ts";
 import { DATA_PRESETS, dataSplit, resolveDataConfig } from "../src/data/config.ts";
+import { dataPhysics } from "../src/data/physics.ts";
 import { generateDataset } from "../src/data/generate.ts";
 import { finalizeDataset } from "../src/data/finalize.ts";
 import { averagePool } from "../src/data/pool.ts";
@@ -200,4 +201,50 @@ Deno.test("data: demo-large has ≥ 2000 training windows of the demo's physics 
   const lastSeedStart = (big.seeds - 1) * big.windowsPerSeed;
   assert.ok(s.train[1] > lastSeedStart && s.valid[0] === s.train[1] && s.test[0] === s.valid[1]);
   assert.ok(big.gap >= big.window * big.every, "windows do not overlap");
+});
+
+Deno.test("data: fine has the paper's pixel per deformation radius: the demo's parameters in a 250 km box, on its own seeds", async () => {
+  const fine = resolveDataConfig("fine");
+  const demo = DATA_PRESETS.demo, paper = DATA_PRESETS.paper;
+  const pixelsPerRd = (c: typeof demo) => c.qg.rd / (c.qg.L / (c.qg.nx / c.pool));
+  assert.equal(pixelsPerRd(fine), pixelsPerRd(paper)); // 3.84: 3.9 km pixels, r_d = 15 km
+  assert.ok(Math.abs(pixelsPerRd(demo) - 0.96) < 0.01); // the demo's 15.6 km pixel ≈ r_d
+  // the demo's parameters but the box (and dt, for the 4x finer grid): other physics by
+  // dataPhysics only in L and W
+  assert.deepEqual(
+    Object.keys(dataPhysics(fine)).filter((k) => dataPhysics(fine)[k] !== dataPhysics(demo)[k]),
+    ["L", "W"],
+  );
+  const { L: _l, W: _w, dt, ...physics } = fine.qg;
+  const { L: _dl, W: _dw, dt: demoDt, ...demoPhysics } = demo.qg;
+  assert.deepEqual(physics, demoPhysics);
+  // same CFL number as the demo's for the same velocities needs dt ∝ Δx: 4x finer, ≤ 1/2 the dt
+  assert.ok(dt / (fine.qg.L / fine.qg.nx) <= (demoDt / (demo.qg.L / demo.qg.nx)) * 2);
+  assert.deepEqual([fine.qg.nx, fine.pool, fine.window, fine.warmupDays], [128, 2, 16, 1095]);
+  const s = dataSplit(fine);
+  assert.equal(s.train[1] - s.train[0], 192); // as many training windows as the demo
+  const seeds = (c: typeof demo) => Array.from({ length: c.seeds }, (_, i) => c.seedOffset + i);
+  for (const x of seeds(fine)) {
+    for (const other of [demo, DATA_PRESETS["demo-large"]]) {
+      assert.ok(!seeds(other).includes(x), `seed ${x} is in the ${other.name} store too`);
+    }
+  }
+  // a smoke run: the pipeline starts on it and lays out 64² windows
+  const out = tempStore();
+  const r = await generateDataset({
+    out,
+    config: resolveDataConfig("fine", { seeds: 1 }),
+    limitSteps: 3,
+    workers: 0,
+    ...quiet,
+  });
+  assert.equal(r.limited, true);
+  assert.deepEqual(JSON.parse(Deno.readTextFileSync(`${out}/q/.zarray`)).shape, [
+    120,
+    16,
+    2,
+    64,
+    64,
+  ]);
+  assert.equal(openDatasetStore(out).attrs.qg_params.L, 250e3);
 });

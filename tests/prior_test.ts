@@ -11,6 +11,7 @@ import {
   SHIPPED_PRIORS,
 } from "../src/diffusion/prior.ts";
 import { readPriorInfo, SPEC_SAMPLER, withPriorMetadata } from "../src/diffusion/prior_info.ts";
+import { physicsMismatch } from "../src/data/physics.ts";
 import { initUNetWeights } from "../src/diffusion/unet_config.ts";
 import { readSafetensors, writeSafetensors } from "../src/io/safetensors.ts";
 import { selectBackend } from "../src/backend/select.ts";
@@ -22,6 +23,23 @@ import { arctan3x } from "../src/obs/pointwise.ts";
 import type { StepInfo } from "../src/assim/sampler.ts";
 
 const MODELS = new URL("../models/", import.meta.url);
+
+Deno.test("the fine-pixel sin3x prior loads by path and says it was trained on the fine preset", async () => {
+  const url = new URL("sin3x-fine/weights.safetensors", MODELS);
+  const info = await loadPrior(url.href);
+  assert.deepEqual(info.sampler, { tMax: 0.85, steps: 64 });
+  assert.equal(info.trainedFor.dataset, "fine");
+  assert.deepEqual(info.trainedFor.operators.map((o) => o.name), ["sin3x"]);
+  // its normalisation is the fine store's, not the demo's
+  const demo = readPriorInfo((await fetchPriorBytes("sin3x")).bytes, "sin3x");
+  assert.notEqual(info.normalisation.std[0], demo.normalisation.std[0]);
+  const card = JSON.parse(await Deno.readTextFile(new URL("sin3x-fine/card.json", MODELS)));
+  assert.deepEqual(card.trained_for, info.trainedFor);
+  assert.equal(card.data.config_name, "fine");
+  // it fits the fine preset's physics and is refused on the demo's, naming the box length
+  assert.equal(physicsMismatch(info.trainedFor, { dataset: "fine" }), undefined);
+  assert.match(physicsMismatch(info.trainedFor, { dataset: "demo" }) ?? "", /L 1000000 vs 250000/);
+});
 
 Deno.test("every shipped prior loads by name with its metadata: t-max 0.85, K 64, trained for", async () => {
   for (const name of SHIPPED_PRIORS) {

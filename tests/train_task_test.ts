@@ -78,6 +78,8 @@ Deno.test("deno task ship-prior: the run's best weights, or chosen ones with a n
   assert.equal(c1.model, "sda");
   assert.equal(c1.training.steps_done, 4);
   assert.match(c1.weights, /^best validation loss/);
+  // how to resume names the run's own store and the prior folder (not the demo's)
+  assert.ok(c1.resume.startsWith(`deno task train --data ${d} --out run/train-shipped --resume`));
 
   // other weights of the same network (the final ones, halved), with what they are
   const final = `${root}/chosen.safetensors`;

@@ -1,8 +1,8 @@
 /**
  * Configuration of the dataset pipeline (`../shared/spec/SOAD.md` §1): the QG parameters, the
  * warm-up, how many seeds and windows, the snapshot spacing, the spacing of window starts, the
- * average-pooling factor and the train/valid/test split — with the `paper`, `demo` and `tiny`
- * presets and their validation.
+ * average-pooling factor and the train/valid/test split — with the `paper`, `demo`, `demo-large`,
+ * `fine` and `tiny` presets and their validation.
  * @module
  */
 
@@ -61,7 +61,10 @@ const BASE = { seedOffset: 0, every: 1, trainFraction: 0.8, validFraction: 0.1 }
  * grid and pooling with ten times the windows (seeds 10 and 11 — trajectories the `demo` store
  * does not contain — × 1300 back-to-back 16-day windows: 2080 train, 260 valid, 260 test, the
  * valid and test windows later in time than every training window of seed 11; ≈ 40 min on 2
- * cores). `tiny`: seconds, for tests.
+ * cores). `fine`: the demo's physics (every pyqg parameter, r_d = 15 km) in a 250 km box, so that
+ * the pooled 64² pixel is 3.9 km — the paper's pixel, ≈ r_d / 4 — where the demo's is 15.6 km ≈ r_d
+ * (nx 128, dt 900 s for the 4× finer grid, 3-year warm-up, seeds 20 and 21 × 120 back-to-back
+ * 16-day windows; ≈ 1.3× the demo's model steps). `tiny`: seconds, for tests.
  *
  * @example
  * ```ts
@@ -70,7 +73,7 @@ const BASE = { seedOffset: 0, every: 1, trainFraction: 0.8, validFraction: 0.1 }
  * ```
  */
 export const DATA_PRESETS: Readonly<
-  Record<"paper" | "demo" | "demo-large" | "tiny", Readonly<DataConfig>>
+  Record<"paper" | "demo" | "demo-large" | "fine" | "tiny", Readonly<DataConfig>>
 > = Object.freeze({
   paper: Object.freeze({
     ...BASE,
@@ -102,6 +105,18 @@ export const DATA_PRESETS: Readonly<
     seedOffset: 10,
     seeds: 2,
     windowsPerSeed: 1300,
+    window: 16,
+    gap: 16,
+    pool: 2,
+  }),
+  fine: Object.freeze({
+    ...BASE,
+    name: "fine",
+    qg: resolveParams({ nx: 128, dt: 900, L: 250e3 }),
+    warmupDays: 3 * 365,
+    seedOffset: 20,
+    seeds: 2,
+    windowsPerSeed: 120,
     window: 16,
     gap: 16,
     pool: 2,
