@@ -240,3 +240,8 @@ export {
   dataPhysics,
   physicsMismatch,
 } from "./src/data/physics.ts";
+export {
+  checkNormalisationsMatch,
+  NORMALISATION_TOLERANCE,
+  normalisationDifference,
+} from "./src/diffusion/normalisation_match.ts";

@@ -20,6 +20,7 @@ import { tuneLetkf } from "../src/harness/tune_letkf.ts";
 import { DATA_PRESETS } from "../src/data/config.ts";
 import { fetchPriorBytes } from "../src/diffusion/prior.ts";
 import { readPriorInfo } from "../src/diffusion/prior_info.ts";
+import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
 import type { BackendName } from "../src/backend/select.ts";
 
 const HELP = `deno task cycle [flags]
@@ -206,10 +207,9 @@ async function main(): Promise<number> {
       offset: [number, number];
       std: [number, number];
     };
-    if (normalisation && JSON.stringify(normalisation) !== JSON.stringify(pn)) {
-      throw new InvalidArgumentError(
-        `the SOAD and SDA priors were trained with different normalisations`,
-      );
+    if (normalisation) {
+      const notes = checkNormalisationsMatch({ SOAD: normalisation, SDA: pn });
+      for (const n of notes) console.error(n);
     }
     normalisation = normalisation ?? pn;
     assimilators[m] = priorAssimilator(prior, sampler);

@@ -28,6 +28,7 @@ import { checkPriorFit } from "../src/assim/prior_fit.ts";
 import { saveAnalysis } from "../src/assim/save_analysis.ts";
 import { fetchPriorBytes } from "../src/diffusion/prior.ts";
 import { type PriorInfo, readPriorInfo } from "../src/diffusion/prior_info.ts";
+import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
 import { DATA_PRESETS } from "../src/data/config.ts";
 import { dataPhysics } from "../src/data/physics.ts";
 import { Rng } from "../src/rng.ts";
@@ -158,11 +159,9 @@ export async function demo(args: string[]): Promise<number> {
   // Workers get the bytes
   const soad = await readPrior(a.prior ?? a.op!);
   const sda = a["no-sda"] ? undefined : await readPrior(a["sda-prior"]!);
-  if (sda && JSON.stringify(sda.normalisation) !== JSON.stringify(soad.normalisation)) {
-    throw new InvalidArgumentError(
-      `the SOAD and SDA priors were trained with different normalisations ` +
-        `(${JSON.stringify(soad.normalisation)} vs ${JSON.stringify(sda.normalisation)})`,
-    );
+  if (sda) {
+    const notes = checkNormalisationsMatch({ SOAD: soad.normalisation, SDA: sda.normalisation });
+    for (const n of notes) console.error(n);
   }
   const L = soad.trainedFor.frames;
   const steps = stepsFlag ?? soad.sampler.steps;

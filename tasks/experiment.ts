@@ -11,6 +11,7 @@
 
 import { parseArgs } from "node:util";
 import { SPEC_SAMPLER } from "../src/diffusion/prior_info.ts";
+import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
 import { openDatasetStore } from "../src/data/store.ts";
 import { dataPhysics, physicsMismatch } from "../src/data/physics.ts";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
@@ -204,14 +205,12 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       const path = (a as Record<string, unknown>)[m] as string;
       loaded[m] = await loadExperimentCheckpoint(path, m, config.frames);
     }
-    const norms = [...new Set(needed.map((m) => JSON.stringify(loaded[m].normalisation ?? null)))];
     const withNorm = needed.map((m) => loaded[m].normalisation).filter((x) => x);
-    if (norms.length > 1 && withNorm.length > 1) {
-      throw new InvalidArgumentError(
-        `the checkpoints were trained with different normalisations (${norms.join(" vs ")}); ` +
-          `their RMSE would not be comparable`,
-      );
+    const normOf: Record<string, { offset: number[]; std: number[] }> = {};
+    for (const m of needed) {
+      if (loaded[m].normalisation) normOf[`--${m}`] = loaded[m].normalisation!;
     }
+    for (const n of checkNormalisationsMatch(normOf)) console.error(n);
     // K and t-max: the flags, else the priors' metadata (which must agree), else the spec's
     for (const [key, flag] of [["steps", a.steps], ["tMax", a["t-max"]]] as const) {
       if (flag !== undefined) continue;
