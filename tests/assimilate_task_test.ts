@@ -105,7 +105,10 @@ Deno.test("assimilate task: the shipped 64² prior on the 16² tiny store is ref
   const r = await run("--prior", "arctan3x", "--data", data, "--out", `${dir}/o`);
   assert.equal(r.code, 1);
   assert.match(r.err, /16x16 grid, the prior was trained on 64x64/);
-  assert.match(r.err, /configuration "tiny", the prior was trained on "demo"/);
+  assert.match(
+    r.err,
+    /configuration "tiny", the prior was trained on "demo-large" with other physics/,
+  );
 });
 
 Deno.test("assimilate task: defaults — first test window, the prior's operator and sampler; --save; --out and --samples checked", async () => {

@@ -199,6 +199,6 @@ Deno.test("experiment task: the shipped 64² demo priors on the 16² tiny store 
       ...["--sda", `${models}sda-small/weights.safetensors`],
       ...["--soad-arctan3x", `${models}arctan3x-small/weights.safetensors`],
     ]),
-    /--soad-arctan3x does not fit .*trained on 64x64, the data are 16x16; the data are of configuration "tiny", the prior was trained on "demo" with other physics \(data vs prior: .*nx 32 vs 128.*--allow-mismatch/,
+    /--soad-arctan3x does not fit .*trained on 64x64, the data are 16x16; the data are of configuration "tiny", the prior was trained on "demo-large" with other physics \(data vs prior: .*nx 32 vs 128.*--allow-mismatch/,
   );
 });

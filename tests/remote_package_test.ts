@@ -37,12 +37,17 @@ Deno.test({
         if (v.startsWith("npm:")) imports[k] = v;
       }
       await Deno.writeTextFile(`${dir}/deno.json`, JSON.stringify({ imports }, null, 2));
+      // the shipped prior's upper-layer std (its card, read locally): normalises to exactly 1
+      const card = JSON.parse(
+        await Deno.readTextFile(new URL("../models/arctan3x-small/card.json", import.meta.url)),
+      );
+      const STD0 = card.data.norm_std[0];
       await Deno.writeTextFile(
         `${dir}/main.ts`,
         `import { loadPrior, normalise, selectBackend } from "@soad/soad";
 await selectBackend({ prefer: "cpu", quiet: true });
 const prior = await loadPrior("arctan3x"); // fetched from the server, next to mod.ts
-const x = normalise(new Float32Array(2 * 64 * 64).fill(8.69927964544813e-6), prior);
+const x = normalise(new Float32Array(2 * 64 * 64).fill(${STD0}), prior);
 console.log(JSON.stringify({ trainedFor: prior.trainedFor, sampler: prior.sampler, x0: x[0] }));
 prior.dispose();
 `,
