@@ -21,7 +21,8 @@ import { DATA_PRESETS } from "../src/data/config.ts";
 import { fetchPriorBytes } from "../src/diffusion/prior.ts";
 import { readPriorInfo } from "../src/diffusion/prior_info.ts";
 import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
-import type { BackendName } from "../src/backend/select.ts";
+import { type BackendName, defaultThreads } from "../src/backend/select.ts";
+import { setLetkfThreads } from "../src/assim/letkf_wasm.ts";
 
 const HELP = `deno task cycle [flags]
 
@@ -59,6 +60,8 @@ methods:
   --weight-stride S     LETKF weight interpolation: solve every S-th column in x and y, interpolate
                         the transforms in between (default 1: every column, the exact LETKF)
   --workers W           forecast Workers (default 2)
+  --letkf-threads N     threads of the LETKF analysis kernel, 1 or 2 (default: the cores, at most
+                        2; the same bytes on either: the forecast Workers are idle meanwhile)
   --warmup-days D       warm-up of the simulated truth and climatology runs (default 1095)
   --climatology-from DIR  reuse the climatological states of an earlier run (DIR/state/climatology)
   --tune-letkf          sweep --tune-loc x --tune-inflation x --tune-rtps with the LETKF only
@@ -121,6 +124,7 @@ async function main(): Promise<number> {
       "warmup-days": { type: "string" },
       "climatology-from": { type: "string" },
       "tune-letkf": { type: "boolean", default: false },
+      "letkf-threads": { type: "string" },
       "tune-loc": { type: "string", default: "50,100,200" },
       "tune-inflation": { type: "string", default: "1,1.05" },
       "tune-rtps": { type: "string", default: "0,0.5" },
@@ -264,6 +268,10 @@ async function main(): Promise<number> {
     saveMembers: a["save-members"],
     identity,
   };
+  const letkfThreads = a["letkf-threads"] === undefined
+    ? defaultThreads()
+    : num("letkf-threads", a["letkf-threads"], 1, 2, true);
+  if (methods.includes("letkf") || a["tune-letkf"]) await setLetkfThreads(letkfThreads);
   if (a["tune-letkf"]) {
     const r = await tuneLetkf(common, {
       loc: list("tune-loc", a["tune-loc"]!, 1e-3, Infinity),

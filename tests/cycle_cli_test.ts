@@ -25,6 +25,10 @@ Deno.test("cycle task: bad inputs get a clear error, exit 1 and leave earlier ou
         /--members expects an integer in \[2/,
       ],
       [[...T, "--methods", "letkf,kalman", "--out", `${dir}/o`], /unknown method "kalman"/],
+      [
+        [...T, "--methods", "letkf", "--letkf-threads", "3", "--out", `${dir}/o`],
+        /--letkf-threads expects an integer in \[1, 2\]/,
+      ],
       [[...T, "--interval", "0", "--methods", "letkf", "--out", `${dir}/o`], /--interval expects/],
       [
         [...T, "--ratio", "0.5", "--stride", "2", "--out", `${dir}/o`],
@@ -118,6 +122,12 @@ Deno.test("cycle task: bad inputs get a clear error, exit 1 and leave earlier ou
     );
     assert.equal(other.code, 1);
     assert.match(other.err, /other settings \(members differ\)/);
+    // the LETKF on its default threads (2 on a 2-core machine): runs, and the process exits
+    const lk = await cli(
+      ...T,
+      ...["--methods", "letkf", "--members", "4", "--warmup-days", "1", "--out", `${dir}/lk`],
+    );
+    assert.equal(lk.code, 0, lk.err);
     const help = await cli("--help");
     assert.equal(help.code, 0);
     assert.match(help.out, /--tune-letkf/);
