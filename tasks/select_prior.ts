@@ -25,7 +25,7 @@ is scored by the mean over the cells of
   ens-mean RMSE     RMSE of the members' mean
   single RMSE       the members' own RMSE (the paper's single-sample metric)
 Candidates must be priors of one model (method and operators), grid and window length; different
-normalisations or training data are refused unless --allow-mismatch.
+normalisations (more than 1 % apart) or physics are refused unless --allow-mismatch.
 
 Candidates:
   --run DIR           a training run folder: its best.safetensors, step-<s>.safetensors (deno task

@@ -165,6 +165,23 @@ Deno.test("select-prior refuses candidates that do not match, before sampling", 
     m.normalisation = JSON.stringify(n);
   });
   await refused([f.good, norm], /different normalisations .*--allow-mismatch/);
+  // the same physics from another store (std 0.05 % apart): scored, with a note, as by the
+  // demo, experiment and cycle tasks (checkNormalisationsMatch)
+  const near = await withMeta(f.good, "near", (m) => {
+    const n = JSON.parse(m.normalisation);
+    n.std = n.std.map((s: number) => 1.0005 * s);
+    m.normalisation = JSON.stringify(n);
+  });
+  const nearRun = await selectPrior({
+    candidates: [f.good, near],
+    data: f.data,
+    out: `${dir}/near`,
+    progress: false,
+    ...small,
+    seeds: [0],
+  });
+  assert.equal(nearRun.warnings.length, 1);
+  assert.match(nearRun.warnings[0], /normalisations 0\.050 % apart \(within 1 %\)/);
   const k = await withMeta(f.good, "k16", (m) => {
     const p = JSON.parse(m.soad_prior);
     p.sampler.steps = 16;

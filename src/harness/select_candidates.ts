@@ -14,6 +14,10 @@ import { type SamplerDefaults, SPEC_SAMPLER, type TrainedFor } from "../diffusio
 import { InvalidArgumentError } from "../errors.ts";
 import { readSafetensorsMetadata } from "../io/safetensors.ts";
 import { type DataPhysics, physicsMismatch } from "../data/physics.ts";
+import {
+  NORMALISATION_TOLERANCE,
+  normalisationDifference,
+} from "../diffusion/normalisation_match.ts";
 import { checkExperimentCheckpoint } from "./experiment_inputs.ts";
 
 /** A checked candidate. */
@@ -207,7 +211,17 @@ export async function checkCandidates(
     warnings.push(msg);
   };
   for (const c of candidates.slice(1)) {
-    if (show(c.normalisation) !== show(first.normalisation)) {
+    if (show(c.normalisation) === show(first.normalisation)) continue;
+    const d = c.normalisation && first.normalisation
+      ? normalisationDifference(c.normalisation, first.normalisation)
+      : Infinity;
+    if (d <= NORMALISATION_TOLERANCE) {
+      // the same physics from another store (demo vs demo-large): as the other tasks, a note
+      warnings.push(
+        `candidates ${first.path} and ${c.path} were trained with normalisations ` +
+          `${(100 * d).toPrecision(2)} % apart (within ${100 * NORMALISATION_TOLERANCE} %)`,
+      );
+    } else {
       soft(
         `candidates ${first.path} and ${c.path} were trained with different normalisations ` +
           `(${show(first.normalisation)} vs ${show(c.normalisation)})`,
