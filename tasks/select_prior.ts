@@ -85,10 +85,11 @@ function num(flag: string, v: string | undefined, int: boolean): number | undefi
   return x;
 }
 
-/** The table the task prints. */
+/** The table the task prints: one row per candidate, best rank first. */
 export function selectionTable(r: SelectionResult): string {
   const f = (x: number | null) => (x === null || !Number.isFinite(x) ? "—" : x.toFixed(4));
-  const rows = r.candidates.map((c) => [
+  const byRank = [...r.candidates].sort((a, b) => a.rank - b.rank);
+  const rows = byRank.map((c) => [
     String(c.rank),
     c.path + (c.weights ? ` (${c.weights})` : ""),
     c.step === null ? "" : String(c.step),

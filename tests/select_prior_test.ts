@@ -226,6 +226,14 @@ Deno.test("deno task select-prior --run: a run's snapshots and a candidate; tabl
   assert.match(r.out, /rank +candidate +step +CRPS +ens-mean RMSE +single RMSE/);
   assert.match(r.out, /chosen \(lowest CRPS\): /);
   const sel = JSON.parse(await Deno.readTextFile(`${out}/selection.json`));
+  // the table lists the candidates best first (not in the order given): rank 1, 2, 3, …
+  const lines = r.out.split("\n");
+  const head = lines.findIndex((l) => /^rank +candidate/.test(l));
+  const ranks = lines.slice(head + 1, head + 1 + sel.candidates.length).map((l) =>
+    Number(l.split(/ +/)[0])
+  );
+  assert.deepEqual(ranks, sel.candidates.map((_: unknown, i: number) => i + 1));
+  assert.match(lines[head + sel.candidates.length], new RegExp(` ${f.bad} `));
   // files with the same bytes (step-30 and model-ema: the final EMA) are scored once
   const digest = async (p: string) =>
     [...new Uint8Array(await crypto.subtle.digest("SHA-256", await Deno.readFile(p)))].join();
