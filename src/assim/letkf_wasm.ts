@@ -15,7 +15,8 @@
  * @module
  */
 
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startHelperThread } from "../backend/helper_thread.ts";
 import { LETKF_WASM_BASE64 } from "../../wasm/letkf_wasm.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { LetkfNeighbours } from "./letkf.ts";
@@ -156,14 +157,11 @@ export class LetkfWasmKernel {
       return 1;
     }
     if (this.#helper) return 2;
-    const worker = new Worker(new URL("./letkf_thread.ts", import.meta.url), {
-      workerData: { module: kernelModule(), memory: this.#memory, ctl: this.#ctl },
+    const worker = await startHelperThread(new URL("./letkf_thread.ts", import.meta.url), {
+      module: kernelModule(),
+      memory: this.#memory,
+      ctl: this.#ctl,
     });
-    await new Promise<void>((resolve, reject) => {
-      worker.once("message", () => resolve());
-      worker.once("error", (e: unknown) => reject(e));
-    });
-    worker.unref();
     this.#helper = worker;
     return 2;
   }

@@ -10,7 +10,8 @@
  * @module
  */
 
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startHelperThread } from "./helper_thread.ts";
 import { SoadError } from "../errors.ts";
 import { CONV_RELAXED_WASM_BASE64, CONV_SIMD_WASM_BASE64 } from "../../wasm/conv_wasm.ts";
 import { CONV_JOBS, type ConvJob } from "./conv_jobs.ts";
@@ -152,14 +153,11 @@ export class ConvEngine {
       return 1;
     }
     if (this.#helper) return 2;
-    const worker = new Worker(new URL("./conv_thread.ts", import.meta.url), {
-      workerData: { module: this.#module, memory: this.#memory, ctl: this.#ctl.byteOffset },
+    const worker = await startHelperThread(new URL("./conv_thread.ts", import.meta.url), {
+      module: this.#module,
+      memory: this.#memory,
+      ctl: this.#ctl.byteOffset,
     });
-    await new Promise<void>((resolve, reject) => {
-      worker.once("message", () => resolve());
-      worker.once("error", (e: unknown) => reject(e));
-    });
-    worker.unref();
     this.#helper = worker;
     return 2;
   }
