@@ -150,7 +150,7 @@ export {
   writeCheckpoint,
   writeWeights,
 } from "./src/train/checkpoint.ts";
-export { AdamW, type AdamWOptions, linearDecay } from "./src/train/adamw.ts";
+export { AdamW, type AdamWOptions, linearDecay, lrFactor } from "./src/train/adamw.ts";
 export { emaDecay, updateEma } from "./src/train/ema.ts";
 export { type WarmStartReport, warmStartWeights } from "./src/train/warm_start.ts";
 

@@ -165,7 +165,8 @@ async function main(): Promise<void> {
       steps_planned: c.steps,
       batch: c.batchSize,
       lr: c.lr,
-      lr_schedule: `linear decay to 0 over ${c.steps} steps`,
+      lr_schedule: (c.warmup ? `linear warm-up over ${c.warmup} steps, then ` : "") +
+        `linear decay to 0 over ${c.steps} steps`,
       weight_decay: c.weightDecay,
       roll: c.roll,
       high_time_fraction: c.highTimeFraction ?? 0,

@@ -41,6 +41,8 @@ Training:
   --batch N           windows per step (default ${D.batchSize})
   --frames N          frames per chunk (default ${D.frames})
   --lr X              base learning rate (default ${D.lr})
+  --warmup N          linear learning-rate warm-up over the first N steps, then the linear decay
+                      (default 0 = none, as SOAD trains); fixed for the run
   --wd X              AdamW decoupled weight decay (default ${D.weightDecay})
   --beta1 X --beta2 X --adam-eps X   AdamW (defaults ${D.beta1}, ${D.beta2}, ${D.eps})
   --high-t-fraction F oversample the noisiest times: this fraction of windows draws t from
@@ -106,6 +108,7 @@ async function main(): Promise<number> {
       batch: str,
       frames: str,
       lr: str,
+      warmup: str,
       wd: str,
       beta1: str,
       beta2: str,
@@ -180,6 +183,7 @@ async function main(): Promise<number> {
   set("batchSize", "batch", true, 1);
   set("frames", "frames", true, 1);
   set("lr", "lr", false, 0);
+  set("warmup", "warmup", true, 0);
   set("weightDecay", "wd", false, 0);
   set("beta1", "beta1", false, 0);
   set("beta2", "beta2", false, 0);

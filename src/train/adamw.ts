@@ -39,6 +39,25 @@ export function linearDecay(k: number, total: number): number {
 }
 
 /**
+ * The learning-rate factor of optimiser step `k` (0-based) in a run of `total` steps: a linear
+ * warm-up over the first `warmup` steps, min(1, (k + 1)/warmup), times the linear decay
+ * {@link linearDecay}. `warmup` 0 (the default) is the decay alone, as SOAD trains.
+ *
+ * @example
+ * ```ts
+ * import { lrFactor } from "@soad/soad/internal";
+ * console.log(lrFactor(0, 100, 4), lrFactor(3, 100, 4), lrFactor(50, 100, 0)); // 0.25 0.97 0.5
+ * ```
+ */
+export function lrFactor(k: number, total: number, warmup = 0): number {
+  if (!(Number.isInteger(warmup) && warmup >= 0)) {
+    throw new InvalidArgumentError(`warmup must be an integer >= 0, got ${warmup}`);
+  }
+  const up = warmup > 0 ? Math.min(1, (k + 1) / warmup) : 1;
+  return up * linearDecay(k, total);
+}
+
+/**
  * AdamW state (first and second moments, step count) over one flat parameter vector.
  *
  * @example

@@ -68,6 +68,12 @@ export interface TrainConfig {
    */
   ema?: number;
   /**
+   * Linear learning-rate warm-up over the first N optimiser steps (`--warmup`): the rate of step
+   * k (0-based) is lr · min(1, (k + 1)/N) · (1 − k/steps) (`lrFactor`). Absent = none (0 given
+   * resolves to absent, so a run without warm-up stores the configuration it always did).
+   */
+  warmup?: number;
+  /**
    * Keep the weights of every N-th step as `step-<N>.safetensors` in the run folder (EMA
    * weights when EMA is on): the candidates of `deno task select-prior`. Absent = none.
    */
@@ -165,6 +171,12 @@ export function resolveTrainConfig(
   else if (!(typeof c.ema === "number" && c.ema > 0 && c.ema < 1)) {
     throw new InvalidArgumentError(
       `ema (the EMA decay) must be in (0, 1) or 0 = off, got ${c.ema}`,
+    );
+  }
+  if (c.warmup === undefined || c.warmup === 0) delete c.warmup;
+  else if (!Number.isSafeInteger(c.warmup) || c.warmup < 1) {
+    throw new InvalidArgumentError(
+      `warmup must be an integer >= 1 (steps) or 0 = off, got ${c.warmup}`,
     );
   }
   if (c.keepEvery === undefined || c.keepEvery === 0) delete c.keepEvery;

@@ -24,7 +24,7 @@ import { BlowUpError, InvalidArgumentError, SoadError } from "../errors.ts";
 import { removeStrayTemporaries, writeJsonAtomic } from "../io/atomic.ts";
 import { prepareOutputDir } from "../io/output_dir.ts";
 import { Progress, type ProgressStream } from "../io/progress.ts";
-import { AdamW, linearDecay } from "./adamw.ts";
+import { AdamW, lrFactor } from "./adamw.ts";
 import { resolveTrainConfig, type TrainConfig } from "./config.ts";
 import { readCheckpoint, type TrainState, writeCheckpoint, writeWeights } from "./checkpoint.ts";
 import { type GradEngine, LocalEngine } from "./engine.ts";
@@ -304,9 +304,11 @@ async function exists(path: string): Promise<boolean> {
  */
 const RESUMABLE = ["steps", "checkpointEvery", "keepEvery"] as const;
 
-/** A config value as a resume compares it: `ema` absent and 0 both mean "off". */
+/** A config value as a resume compares it: `ema`/`warmup` absent and 0 both mean "off". */
 function resumeValue(k: string, v: unknown): string | undefined {
-  return k === "ema" ? JSON.stringify(v === undefined || v === 0 ? "off" : v) : JSON.stringify(v);
+  return k === "ema" || k === "warmup"
+    ? JSON.stringify(v === undefined || v === 0 ? "off" : v)
+    : JSON.stringify(v);
 }
 
 /** Imports the modules that register a run's user operators (`registerOperator`). */
@@ -531,7 +533,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           state.step + 1,
         );
       }
-      const lr = c.lr * linearDecay(state.step, c.steps);
+      const lr = c.lr * lrFactor(state.step, c.steps, c.warmup ?? 0);
       adam.step(state.params, grad, lr);
       state.step++;
       if (state.ema) updateEma(state.ema, state.params, emaDecay(c.ema!, state.step));
