@@ -5,6 +5,9 @@
 // Python ≥ 3.11 before starting any worker. Skipped with a printed reason without torch.
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { readSafetensors } from "../src/io/safetensors.ts";
+import { selectBackend } from "../src/backend/select.ts";
+import { StoreSource } from "../src/train/store_source.ts";
+import { train } from "../src/train/trainer.ts";
 import { tempDir, tinyStore } from "./experiment_helpers.ts";
 import { PY, python, PYTHON_DIR, relErr, torchReason } from "./torch_helpers.ts";
 
@@ -122,6 +125,43 @@ Deno.test({
     }).output();
     equal(r.code, 1);
     ok(/exists: pass --resume/.test(new TextDecoder().decode(r.stderr)));
+  },
+});
+
+Deno.test({
+  name: "torch bridge refuses to resume a Deno run whose schedule it does not do (EMA, warm-up)",
+  ignore: reason !== null,
+  fn: async () => {
+    await selectBackend({ prefer: "wasm", quiet: true });
+    const data = await tinyStore();
+    const dir = tempDir("soad_torch_refuse_");
+    const unet = { channels: 6, widths: [4, 8], blocks: 1, kernel: 3, frames: 3 };
+    const base = { model: "vor2vel" as const, unet, frames: 3, batchSize: 4, steps: 3 };
+    for (
+      const [name, extra, msg] of [
+        ["ema", { ema: 0.9 }, /averages its weights \(EMA decay 0\.9\)/],
+        ["warmup", { warmup: 2 }, /warms its learning rate up over 2 steps/],
+      ] as const
+    ) {
+      const out = `${dir}/${name}`;
+      await train({
+        out,
+        source: StoreSource.open(data),
+        config: { ...base, ...extra, validEvery: 0 },
+        until: 1,
+        workers: 0,
+        progress: false,
+      });
+      const r = await new Deno.Command(PY, {
+        args: [...trainArgs(data, out), "--resume"],
+        env: { PYTHONPATH: PYTHON_DIR },
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(r.stderr);
+      equal(r.code, 1, err);
+      ok(msg.test(err), err);
+      ok(/resume it with deno task train --resume/.test(err), err);
+    }
   },
 });
 

@@ -229,6 +229,10 @@ def train(args: argparse.Namespace) -> Dict:
             raise SystemExit(f"error: cannot resume: {ckpt} averages its weights (EMA decay "
                              f"{cfg['ema']}), which this bridge does not do; resume it with "
                              f"deno task train --resume")
+        if cfg.get("warmup"):
+            raise SystemExit(f"error: cannot resume: {ckpt} warms its learning rate up over "
+                             f"{cfg['warmup']} steps (deno task train --warmup), which this "
+                             f"bridge does not do; resume it with deno task train --resume")
         given = {"model": args.model, "batchSize": args.batch_size, "lr": args.lr,
                  "weightDecay": args.weight_decay, "frames": args.frames, "seed": args.seed,
                  "highTimeFraction": args.high_t_fraction}
