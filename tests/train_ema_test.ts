@@ -11,25 +11,14 @@ import { emaDecay, updateEma } from "../src/train/ema.ts";
 import { LocalEngine } from "../src/train/engine.ts";
 import { parseLogCsv } from "../src/train/log.ts";
 import { ParamLayout } from "../src/train/param_layout.ts";
-import { SyntheticSource } from "../src/train/source.ts";
+import { LOCAL, tempRun, TINY_BASE, TINY_SOURCE, TINY_UNET } from "./train_helpers.ts";
 import { train, validTasks } from "../src/train/trainer.ts";
 
 await selectBackend({ prefer: "wasm", quiet: true });
 
-const unet = { channels: 4, widths: [4, 8], blocks: 1, kernel: 3, frames: 3 };
-const source = new SyntheticSource({ height: 8, width: 8, length: 5 });
-const base = {
-  model: "sin3x" as const,
-  unet,
-  frames: 3,
-  batchSize: 3,
-  lr: 3e-3,
-  checkpointEvery: 4,
-  validEvery: 2,
-  validSamples: 3,
-};
-const tmp = () => Deno.makeTempDir({ prefix: "soad_ema_" });
-const opts = { workers: 0, progress: false as const };
+const unet = TINY_UNET, source = TINY_SOURCE, opts = LOCAL;
+const base = { ...TINY_BASE, validEvery: 2 };
+const tmp = () => tempRun("soad_ema_");
 const layout = new ParamLayout(unet);
 const flat = async (path: string) => layout.fromTorch(readSafetensors(await Deno.readFile(path)));
 /** Asserts two arrays are equal element for element (no element-wise diff of large arrays). */

@@ -10,25 +10,14 @@ import { createUNet } from "../src/diffusion/unet.ts";
 import { decodeCheckpoint, encodeCheckpoint, readCheckpoint } from "../src/train/checkpoint.ts";
 import type { TrainConfig } from "../src/train/config.ts";
 import { ParamLayout } from "../src/train/param_layout.ts";
-import { SyntheticSource, type TrainSplit, type WindowSource } from "../src/train/source.ts";
+import type { TrainSplit, WindowSource } from "../src/train/source.ts";
+import { LOCAL, tempRun, TINY_BASE, TINY_SOURCE, TINY_UNET } from "./train_helpers.ts";
 import { train } from "../src/train/trainer.ts";
 
 await selectBackend({ prefer: "wasm", quiet: true });
 
-const unet = { channels: 4, widths: [4, 8], blocks: 1, kernel: 3, frames: 3 };
-const source = new SyntheticSource({ height: 8, width: 8, length: 5 });
-const base = {
-  model: "sin3x" as const,
-  unet,
-  frames: 3,
-  batchSize: 3,
-  lr: 3e-3,
-  checkpointEvery: 4,
-  validEvery: 4,
-  validSamples: 3,
-};
-const tmp = () => Deno.makeTempDir({ prefix: "soad_train_" });
-const opts = { workers: 0, progress: false as const };
+const unet = TINY_UNET, source = TINY_SOURCE, base = TINY_BASE, opts = LOCAL;
+const tmp = () => tempRun("soad_train_");
 
 Deno.test("training lowers the loss on synthetic data with a tiny net", async () => {
   const out = await tmp();

@@ -7,26 +7,15 @@ import { InvalidArgumentError } from "../src/errors.ts";
 import { linearDecay, lrFactor } from "../src/train/adamw.ts";
 import { resolveTrainConfig } from "../src/train/config.ts";
 import { parseLogCsv } from "../src/train/log.ts";
-import { SyntheticSource } from "../src/train/source.ts";
+import { LOCAL, tempRun, TINY_BASE, TINY_SOURCE, TINY_UNET } from "./train_helpers.ts";
 import { train } from "../src/train/trainer.ts";
 import { runTask } from "./task_helpers.ts";
 
 await selectBackend({ prefer: "wasm", quiet: true });
 
-const unet = { channels: 4, widths: [4, 8], blocks: 1, kernel: 3, frames: 3 };
-const source = new SyntheticSource({ height: 8, width: 8, length: 5 });
-const base = {
-  model: "sin3x" as const,
-  unet,
-  frames: 3,
-  batchSize: 2,
-  lr: 2e-3,
-  checkpointEvery: 3,
-  validEvery: 0,
-  validSamples: 2,
-};
-const tmp = () => Deno.makeTempDir({ prefix: "soad_warmup_" });
-const opts = { workers: 0, progress: false as const };
+const source = TINY_SOURCE, opts = LOCAL;
+const base = { ...TINY_BASE, lr: 2e-3, checkpointEvery: 3, validEvery: 0 };
+const tmp = () => tempRun("soad_warmup_");
 
 Deno.test("lrFactor: min(1, (k+1)/W) · (1 − k/total); W = 0 is the decay alone", () => {
   for (let k = 0; k < 12; k++) assert.equal(lrFactor(k, 10), linearDecay(k, 10));
