@@ -7,7 +7,7 @@ import { InvalidArgumentError } from "../src/errors.ts";
 import { linearDecay, lrFactor } from "../src/train/adamw.ts";
 import { resolveTrainConfig } from "../src/train/config.ts";
 import { parseLogCsv } from "../src/train/log.ts";
-import { LOCAL, tempRun, TINY_BASE, TINY_SOURCE, TINY_UNET } from "./train_helpers.ts";
+import { LOCAL, tempRun, TINY_BASE, TINY_SOURCE } from "./train_helpers.ts";
 import { train } from "../src/train/trainer.ts";
 import { runTask } from "./task_helpers.ts";
 
