@@ -173,17 +173,12 @@ export function resolveTrainConfig(
       `ema (the EMA decay) must be in (0, 1) or 0 = off, got ${c.ema}`,
     );
   }
-  if (c.warmup === undefined || c.warmup === 0) delete c.warmup;
-  else if (!Number.isSafeInteger(c.warmup) || c.warmup < 1) {
-    throw new InvalidArgumentError(
-      `warmup must be an integer >= 1 (steps) or 0 = off, got ${c.warmup}`,
-    );
-  }
-  if (c.keepEvery === undefined || c.keepEvery === 0) delete c.keepEvery;
-  else if (!Number.isSafeInteger(c.keepEvery) || c.keepEvery < 1) {
-    throw new InvalidArgumentError(
-      `keepEvery must be an integer >= 1 or 0 = off, got ${c.keepEvery}`,
-    );
+  // optional step counts: 0 = off resolves to absent, so the stored configuration stays as it was
+  for (const k of ["warmup", "keepEvery"] as const) {
+    if (c[k] === undefined || c[k] === 0) delete c[k];
+    else if (!Number.isSafeInteger(c[k]) || c[k]! < 1) {
+      throw new InvalidArgumentError(`${k} must be an integer >= 1 or 0 = off, got ${c[k]}`);
+    }
   }
   return { ...c, unet: { ...unet } };
 }

@@ -304,11 +304,13 @@ async function exists(path: string): Promise<boolean> {
  */
 const RESUMABLE = ["steps", "checkpointEvery", "keepEvery"] as const;
 
-/** A config value as a resume compares it: `ema`/`warmup` absent and 0 both mean "off". */
+/** Config fields for which absent and 0 both mean "off" (`resolveTrainConfig` drops a 0). */
+const OFF_WHEN_ZERO: readonly string[] = ["ema", "warmup"];
+
+/** A config value as a resume compares it. */
 function resumeValue(k: string, v: unknown): string | undefined {
-  return k === "ema" || k === "warmup"
-    ? JSON.stringify(v === undefined || v === 0 ? "off" : v)
-    : JSON.stringify(v);
+  const off = OFF_WHEN_ZERO.includes(k) && (v === undefined || v === 0);
+  return JSON.stringify(off ? "off" : v);
 }
 
 /** Imports the modules that register a run's user operators (`registerOperator`). */
