@@ -167,6 +167,7 @@ export {
   readPriorInfo,
   type SamplerDefaults,
   SPEC_SAMPLER,
+  SPEC_TAU,
   type TrainedFor,
   withPriorMetadata,
 } from "./src/diffusion/prior_info.ts";

@@ -7,7 +7,12 @@
 
 import { InvalidArgumentError } from "../src/errors.ts";
 import { type NpyArray, parseNpy } from "../src/io/npy.ts";
-import type { Climatology, Normalisation, TrainedFor } from "../src/diffusion/prior_info.ts";
+import {
+  type Climatology,
+  type Normalisation,
+  SPEC_TAU,
+  type TrainedFor,
+} from "../src/diffusion/prior_info.ts";
 import { type DataPhysics, physicsMismatch } from "../src/data/physics.ts";
 
 /**
@@ -36,6 +41,40 @@ export const ASSIM_DEFAULTS = Object.freeze({
  */
 export function fromPrior(flag: unknown): string {
   return flag === undefined ? " (prior's default)" : "";
+}
+
+/**
+ * The Langevin step scale τ each method runs with: the `--tau` flag for all, else each prior's
+ * metadata (absent: the spec's 0.25).
+ *
+ * @example
+ * ```ts
+ * import { tausOf } from "./assim_cli.ts";
+ * console.log(tausOf(undefined, { SOAD: { tau: 0.5 }, SDA: {} })); // { SOAD: 0.5, SDA: 0.25 }
+ * ```
+ */
+export function tausOf(
+  flag: number | undefined,
+  samplers: Record<string, { tau?: number }>,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(samplers).map(([m, s]) => [m, flag ?? s.tau ?? SPEC_TAU]),
+  );
+}
+
+/**
+ * What the CLIs print for τ: one value, or one per method where they differ.
+ *
+ * @example
+ * ```ts
+ * import { tauText } from "./assim_cli.ts";
+ * console.log(tauText({ SOAD: 0.5, SDA: 0.25 }, undefined)); // tau SOAD 0.5, SDA 0.25 (priors' defaults)
+ * ```
+ */
+export function tauText(taus: Record<string, number>, flag: number | undefined): string {
+  const vals = [...new Set(Object.values(taus))];
+  if (vals.length === 1) return `tau ${vals[0]}${fromPrior(flag)}`;
+  return `tau ${Object.entries(taus).map(([m, t]) => `${m} ${t}`).join(", ")} (priors' defaults)`;
 }
 
 /** Most posterior samples a CLI accepts (memory grows with S × the window × C). */

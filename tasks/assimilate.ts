@@ -43,6 +43,8 @@ import {
   MAX_SAMPLES,
   numFlag as num,
   printRmseTable,
+  tausOf,
+  tauText,
 } from "./assim_cli.ts";
 
 const HELP = `deno task assimilate --prior P --data store.zarr [flags]
@@ -64,6 +66,7 @@ Sampler defaults (t-max, K) come from the prior's metadata.
   --interval N         observe frames 0, N, 2N, ... (default 2)
   --setting I|II       I: with a background at frame 0 (default); II: without
   --steps K            sampler steps (default: the prior's); --corrections M (default 5)
+  --tau X              Langevin step scale (default: each prior's, else 0.25, the spec's)
   --t-max T            start time of the sampler's grid (default: the prior's)
   --samples S          posterior samples (default 1, at most ${MAX_SAMPLES}); --seed N (default 0)
   --backend NAME       webgpu | wasm | cpu (default: automatic)
@@ -95,6 +98,7 @@ async function main(): Promise<void> {
       steps: { type: "string" },
       corrections: { type: "string", default: String(ASSIM_DEFAULTS.corrections) },
       "t-max": { type: "string" },
+      tau: { type: "string" },
       samples: { type: "string", default: "1" },
       seed: { type: "string", default: String(ASSIM_DEFAULTS.seed) },
       backend: { type: "string" },
@@ -131,6 +135,7 @@ async function main(): Promise<void> {
   const interval = num("interval", a.interval!, 1, 9, true);
   const stepsFlag = a.steps === undefined ? undefined : num("steps", a.steps, 1, 4096, true);
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
+  const tauFlag = a.tau === undefined ? undefined : num("tau", a.tau, 1e-6, 100);
   const threads = a.threads === undefined
     ? defaultThreads()
     : num("threads", a.threads, 1, 2, true);
@@ -226,6 +231,10 @@ async function main(): Promise<void> {
   }
   const steps = stepsFlag ?? info.sampler.steps;
   const tMax = tMaxFlag ?? info.sampler.tMax;
+  const taus = tausOf(tauFlag, {
+    [info.trainedFor.method]: info.sampler,
+    ...(sdaInfo ? { sda: sdaInfo.sampler } : {}),
+  });
   await selectBackend({
     prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined,
     quiet: true,
@@ -244,7 +253,7 @@ async function main(): Promise<void> {
     `assimilate: window ${win} (${splitOf?.[0] ?? "?"} split) frames ${start}..${start + L - 1}, ` +
       `${n}x${n}, ${op.name}, ${ratio !== undefined ? `ratio ${ratio}` : `stride ${stride}`}, ` +
       `interval ${interval}, setting ${a.setting}; K = ${steps}${fromPrior(stepsFlag)}, ` +
-      `t-max ${tMax}${fromPrior(tMaxFlag)}`,
+      `t-max ${tMax}${fromPrior(tMaxFlag)}, ${tauText(taus, tauFlag)}`,
   );
   const common = {
     observations,
@@ -252,6 +261,7 @@ async function main(): Promise<void> {
     steps,
     corrections,
     tMax,
+    tau: tauFlag,
     samples,
     seed,
     truth,
@@ -279,7 +289,7 @@ async function main(): Promise<void> {
     window: win,
     start,
     n,
-    sampler: { steps, tMax, corrections },
+    sampler: { steps, tMax, corrections, tau: taus },
   };
   const rows: Record<string, number[]> = {};
   for (const [m, r] of Object.entries(results)) {

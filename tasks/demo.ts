@@ -41,6 +41,8 @@ import {
   fromPrior,
   numFlag as num,
   printRmseTable,
+  tausOf,
+  tauText,
 } from "./assim_cli.ts";
 import { pathToFileURL } from "node:url";
 
@@ -68,6 +70,7 @@ background) — and writes demo.png and results.json under --out (and the analys
   --t-max T            start of the sampler's time grid (default: the prior's, 0.85 for the
                        shipped ones; 1 = the spec, see docs/results.md)
   --corrections M      Langevin corrections per step (default 5)
+  --tau X              Langevin step scale for both methods (default: each prior's, else 0.25)
   --no-sda             SOAD only
   --seed N             seed of the mask, noise, background and sampler (default 0)
   --backend NAME       webgpu | wasm | cpu (default: automatic)
@@ -117,6 +120,7 @@ export async function demo(args: string[]): Promise<number> {
       setting: { type: "string", default: ASSIM_DEFAULTS.setting },
       steps: { type: "string" },
       "t-max": { type: "string" },
+      tau: { type: "string" },
       corrections: { type: "string", default: String(ASSIM_DEFAULTS.corrections) },
       "no-sda": { type: "boolean", default: false },
       seed: { type: "string", default: String(ASSIM_DEFAULTS.seed) },
@@ -149,6 +153,7 @@ export async function demo(args: string[]): Promise<number> {
   const stepsFlag = a.steps === undefined ? undefined : num("steps", a.steps, 1, 4096, true);
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const corrections = num("corrections", a.corrections!, 0, 100, true);
+  const tauFlag = a.tau === undefined ? undefined : num("tau", a.tau, 1e-6, 100);
   const seed = num("seed", a.seed!, 0, 2 ** 31, true);
   const allow = a["allow-mismatch"]!;
   // the output folder is checked (absent/empty or --force, writable) before any work
@@ -166,6 +171,10 @@ export async function demo(args: string[]): Promise<number> {
   const L = soad.trainedFor.frames;
   const steps = stepsFlag ?? soad.sampler.steps;
   const tMax = tMaxFlag ?? soad.sampler.tMax;
+  const taus = tausOf(
+    tauFlag,
+    sda ? { SOAD: soad.sampler, SDA: sda.sampler } : { SOAD: soad.sampler },
+  );
   const windowUrl = a.window ? pathToFileURL(a.window) as URL : new URL("window.npy", DEMO);
   const win = await fetchWindow(windowUrl, L);
   const meta = a.window ? { store_window: "user", dataset: undefined } : {
@@ -220,7 +229,9 @@ export async function demo(args: string[]): Promise<number> {
   );
   console.log(
     `  sampler: K = ${steps}${fromPrior(stepsFlag)}, M = ${corrections}, ` +
-      `t from ${tMax}${fromPrior(tMaxFlag)} to 0; backend ${backend.name}`,
+      `t from ${tMax}${fromPrior(tMaxFlag)} to 0, ${
+        tauText(taus, tauFlag)
+      }; backend ${backend.name}`,
   );
 
   // SOAD and SDA run at the same time in two Workers (tfjs-wasm is one thread per instance)
@@ -230,6 +241,7 @@ export async function demo(args: string[]): Promise<number> {
     steps,
     corrections,
     tMax,
+    tau: tauFlag,
     seed,
     truth,
     backend: backend.name,
@@ -302,7 +314,7 @@ export async function demo(args: string[]): Promise<number> {
   const seconds = (performance.now() - t0) / 1000;
   await writeJsonAtomic(`${a.out}/results.json`, {
     args: a,
-    sampler: { steps, tMax, corrections },
+    sampler: { steps, tMax, corrections, tau: taus },
     observations: what,
     rmse: rows,
     rmseMean: Object.fromEntries(names.map((m) => [m, mean(rows[m])])),

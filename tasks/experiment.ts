@@ -10,7 +10,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { SPEC_SAMPLER } from "../src/diffusion/prior_info.ts";
+import { SPEC_SAMPLER, SPEC_TAU } from "../src/diffusion/prior_info.ts";
 import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
 import { openDatasetStore } from "../src/data/store.ts";
 import { dataPhysics, physicsMismatch } from "../src/data/physics.ts";
@@ -63,6 +63,7 @@ Run:
   --data DIR          dataset store (required)
   --steps K (the priors' metadata, else 256)  --corrections M (5)  --samples S (1)  --frames L (9)
   --t-max T (the priors' metadata — 0.85 for the shipped priors — else 1, the spec)
+  --tau X   Langevin step scale (the priors' metadata, else 0.25, the spec)
   --out DIR (out/experiment)  --resume  --limit N (stop after N new cells)
   --force  replace the results in a non-empty --out (default: refuse; --resume continues them
            when the data's fingerprint and the checkpoints' SHA-256 are the same)
@@ -91,6 +92,14 @@ function posInt(what: string, s: string): number {
   const v = Number(s);
   if (!(Number.isInteger(v) && v >= 0)) {
     throw new InvalidArgumentError(`--${what} must be a non-negative integer, got "${s}"`);
+  }
+  return v;
+}
+
+function positive(what: string, s: string): number {
+  const v = Number(s);
+  if (!(s.trim() !== "" && Number.isFinite(v) && v > 0)) {
+    throw new InvalidArgumentError(`--${what} must be a number > 0, got "${s}"`);
   }
   return v;
 }
@@ -125,6 +134,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       steps: { type: "string" },
       corrections: { type: "string", default: "5" },
       "t-max": { type: "string" },
+      tau: { type: "string" },
       samples: { type: "string", default: "1" },
       frames: { type: "string", default: "9" },
       out: { type: "string", default: "out/experiment" },
@@ -183,6 +193,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     corrections: posInt("corrections", a.corrections!),
     tMax: a["t-max"] === undefined ? 0 : Number(a["t-max"]),
     samples: posInt("samples", a.samples!),
+    tau: a.tau === undefined ? undefined : positive("tau", a.tau),
   };
   // a shard loads and records every checkpoint of the whole grid: all shards (and an unsharded
   // run) then share one identity of their inputs, which --merge compares
@@ -223,6 +234,19 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
         );
       }
       config[key] = vals[0];
+    }
+    // τ likewise: the flag, else the priors' metadata (which must agree), else the spec's 0.25
+    if (config.tau === undefined) {
+      const tauOf = (m: string): number => loaded[m].sampler?.tau ?? SPEC_TAU;
+      const vals = [...new Set(needed.map(tauOf))];
+      if (vals.length > 1) {
+        throw new InvalidArgumentError(
+          `the priors' metadata give different tau (` +
+            needed.map((m) => `${m}: ${tauOf(m)}`).join(", ") +
+            `); pass --tau to choose one for every cell, or run the methods separately`,
+        );
+      }
+      config.tau = vals[0];
     }
     const split = a.split as EvaluationSplit;
     const data = storeExperimentData(a.data, withNorm[0], split);

@@ -1,5 +1,5 @@
 /**
- * `deno task prior-metadata --weights F [--t-max T] [--steps K] [--climatology mean1,mean2,std1,std2]
+ * `deno task prior-metadata --weights F [--t-max T] [--steps K] [--tau X] [--climatology mean1,mean2,std1,std2]
  *   [--note TEXT]` — prints what a prior's weights say about it (trained for, normalisation,
  * sampler defaults) and, with any setting flag, rewrites its `soad_prior` metadata in place
  * (header only: every tensor byte is kept; written atomically). How the shipped priors got their
@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeFileAtomic } from "../src/io/atomic.ts";
+import { samplerPatch } from "./sampler_flags.ts";
 import {
   type PriorMetadataPatch,
   readPriorInfo,
@@ -25,6 +26,8 @@ of the flags below, rewrites them in FILE (tensors unchanged).
   --t-max T          sampler start in (0, 1] (e.g. 0.85 when deno task eps-profile shows the
                      prior is poor at the noisiest times)
   --steps K          default sampler steps K (a positive integer)
+  --tau X            default Langevin step scale τ (> 0; absent = the spec's 0.25), e.g. as
+                     chosen on the valid split (docs/results.md)
   --climatology LIST mean1,mean2,std1,std2: the training data's per-layer moments of q [1/s]
   --note TEXT        where these defaults come from
 `;
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
       weights: { type: "string" },
       "t-max": { type: "string" },
       steps: { type: "string" },
+      tau: { type: "string" },
       climatology: { type: "string" },
       note: { type: "string" },
     },
@@ -43,20 +47,8 @@ async function main(): Promise<void> {
   if (a.help) return console.log(HELP);
   if (!a.weights) throw new InvalidArgumentError("--weights is required (see --help)");
   const patch: PriorMetadataPatch = {};
-  if (a["t-max"] !== undefined) {
-    const t = Number(a["t-max"]);
-    if (!(t > 0 && t <= 1)) {
-      throw new InvalidArgumentError(`--t-max must be in (0, 1], got "${a["t-max"]}"`);
-    }
-    patch.sampler = { ...patch.sampler, tMax: t };
-  }
-  if (a.steps !== undefined) {
-    const k = Number(a.steps);
-    if (!(Number.isInteger(k) && k >= 1 && k <= 100_000)) {
-      throw new InvalidArgumentError(`--steps must be an integer in [1, 100000], got "${a.steps}"`);
-    }
-    patch.sampler = { ...patch.sampler, steps: k };
-  }
+  const sampler = samplerPatch(a);
+  if (sampler) patch.sampler = sampler;
   if (a.climatology !== undefined) {
     const v = a.climatology.split(",").map(Number);
     if (v.length !== 4 || !v.every(Number.isFinite) || !(v[2] > 0 && v[3] > 0)) {

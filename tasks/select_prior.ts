@@ -41,6 +41,7 @@ Sampler (the same for every candidate):
   --steps K           default: the candidates' metadata (must agree)
   --t-max T           default: the candidates' metadata (must agree)
   --corrections M     Langevin corrections (default 5)    --frames L (default 9)
+  --tau X             Langevin step scale (default: the candidates' metadata, else 0.25)
 Run:
   --out DIR           output (default out/select-prior): selection.json, selection.csv and each
                       candidate's cells in candidates/<sha256[:12]>/results.json
@@ -134,6 +135,7 @@ export async function selectPriorMain(args: string[]): Promise<SelectionResult |
       steps: str,
       "t-max": str,
       corrections: str,
+      tau: str,
       frames: str,
       out: { type: "string", default: "out/select-prior" },
       resume: { type: "boolean", default: false },
@@ -175,6 +177,7 @@ export async function selectPriorMain(args: string[]): Promise<SelectionResult |
     steps: num("steps", a.steps, true),
     tMax: num("t-max", a["t-max"], false),
     corrections: num("corrections", a.corrections, true),
+    tau: num("tau", a.tau, false),
     frames: num("frames", a.frames, true),
     allowMismatch: a["allow-mismatch"],
     resume: a.resume,
@@ -196,7 +199,8 @@ export async function selectPriorMain(args: string[]): Promise<SelectionResult |
     `${r.data.path} valid split, ${r.data.windows} window(s); ${g.model} priors, setting ` +
       `${g.setting}, ${g.ops.join("+")}, masks ${g.masks.join(",")}, N ${g.intervals.join(",")}, ` +
       `seeds ${g.seeds.join(",")}: ${g.cells} cells; S = ${r.config.samples}, K = ` +
-      `${r.config.steps}, t-max ${r.config.tMax}, M = ${r.config.corrections}`,
+      `${r.config.steps}, t-max ${r.config.tMax}, M = ${r.config.corrections}` +
+      (r.config.tau === undefined ? "" : `, tau ${r.config.tau}`),
   );
   console.log(selectionTable(r));
   if (r.climatology !== null) console.log(`climatology RMSE on the same cells: ${r.climatology}`);

@@ -15,6 +15,7 @@ import { prepareOutputDir } from "../src/io/output_dir.ts";
 import { readSafetensors } from "../src/io/safetensors.ts";
 import { ParamLayout } from "../src/train/param_layout.ts";
 import { parseLogCsv, writeLog } from "../src/train/log.ts";
+import { samplerPatch } from "./sampler_flags.ts";
 import {
   type PriorMetadataPatch,
   readPriorInfo,
@@ -22,7 +23,7 @@ import {
 } from "../src/diffusion/prior_info.ts";
 
 const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--note TEXT]
-                     [--weights FILE --weights-note TEXT] [--t-max T] [--steps K] [--force]
+                     [--weights FILE --weights-note TEXT] [--t-max T] [--steps K] [--tau X] [--force]
 
 Copies a training run (deno task train --out DIR) into a shipped prior folder: weights.safetensors
 (best validation loss; the EMA weights for a run trained with --ema), checkpoint.safetensors (resumable), log.csv, loss.png and card.json.
@@ -36,6 +37,8 @@ Copies a training run (deno task train --out DIR) into a shipped prior folder: w
   --t-max T           the prior's default sampler start, written into the weights' metadata (default:
                       the weights' own, the spec's 1 for a fresh run; deno task eps-profile tells)
   --steps K           the prior's default sampler steps K (default: the weights' own, 256)
+  --tau X             the prior's default Langevin step scale τ (default: the weights' own, else
+                      the spec's 0.25), e.g. as chosen on the valid split
   --operator-module F the module that registers the run's user operators (for --operator runs)
   --force             replace the files of an existing, non-empty --out; its previous
                       checkpoint.safetensors is kept as checkpoint.<time>.bak.safetensors
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
       "weights-note": { type: "string" },
       "t-max": { type: "string" },
       steps: { type: "string" },
+      tau: { type: "string" },
       "operator-module": { type: "string" },
       force: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
@@ -89,20 +93,8 @@ async function main(): Promise<void> {
     );
   }
   const patch: PriorMetadataPatch = {};
-  if (a["t-max"] !== undefined) {
-    const t = Number(a["t-max"]);
-    if (!(t > 0 && t <= 1)) {
-      throw new InvalidArgumentError(`--t-max must be a number in (0, 1], got "${a["t-max"]}"`);
-    }
-    patch.sampler = { tMax: t };
-  }
-  if (a.steps !== undefined) {
-    const k = Number(a.steps);
-    if (!(Number.isInteger(k) && k >= 1 && k <= 100_000)) {
-      throw new InvalidArgumentError(`--steps must be an integer in [1, 100000], got "${a.steps}"`);
-    }
-    patch.sampler = { ...patch.sampler, steps: k };
-  }
+  const sampler = samplerPatch(a);
+  if (sampler) patch.sampler = sampler;
   // user operators (--operator runs): their module registers them before the metadata is read
   for (const m of [a["operator-module"], ...(info.config.operatorModules ?? [])]) {
     if (m) {

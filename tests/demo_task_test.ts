@@ -76,11 +76,30 @@ Deno.test("demo task: sampler defaults from the prior's metadata (t-max 0.85), -
     "--force",
   );
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /K = 2, M = 0, t from 0\.85 \(prior's default\) to 0/);
+  assert.match(
+    r.out,
+    /K = 2, M = 0, t from 0\.85 \(prior's default\) to 0, tau 0\.25 \(prior's default\)/,
+  );
   const res = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
-  assert.deepEqual(res.sampler, { steps: 2, tMax: 0.85, corrections: 0 });
+  assert.deepEqual(res.sampler, { steps: 2, tMax: 0.85, corrections: 0, tau: { SOAD: 0.25 } });
   const zattrs = JSON.parse(await Deno.readTextFile(`${out}/soad.zarr/q_mean/.zattrs`));
   assert.deepEqual(zattrs._ARRAY_DIMENSIONS, ["time", "layer", "y", "x"]);
+  // --tau for every method, recorded
+  const tau = await run(
+    "--steps",
+    "2",
+    "--corrections",
+    "1",
+    "--tau",
+    "0.5",
+    "--out",
+    out,
+    "--force",
+  );
+  assert.equal(tau.code, 0, tau.err);
+  assert.match(tau.out, /, tau 0\.5; backend/);
+  const resTau = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
+  assert.deepEqual(resTau.sampler.tau, { SOAD: 0.5, SDA: 0.5 });
   // the folder now holds files: refused without --force, before any work
   const again = await run("--steps", "2", "--no-sda", "--out", out);
   assert.equal(again.code, 1);

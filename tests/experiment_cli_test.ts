@@ -188,6 +188,28 @@ Deno.test("experiment task: K and t-max default to the priors' metadata; disagre
     ),
     /different t-max \(soad-arctan3x: 0\.85, sda: 0\.7\); pass --t-max/,
   );
+  // τ: the priors' metadata (absent = 0.25) must agree, or --tau chooses
+  set(f.atan, 0.7, 2);
+  const tau = withPriorMetadata(Deno.readFileSync(f.atan), { sampler: { tau: 0.5 } }, f.atan);
+  Deno.writeFileSync(f.atan, tau);
+  const args = ["--data", f.data, ...noSteps, "--sda", f.sda, "--soad-arctan3x", f.atan];
+  await rejects(
+    experimentMain([...args, "--out", `${f.dir}/m3`]),
+    /different tau \(soad-arctan3x: 0\.5, sda: 0\.25\); pass --tau/,
+  );
+  await experimentMain([...args, "--tau", "0.5", "--out", `${f.dir}/m4`]);
+  equal((await readResults(`${f.dir}/m4`))?.config.tau, 0.5);
+  const soadOnly = [...noSteps, "--methods", "soad"];
+  await experimentMain([
+    "--data",
+    f.data,
+    ...soadOnly,
+    "--soad-arctan3x",
+    f.atan,
+    "--out",
+    `${f.dir}/m5`,
+  ]);
+  equal((await readResults(`${f.dir}/m5`))?.config.tau, 0.5);
 });
 
 Deno.test("experiment task: the shipped 64² demo priors on the 16² tiny store are refused naming both", async () => {

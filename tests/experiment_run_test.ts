@@ -11,6 +11,7 @@ import {
   type ExperimentData,
   type ExperimentModel,
   prepareCell,
+  resolveExperimentConfig,
   runCell,
 } from "../src/harness/experiment_cell.ts";
 import { cellKey, enumerateGrid, type ExperimentCell } from "../src/harness/experiment_grid.ts";
@@ -105,6 +106,46 @@ Deno.test("experiment: runCell is deterministic; S > 1 adds spread-skill and CRP
   equal(e.completed, 3);
   const f = await runCell(cell({ variant: "no-fdc" }), data, models["soad-arctan3x"], config);
   notDeepStrictEqual(f.rmseFrames, a.rmseFrames);
+});
+
+Deno.test("experiment: tau reaches the sampler; the spec's 0.25 stays out of the results' identity", async () => {
+  const { data, models } = await setup();
+  equal("tau" in resolveExperimentConfig(config), false);
+  equal("tau" in resolveExperimentConfig({ ...config, tau: 0.25 }), false);
+  equal(resolveExperimentConfig({ ...config, tau: 0.5 }).tau, 0.5);
+  throws(() => resolveExperimentConfig({ tau: 0 }), /tau must be finite and > 0/);
+  const m = models["soad-arctan3x"];
+  const a = await runCell(cell(), data, m, config, clock);
+  const b = await runCell(cell(), data, m, { ...config, tau: 0.25 }, clock);
+  const c = await runCell(cell(), data, m, { ...config, tau: 1 }, clock);
+  deepStrictEqual(b.rmseFrames, a.rmseFrames);
+  notDeepStrictEqual(c.rmseFrames, a.rmseFrames);
+  // a results file made with the spec's tau resumes with it, not with another tau
+  const out = tempDir();
+  const cells = [cell()];
+  await runExperiment({ cells, data, models, config, out, ...quiet });
+  const again = await runExperiment({
+    cells,
+    data,
+    models,
+    config: { ...config, tau: 0.25 },
+    out,
+    resume: true,
+    ...quiet,
+  });
+  equal(again.skipped, 1);
+  await rejects(
+    runExperiment({
+      cells,
+      data,
+      models,
+      config: { ...config, tau: 1 },
+      out,
+      resume: true,
+      ...quiet,
+    }),
+    /cannot resume .* configuration/,
+  );
 });
 
 Deno.test("experiment: interrupted + resumed run writes the same files as one run", async () => {

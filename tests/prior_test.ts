@@ -10,7 +10,12 @@ import {
   priorUrl,
   SHIPPED_PRIORS,
 } from "../src/diffusion/prior.ts";
-import { readPriorInfo, SPEC_SAMPLER, withPriorMetadata } from "../src/diffusion/prior_info.ts";
+import {
+  checkPriorMetadata,
+  readPriorInfo,
+  SPEC_SAMPLER,
+  withPriorMetadata,
+} from "../src/diffusion/prior_info.ts";
 import { physicsMismatch } from "../src/data/physics.ts";
 import { initUNetWeights } from "../src/diffusion/unet_config.ts";
 import { readSafetensors, writeSafetensors } from "../src/io/safetensors.ts";
@@ -162,7 +167,12 @@ Deno.test("normalise and denormalise invert each other per layer", () => {
   assert.throws(() => normalise(q, norm.normalisation), /need the grid/);
 });
 
-function fakePrior(tMax: number, steps: number, operators = ["arctan3x"]): AssimilationPrior {
+function fakePrior(
+  tMax: number,
+  steps: number,
+  operators = ["arctan3x"],
+  tau?: number,
+): AssimilationPrior {
   return {
     denoiser: augmentedIdentityDenoiser(),
     trainedFor: {
@@ -173,7 +183,7 @@ function fakePrior(tMax: number, steps: number, operators = ["arctan3x"]): Assim
       grid: [4, 4],
       frames: 1,
     },
-    sampler: { tMax, steps },
+    sampler: { tMax, steps, ...(tau === undefined ? {} : { tau }) },
   };
 }
 
@@ -205,6 +215,45 @@ Deno.test("assimilate takes t-max, K and frames from the prior; explicit options
   const spec = await ts({ tMax: 1, steps: 4 });
   assert.equal(spec.t.length, 4);
   assert.notDeepEqual(spec.t, byPrior.t.slice(0, 4));
+});
+
+Deno.test("assimilate takes tau from the prior's metadata (absent: the spec's 0.25); an explicit tau wins", async () => {
+  const run = (prior: AssimilationPrior, tau?: number) =>
+    assimilate({ prior, observations: obs(), ...(tau === undefined ? {} : { tau }) });
+  const spec = await run(fakePrior(0.85, 8));
+  const explicitSpec = await run(fakePrior(0.85, 8), 0.25);
+  assert.deepEqual(spec.samples, explicitSpec.samples);
+  const byPrior = await run(fakePrior(0.85, 8, ["arctan3x"], 0.5));
+  const explicit = await run(fakePrior(0.85, 8), 0.5);
+  assert.deepEqual(byPrior.samples, explicit.samples);
+  assert.notDeepEqual(byPrior.samples, spec.samples);
+  const overridden = await run(fakePrior(0.85, 8, ["arctan3x"], 0.5), 0.25);
+  assert.deepEqual(overridden.samples, spec.samples);
+});
+
+Deno.test("prior metadata: sampler.tau is optional, checked, and kept by withPriorMetadata", () => {
+  const w = initUNetWeights({ channels: 4, widths: [4], blocks: 1, kernel: 3, frames: 9 }, 3);
+  const base = writeSafetensors(w, {
+    model: "arctan3x",
+    normalisation: JSON.stringify({ offset: [0, 0], std: [1, 1] }),
+  });
+  const tuned = withPriorMetadata(base, { sampler: { tMax: 0.85, steps: 64, tau: 0.5 } });
+  assert.deepEqual(readPriorInfo(tuned).sampler, { tMax: 0.85, steps: 64, tau: 0.5 });
+  // a later patch of K keeps t-max and tau
+  const k = withPriorMetadata(tuned, { sampler: { steps: 32 } });
+  assert.deepEqual(readPriorInfo(k).sampler, { tMax: 0.85, steps: 32, tau: 0.5 });
+  assert.equal(readPriorInfo(base).sampler.tau, undefined);
+  const m = {
+    version: 1,
+    trainedFor: { method: "sda", model: "sda", operators: [], channels: 2, frames: 9 },
+    normalisation: { offset: [0, 0], std: [1, 1] },
+    sampler: { tMax: 1, steps: 256, tau: 0 },
+  };
+  assert.throws(() => checkPriorMetadata(m), /sampler\.tau must be a finite number > 0/);
+  assert.throws(
+    () => checkPriorMetadata({ ...m, sampler: { tMax: 1, steps: 256, tau: "0.5" } }),
+    /sampler\.tau/,
+  );
 });
 
 Deno.test("trap: x² observations on an arctan3x prior are refused naming both sides and the override", async () => {

@@ -188,6 +188,32 @@ Deno.test("select-prior refuses candidates that do not match, before sampling", 
     m.soad_prior = JSON.stringify(p);
   });
   await refused([f.good, k], /different K .*pass --steps/, { steps: undefined });
+  // τ likewise: a candidate whose metadata names another τ is scored with the same one or refused
+  const tau = await withMeta(f.good, "tau", (m) => {
+    const p = JSON.parse(m.soad_prior);
+    p.sampler.tau = 0.5;
+    m.soad_prior = JSON.stringify(p);
+  });
+  await refused([f.good, tau], /different tau \(.*: 0\.25, .*: 0\.5\); pass --tau/);
+  const both = await selectPrior({
+    candidates: [tau],
+    data: f.data,
+    out: `${dir}/tau`,
+    progress: false,
+    ...small,
+    seeds: [0],
+  });
+  assert.equal(both.config.tau, 0.5, "the metadata's tau reaches the sampler");
+  const given = await selectPrior({
+    candidates: [f.good, tau],
+    data: f.data,
+    out: `${dir}/tau-given`,
+    progress: false,
+    ...small,
+    seeds: [0],
+    tau: 0.25,
+  });
+  assert.equal(given.config.tau, undefined, "the spec's tau stays out of the identity");
   await refused([f.good, `${f.run}/checkpoint.safetensors`], /is a training checkpoint/);
   await refused([f.good], /samples must be an integer >= 2/, { samples: 1 });
   await refused([f.good], /windows must be an integer in \[1, 1\]/, { windows: 2 });

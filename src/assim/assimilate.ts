@@ -33,7 +33,7 @@ export interface AssimilationPrior {
   denoiser: Denoiser;
   /** What it was trained for (method, operators, grid, frames). */
   trainedFor: TrainedFor;
-  /** Its sampler defaults (t-max, K). */
+  /** Its sampler defaults (t-max, K, τ). */
   sampler: SamplerDefaults;
 }
 
@@ -66,7 +66,7 @@ export interface AssimilateOptions {
   steps?: number;
   /** Langevin corrections M (default 5). */
   corrections?: number;
-  /** τ (default 0.25). */
+  /** Langevin step scale τ (default: the prior's, else 0.25, the spec's). */
   tau?: number;
   /** Ensemble size S (default 1). */
   samples?: number;
@@ -291,7 +291,7 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
   const res = await runSampler(noise, shape, {
     steps,
     corrections: options.corrections,
-    tau: options.tau,
+    tau: options.tau ?? prior?.sampler.tau,
     fdc: fdcConfig,
     refresh: options.refresh,
     maxLangevinStep: options.maxLangevinStep,

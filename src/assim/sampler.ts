@@ -8,6 +8,7 @@
 
 import type { WindowShape } from "../diffusion/denoiser.ts";
 import { alpha, sigma, timeGrid } from "../diffusion/schedule.ts";
+import { SPEC_TAU } from "../diffusion/prior_info.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { applyFdc, type FdcConfig } from "./fdc.ts";
 import { NormalSource } from "./normal.ts";
@@ -103,7 +104,7 @@ export async function runSampler(
 ): Promise<SamplerResult> {
   const K = options.steps ?? 256;
   const M = options.corrections ?? 5;
-  const tau = options.tau ?? 0.25;
+  const tau = options.tau ?? SPEC_TAU;
   const refresh = options.refresh ?? false;
   const dmax = options.maxLangevinStep ?? Infinity;
   if (!(Number.isInteger(M) && M >= 0)) {

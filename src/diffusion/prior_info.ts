@@ -27,6 +27,17 @@ export const PRIOR_METADATA_KEY = "soad_prior";
  */
 export const SPEC_SAMPLER: Readonly<SamplerDefaults> = Object.freeze({ tMax: 1, steps: 256 });
 
+/**
+ * The spec's Langevin step scale τ (§5): the default of a prior whose metadata names none.
+ *
+ * @example
+ * ```ts
+ * import { SPEC_TAU } from "@soad/soad";
+ * console.log(SPEC_TAU); // 0.25
+ * ```
+ */
+export const SPEC_TAU = 0.25;
+
 /** Normalisation of physical q per layer: x = (q − offset[layer]) / std[layer]. */
 export interface Normalisation {
   /** Subtracted per layer (the shipped priors: 0, no mean removal). */
@@ -64,6 +75,11 @@ export interface SamplerDefaults {
   tMax: number;
   /** Steps K. */
   steps: number;
+  /**
+   * Langevin step scale τ (absent: the spec's 0.25, {@link SPEC_TAU}); a prior whose sampler was
+   * tuned on the valid split says so here.
+   */
+  tau?: number;
 }
 
 /** The physical moments of the training data per layer (climatology), when known. */
@@ -178,6 +194,11 @@ export function checkPriorMetadata(m: unknown, what = "prior metadata"): PriorMe
     !Number.isInteger(s.steps) || (s.steps as number) < 1
   ) {
     bad("sampler", "{ tMax in (0, 1], steps: a positive integer }");
+  }
+  if (
+    s!.tau !== undefined && !(typeof s!.tau === "number" && s!.tau > 0 && Number.isFinite(s!.tau))
+  ) {
+    bad("sampler.tau", "a finite number > 0 (or absent: 0.25)");
   }
   const c = o.climatology as Record<string, unknown> | undefined;
   if (c !== undefined && (!isNums(c.mean, 2) || !isNums(c.std, 2))) {

@@ -8,6 +8,7 @@
 
 import type { Denoiser, WindowShape } from "../diffusion/denoiser.ts";
 import { alpha, sigma } from "../diffusion/schedule.ts";
+import { SPEC_TAU } from "../diffusion/prior_info.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { knownBackground, Q_STD, SIGMA_BACKGROUND, unknownBackground } from "../obs/background.ts";
 import { augmentedLayout, type ModelName } from "../obs/layout.ts";
@@ -80,6 +81,11 @@ export interface ExperimentConfig {
   steps?: number;
   /** Langevin corrections M (default 5). */
   corrections?: number;
+  /**
+   * Langevin step scale τ (default 0.25, the spec's). Kept in the resolved configuration (and so in
+   * a results file's identity) only when it differs from 0.25, so earlier results files resume.
+   */
+  tau?: number;
   /** Start time of the sampler's grid (default 1, the spec; `SamplerOptions.tMax`). */
   tMax?: number;
   /** Ensemble size S (default 1, as the paper). */
@@ -92,8 +98,10 @@ export interface ExperimentConfig {
   stepwise?: boolean;
 }
 
-/** Defaults of {@link ExperimentConfig}, resolved. */
-export type ResolvedExperimentConfig = Required<ExperimentConfig>;
+/** Defaults of {@link ExperimentConfig}, resolved (`tau` only where it is not the spec's 0.25). */
+export type ResolvedExperimentConfig =
+  & Required<Omit<ExperimentConfig, "tau">>
+  & Pick<ExperimentConfig, "tau">;
 
 /**
  * Fills in the defaults and validates.
@@ -114,6 +122,7 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
     sigmaObs: c.sigmaObs ?? SIGMA_OBS,
     forecastSteps: c.forecastSteps ?? 95,
     stepwise: c.stepwise ?? true,
+    ...(c.tau === undefined || c.tau === SPEC_TAU ? {} : { tau: c.tau }),
   };
   for (const k of ["frames", "steps", "samples", "forecastSteps"] as const) {
     if (!(Number.isInteger(r[k]) && r[k] >= 1)) {
@@ -122,6 +131,9 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
   }
   if (!(Number.isInteger(r.corrections) && r.corrections >= 0)) {
     throw new InvalidArgumentError(`corrections must be an integer ≥ 0, got ${r.corrections}`);
+  }
+  if (r.tau !== undefined && !(r.tau > 0 && Number.isFinite(r.tau))) {
+    throw new InvalidArgumentError(`tau must be finite and > 0, got ${r.tau}`);
   }
   if (!(r.tMax > 0 && r.tMax <= 1)) {
     throw new InvalidArgumentError(`tMax must be in (0, 1], got ${r.tMax}`);
@@ -395,6 +407,7 @@ export async function runCell(
     frames: L,
     steps: c.steps,
     corrections: c.corrections,
+    tau: c.tau,
     tMax: c.tMax,
     samples: c.samples,
     seed: inputs.seed,

@@ -10,7 +10,12 @@
  */
 
 import type { UNetConfig } from "../diffusion/unet_config.ts";
-import { type SamplerDefaults, SPEC_SAMPLER, type TrainedFor } from "../diffusion/prior_info.ts";
+import {
+  type SamplerDefaults,
+  SPEC_SAMPLER,
+  SPEC_TAU,
+  type TrainedFor,
+} from "../diffusion/prior_info.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { readSafetensorsMetadata } from "../io/safetensors.ts";
 import { type DataPhysics, physicsMismatch } from "../data/physics.ts";
@@ -68,6 +73,8 @@ export interface CandidateSettings {
   steps: number;
   /** Sampler start t-max. */
   tMax: number;
+  /** Langevin step scale τ. */
+  tau: number;
   /** Mismatches let through by `allowMismatch`, in words. */
   warnings: string[];
 }
@@ -148,7 +155,7 @@ const show = (v: unknown): string => JSON.stringify(v ?? null);
 
 /**
  * Reads and checks the candidate files (see the module doc) and settles the sampler and
- * normalisation they are scored with. `steps` / `tMax` override the metadata.
+ * normalisation they are scored with. `steps` / `tMax` / `tau` override the metadata.
  *
  * @example
  * ```ts
@@ -163,7 +170,7 @@ const show = (v: unknown): string => JSON.stringify(v ?? null);
 export async function checkCandidates(
   paths: string[],
   check: CandidateCheck,
-  sampler: { steps?: number; tMax?: number } = {},
+  sampler: { steps?: number; tMax?: number; tau?: number } = {},
 ): Promise<CandidateSettings> {
   if (paths.length === 0) {
     throw new InvalidArgumentError("no candidates: give weights files (--candidate F, --run DIR)");
@@ -238,14 +245,20 @@ export async function checkCandidates(
       );
     }
   }
-  const pick = (key: "steps" | "tMax", given?: number): number => {
+  const pick = (key: "steps" | "tMax" | "tau", given?: number): number => {
     if (given !== undefined) return given;
-    const vals = [...new Set(candidates.map((c) => c.sampler?.[key] ?? SPEC_SAMPLER[key]))];
+    const of = (c: CandidateInfo): number =>
+      c.sampler?.[key] ?? (key === "tau" ? SPEC_TAU : SPEC_SAMPLER[key]);
+    const vals = [...new Set(candidates.map(of))];
     if (vals.length > 1) {
-      const flag = key === "steps" ? "--steps" : "--t-max";
+      const [name, flag] = key === "steps"
+        ? ["K", "--steps"]
+        : key === "tMax"
+        ? ["t-max", "--t-max"]
+        : ["tau", "--tau"];
       throw new InvalidArgumentError(
-        `the candidates' metadata give different ${key === "steps" ? "K" : "t-max"} (` +
-          candidates.map((c) => `${c.path}: ${c.sampler?.[key] ?? SPEC_SAMPLER[key]}`).join(", ") +
+        `the candidates' metadata give different ${name} (` +
+          candidates.map((c) => `${c.path}: ${of(c)}`).join(", ") +
           `); pass ${flag} so that every candidate is scored with the same sampler`,
       );
     }
@@ -257,6 +270,7 @@ export async function checkCandidates(
     ...(normalisation ? { normalisation } : {}),
     steps: pick("steps", sampler.steps),
     tMax: pick("tMax", sampler.tMax),
+    tau: pick("tau", sampler.tau),
     warnings,
   };
 }

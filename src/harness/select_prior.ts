@@ -74,6 +74,8 @@ export interface SelectPriorOptions {
   tMax?: number;
   /** Langevin corrections M (default 5). */
   corrections?: number;
+  /** Langevin step scale τ (default: the candidates' metadata, which must agree, else 0.25). */
+  tau?: number;
   /** Window length L (default 9). */
   frames?: number;
   /** Score candidates whose normalisation or training configuration differ (default false). */
@@ -250,13 +252,14 @@ export async function selectPrior(o: SelectPriorOptions): Promise<SelectionResul
       physics: dataPhysics(store.config),
       allowMismatch: o.allowMismatch,
     },
-    { steps: o.steps, tMax: o.tMax },
+    { steps: o.steps, tMax: o.tMax, tau: o.tau },
   );
   const config = resolveExperimentConfig({
     frames,
     steps: settings.steps,
     tMax: settings.tMax,
     corrections: o.corrections ?? 5,
+    tau: settings.tau,
     samples,
     stepwise: false,
   });

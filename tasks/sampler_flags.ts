@@ -1,0 +1,52 @@
+/**
+ * The sampler-default flags of `deno task prior-metadata` and `deno task ship-prior`
+ * (`--t-max`, `--steps`, `--tau`), parsed into the sampler part of a metadata patch.
+ * @module
+ */
+
+import { InvalidArgumentError } from "../src/errors.ts";
+import type { SamplerDefaults } from "../src/diffusion/prior_info.ts";
+
+/** The flags as `parseArgs` returns them. */
+export interface SamplerFlags {
+  /** `--t-max`: in (0, 1]. */
+  "t-max"?: string;
+  /** `--steps`: an integer in [1, 100000]. */
+  steps?: string;
+  /** `--tau`: a finite number > 0. */
+  tau?: string;
+}
+
+/**
+ * The sampler defaults the flags set, or undefined when none is given; throws on a bad value.
+ *
+ * @example
+ * ```ts ignore
+ * samplerPatch({ "t-max": "0.85", tau: "0.5" }); // { tMax: 0.85, tau: 0.5 }
+ * ```
+ */
+export function samplerPatch(a: SamplerFlags): Partial<SamplerDefaults> | undefined {
+  const patch: Partial<SamplerDefaults> = {};
+  if (a["t-max"] !== undefined) {
+    const t = Number(a["t-max"]);
+    if (!(t > 0 && t <= 1)) {
+      throw new InvalidArgumentError(`--t-max must be a number in (0, 1], got "${a["t-max"]}"`);
+    }
+    patch.tMax = t;
+  }
+  if (a.steps !== undefined) {
+    const k = Number(a.steps);
+    if (!(Number.isInteger(k) && k >= 1 && k <= 100_000)) {
+      throw new InvalidArgumentError(`--steps must be an integer in [1, 100000], got "${a.steps}"`);
+    }
+    patch.steps = k;
+  }
+  if (a.tau !== undefined) {
+    const x = Number(a.tau);
+    if (!(a.tau.trim() !== "" && Number.isFinite(x) && x > 0)) {
+      throw new InvalidArgumentError(`--tau must be a finite number > 0, got "${a.tau}"`);
+    }
+    patch.tau = x;
+  }
+  return Object.keys(patch).length > 0 ? patch : undefined;
+}

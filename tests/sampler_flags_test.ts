@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { samplerPatch } from "../tasks/sampler_flags.ts";
+import { tausOf, tauText } from "../tasks/assim_cli.ts";
+
+Deno.test("sampler flags of ship-prior / prior-metadata: t-max, K and tau parsed, bad values refused", () => {
+  assert.equal(samplerPatch({}), undefined);
+  assert.deepEqual(samplerPatch({ "t-max": "0.85", steps: "64", tau: "0.5" }), {
+    tMax: 0.85,
+    steps: 64,
+    tau: 0.5,
+  });
+  assert.deepEqual(samplerPatch({ tau: "1" }), { tau: 1 });
+  assert.throws(() => samplerPatch({ tau: "0" }), /--tau must be a finite number > 0, got "0"/);
+  assert.throws(() => samplerPatch({ tau: " " }), /--tau/);
+  assert.throws(() => samplerPatch({ tau: "Infinity" }), /--tau/);
+  assert.throws(() => samplerPatch({ "t-max": "1.5" }), /--t-max must be a number in \(0, 1\]/);
+  assert.throws(() => samplerPatch({ steps: "2.5" }), /--steps must be an integer/);
+});
+
+Deno.test("assimilation CLIs: tau per method from the priors, the flag for all", () => {
+  assert.deepEqual(tausOf(undefined, { SOAD: { tau: 0.5 }, SDA: {} }), { SOAD: 0.5, SDA: 0.25 });
+  assert.deepEqual(tausOf(1, { SOAD: { tau: 0.5 }, SDA: {} }), { SOAD: 1, SDA: 1 });
+  assert.equal(tauText({ SOAD: 0.5, SDA: 0.5 }, undefined), "tau 0.5 (prior's default)");
+  assert.equal(tauText({ SOAD: 1, SDA: 1 }, 1), "tau 1");
+  assert.equal(
+    tauText({ SOAD: 0.5, SDA: 0.25 }, undefined),
+    "tau SOAD 0.5, SDA 0.25 (priors' defaults)",
+  );
+});
