@@ -19,7 +19,7 @@ import type { Worker } from "node:worker_threads";
 import { startHelperThread } from "../backend/helper_thread.ts";
 import { LETKF_WASM_BASE64 } from "../../wasm/letkf_wasm.ts";
 import { InvalidArgumentError } from "../errors.ts";
-import type { LetkfNeighbours } from "./letkf.ts";
+import type { LetkfNeighbours } from "./letkf_neighbours.ts";
 
 interface Exports {
   letkf_scratch_doubles(N: number, layers: number, pmax: number): number;
