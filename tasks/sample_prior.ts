@@ -1,6 +1,6 @@
 /**
  * `deno task sample-prior --model model.onnx|model.safetensors [--samples 4] [--steps 64]
- *   [--corrections 5] [--tau 0.25] [--t-max 1] [--grid 64] [--frames L] [--seed 0] [--channel 0]
+ *   [--corrections 5] [--tau X] [--t-max 1] [--grid 64] [--frames L] [--seed 0] [--channel 0]
  *   [--provider auto|wasm|webgpu] [--threads N] [--out out/prior]`
  *
  * Unconditional sampling of a trained prior on the onnxruntime-web engine: the SOAD/SDA sampler
@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { runSampler } from "../src/assim/sampler.ts";
 import { priorNoise } from "../src/assim/score.ts";
 import type { WindowShape } from "../src/diffusion/denoiser.ts";
+import { SPEC_TAU } from "../src/diffusion/prior_info.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writePng } from "../src/io/image.ts";
 import { writeNpy } from "../src/io/npy.ts";
@@ -35,7 +36,7 @@ spec §5.2 with G = 0) and writes prior.png and samples.npy under --out.
                      a shipped name (arctan3x, sin3x, vor2vel, sda, full), a path or a URL
   --samples S        windows to draw (default 4, at most 64)
   --steps K          sampler steps (default: the prior's, else 64); --corrections M (default 5);
-                     --tau (default 0.25)
+                     --tau (default: the prior's, else 0.25)
   --t-max T          start of the time grid (default: the prior's — 0.85 for the shipped
                      priors — else 1, the spec)
   --grid N           N×N grid (default: the prior's training grid, else 64; a multiple of
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
       samples: { type: "string", default: "4" },
       steps: { type: "string" },
       corrections: { type: "string", default: "5" },
-      tau: { type: "string", default: "0.25" },
+      tau: { type: "string" },
       "t-max": { type: "string" },
       grid: { type: "string" },
       frames: { type: "string" },
@@ -84,8 +85,8 @@ async function main(): Promise<void> {
   const S = int(a.samples, "samples", 1, 64);
   const M = int(a.corrections, "corrections", 0, 100);
   const seed = int(a.seed, "seed", 0, 2 ** 31), ch = int(a.channel, "channel", 0);
-  const tau = Number(a.tau);
-  if (!(tau > 0 && tau <= 10)) {
+  const tauFlag = a.tau === undefined ? undefined : Number(a.tau);
+  if (tauFlag !== undefined && !(tauFlag > 0 && tauFlag <= 10)) {
     throw new InvalidArgumentError(`--tau must be a number in (0, 10], got ${a.tau}`);
   }
   if (!["auto", "wasm", "webgpu"].includes(a.provider!)) {
@@ -103,9 +104,10 @@ async function main(): Promise<void> {
   // the prior's sampler defaults and grid (an explicit flag wins)
   const tMax = tMaxFlag ?? prior?.sampler.tMax ?? 1;
   const K = kFlag ?? prior?.sampler.steps ?? 64;
+  const tau = tauFlag ?? prior?.sampler.tau ?? SPEC_TAU;
   const N = nFlag ?? prior?.trainedFor.grid?.[0] ?? 64;
   console.log(
-    `sample-prior: ${a.model}: K = ${K}, t-max ${tMax}, ${N}x${N}` +
+    `sample-prior: ${a.model}: K = ${K}, t-max ${tMax}, tau ${tau}, ${N}x${N}` +
       (prior ? " (defaults from the prior's metadata)" : " (no prior metadata: spec defaults)"),
   );
   const L = a.frames !== undefined ? int(a.frames, "frames", 1) : config.frames;

@@ -80,7 +80,7 @@ Deno.test({
       );
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, /RMS per channel \(normalised units\): (\d+\.\d{3}, ){3}\d+\.\d{3}/);
-      assert.match(r.out, /K = 3, t-max 1, 16x16 \(no prior metadata: spec defaults\)/);
+      assert.match(r.out, /K = 3, t-max 1, tau 0\.25, 16x16 \(no prior metadata: spec defaults\)/);
       const png = await Deno.readFile(`${dir}/s/prior.png`);
       assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
       const s = parseNpy(await Deno.readFile(`${dir}/s/samples.npy`));
@@ -131,7 +131,10 @@ Deno.test({
         ...["--provider", "wasm", "--out", `${dir}/sda`],
       );
       assert.equal(shipped.code, 0, shipped.out);
-      assert.match(shipped.out, /K = 1, t-max 0\.85, 64x64 \(defaults from the prior's metadata\)/);
+      assert.match(
+        shipped.out,
+        /K = 1, t-max 0\.85, tau 0\.25, 64x64 \(defaults from the prior's metadata\)/,
+      );
       const none = await task("export_onnx", "--out", `${dir}/x.onnx`);
       assert.equal(none.code, 2);
       assert.match(none.out, /--checkpoint and --out are required/);
