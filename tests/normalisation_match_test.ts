@@ -42,7 +42,7 @@ Deno.test("checkNormalisationsMatch: equal → nothing; within 1 % → a note; b
 
 Deno.test("shipped priors: arctan3x and SDA share demo-large's normalisation; a demo prior is near it", async () => {
   const info = async (name: string) => readPriorInfo((await fetchPriorBytes(name)).bytes, name);
-  const soad = await info("arctan3x"), sda = await info("sda"), vor2vel = await info("vor2vel");
+  const soad = await info("arctan3x"), sda = await info("sda"), sin3x = await info("sin3x");
   // the demo's pair (issue 19, session 11): the same store, so the same normalisation, no note
   assert.equal(normalisationDifference(soad.normalisation, sda.normalisation), 0);
   assert.deepEqual(
@@ -50,10 +50,10 @@ Deno.test("shipped priors: arctan3x and SDA share demo-large's normalisation; a 
     [],
   );
   // a prior of the demo store (same physics, other trajectories): within 1 %, a note
-  const d = normalisationDifference(soad.normalisation, vor2vel.normalisation);
+  const d = normalisationDifference(soad.normalisation, sin3x.normalisation);
   assert.ok(d > 0 && d < 1e-3, `difference ${d}`);
   assert.equal(
-    checkNormalisationsMatch({ SOAD: soad.normalisation, other: vor2vel.normalisation }).length,
+    checkNormalisationsMatch({ SOAD: soad.normalisation, other: sin3x.normalisation }).length,
     1,
   );
 });
