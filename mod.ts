@@ -157,6 +157,7 @@ export {
   shippedPriorUrl,
 } from "./src/diffusion/prior.ts";
 export {
+  agreedSamplerDefault,
   checkPriorMetadata,
   type Climatology,
   type Normalisation,

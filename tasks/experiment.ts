@@ -10,7 +10,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { SPEC_SAMPLER, SPEC_TAU } from "../src/diffusion/prior_info.ts";
+import { agreedSamplerDefault, type SamplerDefaults } from "../src/diffusion/prior_info.ts";
 import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
 import { openDatasetStore } from "../src/data/store.ts";
 import { dataPhysics, physicsMismatch } from "../src/data/physics.ts";
@@ -222,31 +222,20 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       if (loaded[m].normalisation) normOf[`--${m}`] = loaded[m].normalisation!;
     }
     for (const n of checkNormalisationsMatch(normOf)) console.error(n);
-    // K and t-max: the flags, else the priors' metadata (which must agree), else the spec's
-    for (const [key, flag] of [["steps", a.steps], ["tMax", a["t-max"]]] as const) {
-      if (flag !== undefined) continue;
-      const vals = [...new Set(needed.map((m) => loaded[m].sampler?.[key] ?? SPEC_SAMPLER[key]))];
-      if (vals.length > 1) {
-        throw new InvalidArgumentError(
-          `the priors' metadata give different ${key === "steps" ? "K" : "t-max"} (` +
-            needed.map((m) => `${m}: ${loaded[m].sampler?.[key] ?? SPEC_SAMPLER[key]}`).join(", ") +
-            `); pass --${key === "steps" ? "steps" : "t-max"} to choose one for every cell`,
+    // K, t-max and τ: the flags, else the priors' metadata (which must agree), else the spec's
+    const samplers = needed.map((
+      m,
+    ): [string, SamplerDefaults | undefined] => [m, loaded[m].sampler]);
+    const flags = { steps: a.steps, tMax: a["t-max"], tau: a.tau };
+    for (const key of ["steps", "tMax", "tau"] as const) {
+      if (flags[key] === undefined) {
+        config[key] = agreedSamplerDefault(
+          key,
+          samplers,
+          "priors'",
+          "to choose one for every cell",
         );
       }
-      config[key] = vals[0];
-    }
-    // τ likewise: the flag, else the priors' metadata (which must agree), else the spec's 0.25
-    if (config.tau === undefined) {
-      const tauOf = (m: string): number => loaded[m].sampler?.tau ?? SPEC_TAU;
-      const vals = [...new Set(needed.map(tauOf))];
-      if (vals.length > 1) {
-        throw new InvalidArgumentError(
-          `the priors' metadata give different tau (` +
-            needed.map((m) => `${m}: ${tauOf(m)}`).join(", ") +
-            `); pass --tau to choose one for every cell, or run the methods separately`,
-        );
-      }
-      config.tau = vals[0];
     }
     const split = a.split as EvaluationSplit;
     const data = storeExperimentData(a.data, withNorm[0], split);

@@ -38,6 +38,45 @@ export const SPEC_SAMPLER: Readonly<SamplerDefaults> = Object.freeze({ tMax: 1, 
  */
 export const SPEC_TAU = 0.25;
 
+/** The flag and the printed name of each sampler default. */
+const SAMPLER_FLAGS: Record<"steps" | "tMax" | "tau", [name: string, flag: string]> = {
+  steps: ["K", "--steps"],
+  tMax: ["t-max", "--t-max"],
+  tau: ["tau", "--tau"],
+};
+
+/**
+ * The one value of a sampler default (K, t-max or τ) that several priors run with: their metadata's
+ * (absent: the spec's), which must agree; throws an `InvalidArgumentError` naming each prior's value
+ * and the flag that chooses one otherwise. How the experiment and select-prior tasks settle the
+ * sampler of a run shared by several priors.
+ *
+ * @example
+ * ```ts
+ * import { agreedSamplerDefault } from "@soad/soad";
+ * const v = agreedSamplerDefault("tau", [["a", { tMax: 1, steps: 64 }], ["b", undefined]], "priors'");
+ * console.log(v); // 0.25
+ * ```
+ */
+export function agreedSamplerDefault(
+  key: "steps" | "tMax" | "tau",
+  priors: [name: string, sampler: Partial<SamplerDefaults> | undefined][],
+  whose: string,
+  why = "to choose one for every run",
+): number {
+  const of = (s: Partial<SamplerDefaults> | undefined): number =>
+    s?.[key] ?? (key === "tau" ? SPEC_TAU : SPEC_SAMPLER[key]);
+  const vals = [...new Set(priors.map(([, s]) => of(s)))];
+  if (vals.length > 1) {
+    const [name, flag] = SAMPLER_FLAGS[key];
+    throw new InvalidArgumentError(
+      `the ${whose} metadata give different ${name} (` +
+        priors.map(([n, s]) => `${n}: ${of(s)}`).join(", ") + `); pass ${flag} ${why}`,
+    );
+  }
+  return vals[0];
+}
+
 /** Normalisation of physical q per layer: x = (q − offset[layer]) / std[layer]. */
 export interface Normalisation {
   /** Subtracted per layer (the shipped priors: 0, no mean removal). */

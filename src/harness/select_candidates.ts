@@ -11,9 +11,8 @@
 
 import type { UNetConfig } from "../diffusion/unet_config.ts";
 import {
+  agreedSamplerDefault,
   type SamplerDefaults,
-  SPEC_SAMPLER,
-  SPEC_TAU,
   type TrainedFor,
 } from "../diffusion/prior_info.ts";
 import { InvalidArgumentError } from "../errors.ts";
@@ -245,25 +244,13 @@ export async function checkCandidates(
       );
     }
   }
-  const pick = (key: "steps" | "tMax" | "tau", given?: number): number => {
-    if (given !== undefined) return given;
-    const of = (c: CandidateInfo): number =>
-      c.sampler?.[key] ?? (key === "tau" ? SPEC_TAU : SPEC_SAMPLER[key]);
-    const vals = [...new Set(candidates.map(of))];
-    if (vals.length > 1) {
-      const [name, flag] = key === "steps"
-        ? ["K", "--steps"]
-        : key === "tMax"
-        ? ["t-max", "--t-max"]
-        : ["tau", "--tau"];
-      throw new InvalidArgumentError(
-        `the candidates' metadata give different ${name} (` +
-          candidates.map((c) => `${c.path}: ${of(c)}`).join(", ") +
-          `); pass ${flag} so that every candidate is scored with the same sampler`,
-      );
-    }
-    return vals[0];
-  };
+  const pick = (key: "steps" | "tMax" | "tau", given?: number): number =>
+    given ?? agreedSamplerDefault(
+      key,
+      candidates.map((c) => [c.path, c.sampler]),
+      "candidates'",
+      "so that every candidate is scored with the same sampler",
+    );
   const normalisation = candidates.find((c) => c.normalisation)?.normalisation;
   return {
     candidates,
