@@ -40,20 +40,22 @@ Deno.test("checkNormalisationsMatch: equal → nothing; within 1 % → a note; b
   );
 });
 
-Deno.test("shipped priors: arctan3x and SDA share demo-large's normalisation; a demo prior is near it", async () => {
+Deno.test("shipped priors: all five share demo-large's normalisation; a demo-store prior is near it", async () => {
   const info = async (name: string) => readPriorInfo((await fetchPriorBytes(name)).bytes, name);
-  const soad = await info("arctan3x"), sda = await info("sda"), sin3x = await info("sin3x");
-  // the demo's pair (issue 19, session 11): the same store, so the same normalisation, no note
-  assert.equal(normalisationDifference(soad.normalisation, sda.normalisation), 0);
-  assert.deepEqual(
-    checkNormalisationsMatch({ SOAD: soad.normalisation, SDA: sda.normalisation }),
-    [],
-  );
-  // a prior of the demo store (same physics, other trajectories): within 1 %, a note
-  const d = normalisationDifference(soad.normalisation, sin3x.normalisation);
+  const soad = await info("arctan3x");
+  // every demo-grid prior is trained on demo-large (issue 19): the same normalisation, no note
+  for (const name of ["sda", "sin3x", "vor2vel", "full"]) {
+    const other = await info(name);
+    assert.equal(normalisationDifference(soad.normalisation, other.normalisation), 0, name);
+    assert.deepEqual(
+      checkNormalisationsMatch({ SOAD: soad.normalisation, [name]: other.normalisation }),
+      [],
+    );
+  }
+  // a prior of the demo store (same physics, other trajectories; its training split's std, as the
+  // priors before issue 19 carried it): within 1 %, a note
+  const demoStore = { offset: [0, 0], std: [8.69927964544813e-6, 1.1448637542788014e-6] };
+  const d = normalisationDifference(soad.normalisation, demoStore);
   assert.ok(d > 0 && d < 1e-3, `difference ${d}`);
-  assert.equal(
-    checkNormalisationsMatch({ SOAD: soad.normalisation, other: sin3x.normalisation }).length,
-    1,
-  );
+  assert.equal(checkNormalisationsMatch({ SOAD: soad.normalisation, other: demoStore }).length, 1);
 });

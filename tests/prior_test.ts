@@ -54,9 +54,8 @@ Deno.test("every shipped prior loads by name with its metadata: t-max 0.85, K 64
     assert.deepEqual(info.sampler, { tMax: 0.85, steps: 64 }, name);
     assert.deepEqual(info.trainedFor.grid, [64, 64]);
     assert.equal(info.trainedFor.frames, 9);
-    // the demo's physics: all but sin3x are trained on demo-large (issue 19), sin3x on demo
-    const large = name !== "sin3x";
-    assert.equal(info.trainedFor.dataset, large ? "demo-large" : "demo", name);
+    // the demo's physics: all are trained on demo-large (issue 19)
+    assert.equal(info.trainedFor.dataset, "demo-large", name);
     assert.equal(physicsMismatch(info.trainedFor, { dataset: "demo" }), undefined, name);
     assert.equal(info.trainedFor.method, name === "sda" ? "sda" : "soad");
     assert.equal(info.trainedFor.channels, info.config.channels);
