@@ -14,6 +14,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseTauFlag } from "./sampler_flags.ts";
 import { pathToFileURL } from "node:url";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
   const interval = num("interval", a.interval!, 1, 9, true);
   const stepsFlag = a.steps === undefined ? undefined : num("steps", a.steps, 1, 4096, true);
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
-  const tauFlag = a.tau === undefined ? undefined : num("tau", a.tau, 1e-6, 100);
+  const tauFlag = parseTauFlag(a.tau);
   const threads = a.threads === undefined
     ? defaultThreads()
     : num("threads", a.threads, 1, 2, true);

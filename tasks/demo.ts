@@ -7,6 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseTauFlag } from "./sampler_flags.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
@@ -153,7 +154,7 @@ export async function demo(args: string[]): Promise<number> {
   const stepsFlag = a.steps === undefined ? undefined : num("steps", a.steps, 1, 4096, true);
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const corrections = num("corrections", a.corrections!, 0, 100, true);
-  const tauFlag = a.tau === undefined ? undefined : num("tau", a.tau, 1e-6, 100);
+  const tauFlag = parseTauFlag(a.tau);
   const seed = num("seed", a.seed!, 0, 2 ** 31, true);
   const allow = a["allow-mismatch"]!;
   // the output folder is checked (absent/empty or --force, writable) before any work

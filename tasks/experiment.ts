@@ -10,6 +10,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseTauFlag } from "./sampler_flags.ts";
 import { agreedSamplerDefault, type SamplerDefaults } from "../src/diffusion/prior_info.ts";
 import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
 import { openDatasetStore } from "../src/data/store.ts";
@@ -92,14 +93,6 @@ function posInt(what: string, s: string): number {
   const v = Number(s);
   if (!(Number.isInteger(v) && v >= 0)) {
     throw new InvalidArgumentError(`--${what} must be a non-negative integer, got "${s}"`);
-  }
-  return v;
-}
-
-function positive(what: string, s: string): number {
-  const v = Number(s);
-  if (!(s.trim() !== "" && Number.isFinite(v) && v > 0)) {
-    throw new InvalidArgumentError(`--${what} must be a number > 0, got "${s}"`);
   }
   return v;
 }
@@ -193,7 +186,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     corrections: posInt("corrections", a.corrections!),
     tMax: a["t-max"] === undefined ? 0 : Number(a["t-max"]),
     samples: posInt("samples", a.samples!),
-    tau: a.tau === undefined ? undefined : positive("tau", a.tau),
+    tau: parseTauFlag(a.tau),
   };
   // a shard loads and records every checkpoint of the whole grid: all shards (and an unsharded
   // run) then share one identity of their inputs, which --merge compares

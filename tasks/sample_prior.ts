@@ -14,6 +14,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseTauFlag } from "./sampler_flags.ts";
 import { runSampler } from "../src/assim/sampler.ts";
 import { priorNoise } from "../src/assim/score.ts";
 import type { WindowShape } from "../src/diffusion/denoiser.ts";
@@ -85,10 +86,7 @@ async function main(): Promise<void> {
   const S = int(a.samples, "samples", 1, 64);
   const M = int(a.corrections, "corrections", 0, 100);
   const seed = int(a.seed, "seed", 0, 2 ** 31), ch = int(a.channel, "channel", 0);
-  const tauFlag = a.tau === undefined ? undefined : Number(a.tau);
-  if (tauFlag !== undefined && !(tauFlag > 0 && tauFlag <= 10)) {
-    throw new InvalidArgumentError(`--tau must be a number in (0, 10], got ${a.tau}`);
-  }
+  const tauFlag = parseTauFlag(a.tau);
   if (!["auto", "wasm", "webgpu"].includes(a.provider!)) {
     throw new InvalidArgumentError(`--provider must be auto, wasm or webgpu, got ${a.provider}`);
   }

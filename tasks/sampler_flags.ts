@@ -18,6 +18,23 @@ export interface SamplerFlags {
 }
 
 /**
+ * The `--tau` flag of every task: undefined when absent, else a finite number > 0 (or throws).
+ *
+ * @example
+ * ```ts ignore
+ * parseTauFlag("0.5"); // 0.5
+ * ```
+ */
+export function parseTauFlag(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const x = Number(s);
+  if (!(s.trim() !== "" && Number.isFinite(x) && x > 0)) {
+    throw new InvalidArgumentError(`--tau must be a finite number > 0, got "${s}"`);
+  }
+  return x;
+}
+
+/**
  * The sampler defaults the flags set, or undefined when none is given; throws on a bad value.
  *
  * @example
@@ -41,12 +58,7 @@ export function samplerPatch(a: SamplerFlags): Partial<SamplerDefaults> | undefi
     }
     patch.steps = k;
   }
-  if (a.tau !== undefined) {
-    const x = Number(a.tau);
-    if (!(a.tau.trim() !== "" && Number.isFinite(x) && x > 0)) {
-      throw new InvalidArgumentError(`--tau must be a finite number > 0, got "${a.tau}"`);
-    }
-    patch.tau = x;
-  }
+  const tau = parseTauFlag(a.tau);
+  if (tau !== undefined) patch.tau = tau;
   return Object.keys(patch).length > 0 ? patch : undefined;
 }

@@ -8,6 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseTauFlag } from "./sampler_flags.ts";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import type { ExperimentOp, Setting } from "../src/harness/experiment_grid.ts";
@@ -177,7 +178,7 @@ export async function selectPriorMain(args: string[]): Promise<SelectionResult |
     steps: num("steps", a.steps, true),
     tMax: num("t-max", a["t-max"], false),
     corrections: num("corrections", a.corrections, true),
-    tau: num("tau", a.tau, false),
+    tau: parseTauFlag(a.tau),
     frames: num("frames", a.frames, true),
     allowMismatch: a["allow-mismatch"],
     resume: a.resume,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { samplerPatch } from "../tasks/sampler_flags.ts";
+import { parseTauFlag, samplerPatch } from "../tasks/sampler_flags.ts";
 import { tausOf, tauText } from "../tasks/assim_cli.ts";
 
 Deno.test("sampler flags of ship-prior / prior-metadata: t-max, K and tau parsed, bad values refused", () => {
@@ -26,4 +26,12 @@ Deno.test("assimilation CLIs: tau per method from the priors, the flag for all",
     tauText({ SOAD: 0.5, SDA: 0.25 }, undefined),
     "tau SOAD 0.5, SDA 0.25 (priors' defaults)",
   );
+});
+
+Deno.test("--tau: one parser for every task (absent: undefined; not a finite number > 0: refused)", () => {
+  assert.equal(parseTauFlag(undefined), undefined);
+  assert.equal(parseTauFlag("0.5"), 0.5);
+  for (const bad of ["0", "-1", "abc", "", "NaN", "Infinity"]) {
+    assert.throws(() => parseTauFlag(bad), /--tau must be a finite number > 0/, bad);
+  }
 });
