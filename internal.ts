@@ -153,6 +153,12 @@ export {
 export { AdamW, type AdamWOptions, linearDecay, lrFactor } from "./src/train/adamw.ts";
 export { emaDecay, updateEma } from "./src/train/ema.ts";
 export { type WarmStartReport, warmStartWeights } from "./src/train/warm_start.ts";
+export {
+  type GrowOptions,
+  type GrowReport,
+  growthProblem,
+  growUNetWeights,
+} from "./src/train/grow.ts";
 
 // Experiments: the paper's evaluation grid
 export { RESULTS_FORMAT } from "./src/harness/experiment.ts";

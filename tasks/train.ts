@@ -10,6 +10,8 @@ import { SyntheticSource, type WindowSource } from "../src/train/source.ts";
 import { StoreSource } from "../src/train/store_source.ts";
 import { train } from "../src/train/trainer.ts";
 import { readSafetensors } from "../src/io/safetensors.ts";
+import { resolveUNetConfig, unetConfigFromWeights } from "../src/diffusion/unet_config.ts";
+import { growthProblem } from "../src/train/grow.ts";
 
 const D = TRAIN_DEFAULTS;
 const HELP = `deno task train [flags]
@@ -53,8 +55,10 @@ Training:
                       reports raw and EMA losses, best.safetensors and --keep-every snapshots hold
                       the EMA weights, model-ema.safetensors the final average; the raw weights
                       keep training. Fixed for the run (--resume refuses a change)
-  --init FILE         start a new run from trained weights (safetensors, same widths/blocks/
-                      kernel; the channel count may differ: shared channels are copied)
+  --init FILE         start a new run from trained weights (safetensors): the same widths/blocks/
+                      kernel (the channel count may differ: shared channels are copied), or a
+                      smaller network with the same channels that grows into this one without
+                      changing its output: widths × integers, more blocks, a larger kernel
   --no-roll           no random circular roll of the training chunks (default: roll)
   --seed N            seed of data order, chunks, rolls, t and noise (default ${D.seed})
   --init-seed N       seed of the network init (default ${D.initSeed})
@@ -231,6 +235,15 @@ async function main(): Promise<number> {
     throw new UsageError("--force starts a new run over an existing one; drop it with --resume");
   }
   const init = v.init === undefined ? undefined : readSafetensors(await Deno.readFile(v.init));
+  if (init && cfg.unet) {
+    const a = resolveUNetConfig(unetConfigFromWeights(init, cfg.unet.frames)),
+      b = resolveUNetConfig(cfg.unet);
+    const arch = (c: typeof b): string =>
+      `widths [${c.widths}], blocks [${c.blocks}], kernel ${c.kernel}`;
+    if (arch(a) !== arch(b) && growthProblem(a, b) === null) {
+      console.log(`soad: --init grows ${arch(a)} into ${arch(b)} (same output at the start)`);
+    }
+  }
   if (workers === 0) {
     await selectBackend({ prefer: backend, quiet: v.quiet, threads: defaultThreads() });
   }

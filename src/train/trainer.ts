@@ -394,7 +394,7 @@ async function startState(o: TrainOptions): Promise<{ state: TrainState; records
   );
   const layout = new ParamLayout(config.unet);
   const weights = initUNetWeights(config.unet, config.initSeed);
-  if (o.init) warmStartWeights(weights, config.unet, o.init);
+  if (o.init) warmStartWeights(weights, config.unet, o.init, config.initSeed);
   const params = layout.fromTorch(weights);
   const z = new Float32Array(layout.size);
   return {

@@ -15,6 +15,7 @@ import {
 } from "../diffusion/unet_config.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { NamedTensor } from "../io/safetensors.ts";
+import { type GrowReport, growthProblem, growUNetWeights } from "./grow.ts";
 
 /** What {@link warmStartWeights} did. */
 export interface WarmStartReport {
@@ -22,6 +23,8 @@ export interface WarmStartReport {
   copied: number;
   /** Tensors copied in part (channel count differs). */
   partial: string[];
+  /** Set when the trained network was smaller and grew into this one (`grow.ts`). */
+  grown?: GrowReport;
 }
 
 /** Copies the overlapping hyper-rectangle of `src` into `dst` (same rank). */
@@ -53,8 +56,10 @@ function copyOverlap(src: NamedTensor, dst: NamedTensor): void {
 
 /**
  * Overwrites the freshly initialised weights `fresh` (of network `config`) with those of a trained
- * network `from` of the same architecture except, possibly, the channel count C. Throws an
- * `InvalidArgumentError` when widths, blocks, kernel or frames differ.
+ * network `from` of the same architecture except, possibly, the channel count C; or, with the
+ * same C, of a smaller network that grows into this one without changing its output (integer
+ * multiples of the widths, more blocks, a larger kernel: {@link growUNetWeights}, split seed
+ * `seed`). Throws an `InvalidArgumentError` otherwise.
  *
  * @example
  * ```ts
@@ -71,6 +76,7 @@ export function warmStartWeights(
   fresh: Map<string, NamedTensor>,
   config: UNetConfig,
   from: Map<string, NamedTensor>,
+  seed = 0,
 ): WarmStartReport {
   const src = unetConfigFromWeights(from, config.frames);
   const same = (a: UNetConfig) => {
@@ -78,9 +84,15 @@ export function warmStartWeights(
     return JSON.stringify([r.widths, r.blocks, r.kernel, r.frames]);
   };
   if (same(src) !== same(config)) {
+    const why = growthProblem(src, config);
+    if (why === null) {
+      const grown = growUNetWeights(fresh, config, from, { seed });
+      return { copied: 0, partial: [], grown };
+    }
     throw new InvalidArgumentError(
-      `warm start needs the same widths, blocks, kernel and frames: the weights have ` +
-        `${same(src)}, the run ${same(config)} ([widths, blocks, kernel, frames])`,
+      `warm start needs the same widths, blocks, kernel and frames, or a smaller network that ` +
+        `grows into this one (${why}): the weights have ${same(src)}, the run ${same(config)} ` +
+        `([widths, blocks, kernel, frames])`,
     );
   }
   const report: WarmStartReport = { copied: 0, partial: [] };
