@@ -154,6 +154,7 @@ export { AdamW, type AdamWOptions, linearDecay, lrFactor } from "./src/train/ada
 export { emaDecay, updateEma } from "./src/train/ema.ts";
 export { type WarmStartReport, warmStartWeights } from "./src/train/warm_start.ts";
 export {
+  describeGrowth,
   type GrowOptions,
   type GrowReport,
   growthProblem,

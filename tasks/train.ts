@@ -10,8 +10,8 @@ import { SyntheticSource, type WindowSource } from "../src/train/source.ts";
 import { StoreSource } from "../src/train/store_source.ts";
 import { train } from "../src/train/trainer.ts";
 import { readSafetensors } from "../src/io/safetensors.ts";
-import { resolveUNetConfig, unetConfigFromWeights } from "../src/diffusion/unet_config.ts";
-import { growthProblem } from "../src/train/grow.ts";
+import { unetConfigFromWeights } from "../src/diffusion/unet_config.ts";
+import { describeGrowth } from "../src/train/grow.ts";
 
 const D = TRAIN_DEFAULTS;
 const HELP = `deno task train [flags]
@@ -235,15 +235,10 @@ async function main(): Promise<number> {
     throw new UsageError("--force starts a new run over an existing one; drop it with --resume");
   }
   const init = v.init === undefined ? undefined : readSafetensors(await Deno.readFile(v.init));
-  if (init && cfg.unet) {
-    const a = resolveUNetConfig(unetConfigFromWeights(init, cfg.unet.frames)),
-      b = resolveUNetConfig(cfg.unet);
-    const arch = (c: typeof b): string =>
-      `widths [${c.widths}], blocks [${c.blocks}], kernel ${c.kernel}`;
-    if (arch(a) !== arch(b) && growthProblem(a, b) === null) {
-      console.log(`soad: --init grows ${arch(a)} into ${arch(b)} (same output at the start)`);
-    }
-  }
+  const growth = init && cfg.unet
+    ? describeGrowth(unetConfigFromWeights(init, cfg.unet.frames), cfg.unet)
+    : null;
+  if (growth) console.log(`soad: --init grows ${growth} (same output at the start)`);
   if (workers === 0) {
     await selectBackend({ prefer: backend, quiet: v.quiet, threads: defaultThreads() });
   }

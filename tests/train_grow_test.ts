@@ -5,7 +5,7 @@ import { selectBackend } from "../src/backend/select.ts";
 import { createUNet } from "../src/diffusion/unet.ts";
 import { initUNetWeights, type UNetConfig } from "../src/diffusion/unet_config.ts";
 import { readSafetensors } from "../src/io/safetensors.ts";
-import { growthProblem, growUNetWeights } from "../src/train/grow.ts";
+import { describeGrowth, growthProblem, growUNetWeights } from "../src/train/grow.ts";
 import { SyntheticSource } from "../src/train/source.ts";
 import { train } from "../src/train/trainer.ts";
 import { warmStartWeights } from "../src/train/warm_start.ts";
@@ -95,6 +95,12 @@ Deno.test("grow: training separates the copies (a grown run through train())", a
 
 Deno.test("grow: what cannot grow is refused with the reason", () => {
   assert.equal(growthProblem(small, big), null);
+  assert.equal(
+    describeGrowth(small, big),
+    "widths [4,8], blocks [1,1], kernel 3 into widths [8,24], blocks [2,3], kernel 5",
+  );
+  assert.equal(describeGrowth(small, small), null);
+  assert.equal(describeGrowth(small, { ...small, widths: [6, 8] }), null);
   assert.match(
     growthProblem(small, { ...small, widths: [6, 8] })!,
     /6 of level 0 is not a multiple of 4/,

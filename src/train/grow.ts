@@ -77,6 +77,27 @@ export function growthProblem(from: UNetConfig, to: UNetConfig): string | null {
   return null;
 }
 
+/**
+ * What growing `from` into `to` does, in words, or `null` when it does not apply (the same
+ * architecture, or one it cannot grow into: {@link growthProblem}).
+ *
+ * @example
+ * ```ts
+ * import { describeGrowth } from "@soad/soad/internal";
+ * const a = { channels: 4, widths: [16, 16, 32], blocks: 1, kernel: 3, frames: 9 };
+ * console.log(describeGrowth(a, { ...a, kernel: 5 }));
+ * // "widths [16,16,32], blocks [1,1,1], kernel 3 into widths [16,16,32], blocks [1,1,1], kernel 5"
+ * ```
+ */
+export function describeGrowth(from: UNetConfig, to: UNetConfig): string | null {
+  const arch = (c: UNetConfig): string => {
+    const r = resolveUNetConfig(c);
+    return `widths [${r.widths}], blocks [${r.blocks}], kernel ${r.kernel}`;
+  };
+  const a = arch(from), b = arch(to);
+  return a === b || growthProblem(from, to) !== null ? null : `${a} into ${b}`;
+}
+
 /** How one parameter maps onto its trained counterpart. */
 interface Mapping {
   /** Repeat factor of the first (output) axis. */
