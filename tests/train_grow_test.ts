@@ -6,7 +6,7 @@ import { createUNet } from "../src/diffusion/unet.ts";
 import { initUNetWeights, type UNetConfig } from "../src/diffusion/unet_config.ts";
 import { readSafetensors } from "../src/io/safetensors.ts";
 import { describeGrowth, growthProblem, growUNetWeights } from "../src/train/grow.ts";
-import { SyntheticSource } from "../src/train/source.ts";
+import { LOCAL, tempRun, TINY_SOURCE } from "./train_helpers.ts";
 import { train } from "../src/train/trainer.ts";
 import { warmStartWeights } from "../src/train/warm_start.ts";
 import { Rng } from "../src/rng.ts";
@@ -72,10 +72,10 @@ Deno.test("grow: the grown network computes what the trained one did (widths ×2
 });
 
 Deno.test("grow: training separates the copies (a grown run through train())", async () => {
-  const out = await Deno.makeTempDir({ prefix: "soad_grow_" });
+  const out = await tempRun("soad_grow_");
   const src = trained(small, 2);
   const c2 = { ...small, widths: [8, 16] };
-  const source = new SyntheticSource({ height: 8, width: 8, length: 5 });
+  const source = TINY_SOURCE;
   const config = {
     model: "sda" as const,
     unet: c2,
@@ -84,7 +84,7 @@ Deno.test("grow: training separates the copies (a grown run through train())", a
     steps: 2,
     validEvery: 0,
   };
-  await train({ out, source, config, init: src, workers: 0, progress: false });
+  await train({ out, source, config, init: src, ...LOCAL });
   const w = readSafetensors(await Deno.readFile(`${out}/model.safetensors`));
   // down.0.conv output channels o and o + 4 started as copies
   const d0 = w.get("down.0.conv.weight")!; // [8, 2, 3, 3]

@@ -6,6 +6,7 @@ import { initUNetWeights } from "../src/diffusion/unet_config.ts";
 import { readSafetensors } from "../src/io/safetensors.ts";
 import { resolveTrainConfig } from "../src/train/config.ts";
 import { SyntheticSource } from "../src/train/source.ts";
+import { LOCAL, tempRun, TINY_SOURCE } from "./train_helpers.ts";
 import { stepTasks, train } from "../src/train/trainer.ts";
 import { warmStartWeights } from "../src/train/warm_start.ts";
 import { Rng } from "../src/rng.ts";
@@ -70,9 +71,9 @@ Deno.test("warm start: an SDA net from a SOAD net computes the SOAD net's state 
 });
 
 Deno.test("train: init starts from the given weights (lr 0 keeps them); init with resume is refused", async () => {
-  const out = await Deno.makeTempDir({ prefix: "soad_warm_" });
+  const out = await tempRun("soad_warm_");
   const src = initUNetWeights({ channels: 4, ...arch }, 3);
-  const source = new SyntheticSource({ height: 8, width: 8, length: 5 });
+  const source = TINY_SOURCE;
   const config = {
     model: "sda" as const,
     unet: { channels: 2, ...arch },
@@ -83,13 +84,13 @@ Deno.test("train: init starts from the given weights (lr 0 keeps them); init wit
     steps: 1,
     validEvery: 0,
   };
-  await train({ out, source, config, init: src, workers: 0, progress: false });
+  await train({ out, source, config, init: src, ...LOCAL });
   const w = readSafetensors(await Deno.readFile(`${out}/model.safetensors`));
   assert.deepEqual([...w.get("down.1.conv.weight")!.data], [
     ...src.get("down.1.conv.weight")!.data,
   ]);
   await assert.rejects(
-    train({ out, source, resume: true, init: src, workers: 0, progress: false }),
+    train({ out, source, resume: true, init: src, ...LOCAL }),
     /init \(--init\) starts a new run/,
   );
 });
