@@ -7,7 +7,8 @@
  */
 
 import * as tf from "@tensorflow/tfjs";
-import { conv2dPadded, customOp, dense, sumLeading } from "./circular_conv.ts";
+import { conv2dPadded, customOp, sumLeading } from "./circular_conv.ts";
+import { dense } from "./dense.ts";
 import { N_FREQ } from "./unet_config.ts";
 import { onWasm } from "./wasm_heap_kernels.ts";
 import {
