@@ -8,11 +8,15 @@
 
 import type { Denoiser, WindowShape } from "../diffusion/denoiser.ts";
 import { alpha, sigma } from "../diffusion/schedule.ts";
-import { SPEC_TAU } from "../diffusion/prior_info.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { knownBackground, Q_STD, SIGMA_BACKGROUND, unknownBackground } from "../obs/background.ts";
 import { augmentedLayout, type ModelName } from "../obs/layout.ts";
-import { type Observation, observeStack, SIGMA_OBS } from "../obs/observe.ts";
+import { type Observation, observeStack } from "../obs/observe.ts";
+import {
+  type ExperimentConfig,
+  type ExperimentData,
+  resolveExperimentConfig,
+} from "./experiment_config.ts";
 import type { ObservationOperator } from "../obs/operator.ts";
 import { arctan3x, sin3x } from "../obs/pointwise.ts";
 import { vor2vel } from "../obs/vor2vel.ts";
@@ -40,109 +44,12 @@ import {
 
 const OPERATORS: Record<string, ObservationOperator> = { arctan3x, sin3x, vor2vel };
 
-/**
- * Normalised test windows: what a cell reads (`storeExperimentData` makes one from a store).
- *
- * @example
- * ```ts
- * import type { ExperimentData } from "@soad/soad";
- * const data: ExperimentData = {
- *   count: 1, length: 9, height: 8, width: 8, normalisation: { offset: [0, 0], std: [1, 1] },
- *   window: () => new Float32Array(9 * 2 * 8 * 8),
- * };
- * console.log(data.window(0).length); // 1152
- * ```
- */
-export interface ExperimentData {
-  /** Number of test windows. */
-  count: number;
-  /** Snapshots per window T. */
-  length: number;
-  /** Grid rows. */
-  height: number;
-  /** Grid columns. */
-  width: number;
-  /** Per-layer normalisation x = (q − offset)/std (used to run the QG forecast in physical units). */
-  normalisation: { offset: number[]; std: number[] };
-  /** Test window `i` (0-based within the test split), normalised, `[T, 2, H, W]`. */
-  window(i: number): Float32Array;
-  /**
-   * Per-layer mean and std of the training data in normalised units: when given, every cell also
-   * scores the climatology and the observation-only pointwise Bayes baselines (`baselines.ts`).
-   */
-  climatology?: PointPrior;
-}
-
-/** Run configuration shared by every cell (part of the results file's identity). */
-export interface ExperimentConfig {
-  /** Window length L (default 9). */
-  frames?: number;
-  /** Sampler steps K (default 256). */
-  steps?: number;
-  /** Langevin corrections M (default 5). */
-  corrections?: number;
-  /**
-   * Langevin step scale τ (default 0.25, the spec's). Kept in the resolved configuration (and so in
-   * a results file's identity) only when it differs from 0.25, so earlier results files resume.
-   */
-  tau?: number;
-  /** Start time of the sampler's grid (default 1, the spec; `SamplerOptions.tMax`). */
-  tMax?: number;
-  /** Ensemble size S (default 1, as the paper). */
-  samples?: number;
-  /** Observation noise std σo (default 0.1). */
-  sigmaObs?: number;
-  /** QG steps of the unknown-background forecast (default 95). */
-  forecastSteps?: number;
-  /** Record the step-wise RMSE of the Tweedie estimate (default true). */
-  stepwise?: boolean;
-}
-
-/** Defaults of {@link ExperimentConfig}, resolved (`tau` only where it is not the spec's 0.25). */
-export type ResolvedExperimentConfig =
-  & Required<Omit<ExperimentConfig, "tau">>
-  & Pick<ExperimentConfig, "tau">;
-
-/**
- * Fills in the defaults and validates.
- *
- * @example
- * ```ts
- * import { resolveExperimentConfig } from "@soad/soad/internal";
- * console.log(resolveExperimentConfig({ steps: 64 }).frames); // 9
- * ```
- */
-export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExperimentConfig {
-  const r: ResolvedExperimentConfig = {
-    frames: c.frames ?? 9,
-    steps: c.steps ?? 256,
-    corrections: c.corrections ?? 5,
-    tMax: c.tMax ?? 1,
-    samples: c.samples ?? 1,
-    sigmaObs: c.sigmaObs ?? SIGMA_OBS,
-    forecastSteps: c.forecastSteps ?? 95,
-    stepwise: c.stepwise ?? true,
-    ...(c.tau === undefined || c.tau === SPEC_TAU ? {} : { tau: c.tau }),
-  };
-  for (const k of ["frames", "steps", "samples", "forecastSteps"] as const) {
-    if (!(Number.isInteger(r[k]) && r[k] >= 1)) {
-      throw new InvalidArgumentError(`${k} must be a positive integer, got ${r[k]}`);
-    }
-  }
-  if (!(Number.isInteger(r.corrections) && r.corrections >= 0)) {
-    throw new InvalidArgumentError(`corrections must be an integer ≥ 0, got ${r.corrections}`);
-  }
-  if (r.tau !== undefined && !(r.tau > 0 && Number.isFinite(r.tau))) {
-    throw new InvalidArgumentError(`tau must be finite and > 0, got ${r.tau}`);
-  }
-  if (!(r.tMax > 0 && r.tMax <= 1)) {
-    throw new InvalidArgumentError(`tMax must be in (0, 1], got ${r.tMax}`);
-  }
-  if (!(r.sigmaObs > 0 && Number.isFinite(r.sigmaObs))) {
-    throw new InvalidArgumentError(`sigmaObs must be finite and > 0, got ${r.sigmaObs}`);
-  }
-  return r;
-}
+export {
+  type ExperimentConfig,
+  type ExperimentData,
+  type ResolvedExperimentConfig,
+  resolveExperimentConfig,
+} from "./experiment_config.ts";
 
 /** The seeded inputs of a cell. */
 export interface CellInputs {
