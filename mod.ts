@@ -233,13 +233,12 @@ export {
   type RunExperimentOptions,
   type RunExperimentResult,
 } from "./src/harness/experiment.ts";
+export { type CellResult, type ExperimentModel } from "./src/harness/experiment_cell.ts";
 export {
-  type CellResult,
   type ExperimentConfig,
   type ExperimentData,
-  type ExperimentModel,
   type ResolvedExperimentConfig,
-} from "./src/harness/experiment_cell.ts";
+} from "./src/harness/experiment_config.ts";
 export {
   enumerateGrid,
   EXPERIMENT_OPS,

@@ -7,13 +7,8 @@ import {
   throws,
 } from "node:assert/strict";
 import { readResults, runExperiment } from "../src/harness/experiment.ts";
-import {
-  type ExperimentData,
-  type ExperimentModel,
-  prepareCell,
-  resolveExperimentConfig,
-  runCell,
-} from "../src/harness/experiment_cell.ts";
+import { type ExperimentModel, prepareCell, runCell } from "../src/harness/experiment_cell.ts";
+import { type ExperimentData, resolveExperimentConfig } from "../src/harness/experiment_config.ts";
 import { cellKey, enumerateGrid, type ExperimentCell } from "../src/harness/experiment_grid.ts";
 import { storeExperimentData } from "../src/harness/experiment_inputs.ts";
 import { openDatasetStore, readWindow } from "../src/data/store.ts";

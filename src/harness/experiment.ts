@@ -12,16 +12,13 @@ import { InvalidArgumentError } from "../errors.ts";
 import { writeJsonAtomic, writeTextAtomic } from "../io/atomic.ts";
 import { Progress, type ProgressStream } from "../io/progress.ts";
 import { timeGrid } from "../diffusion/schedule.ts";
+import { type CellResult, type ExperimentModel, round6, runCell } from "./experiment_cell.ts";
 import {
-  type CellResult,
   type ExperimentConfig,
   type ExperimentData,
-  type ExperimentModel,
   type ResolvedExperimentConfig,
   resolveExperimentConfig,
-  round6,
-  runCell,
-} from "./experiment_cell.ts";
+} from "./experiment_config.ts";
 import { cellKey, type ExperimentCell, modelOf } from "./experiment_grid.ts";
 import { resultsCsv, writeFigures } from "./experiment_report.ts";
 

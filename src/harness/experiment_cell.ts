@@ -44,13 +44,6 @@ import {
 
 const OPERATORS: Record<string, ObservationOperator> = { arctan3x, sin3x, vor2vel };
 
-export {
-  type ExperimentConfig,
-  type ExperimentData,
-  type ResolvedExperimentConfig,
-  resolveExperimentConfig,
-} from "./experiment_config.ts";
-
 /** The seeded inputs of a cell. */
 export interface CellInputs {
   /** First snapshot of the chunk in the window (for unknown-bg: the previous day). */

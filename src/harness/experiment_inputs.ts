@@ -13,7 +13,7 @@ import { InvalidArgumentError } from "../errors.ts";
 import { type NamedTensor, readSafetensors, readSafetensorsMetadata } from "../io/safetensors.ts";
 import { Q_STD } from "../obs/background.ts";
 import { augmentedLayout, type ModelName } from "../obs/layout.ts";
-import type { ExperimentData } from "./experiment_cell.ts";
+import type { ExperimentData } from "./experiment_config.ts";
 import { normalisedMoments } from "../assim/baselines.ts";
 import {
   checkPriorMetadata,

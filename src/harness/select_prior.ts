@@ -21,12 +21,8 @@ import { writeJsonAtomic, writeTextAtomic } from "../io/atomic.ts";
 import { prepareOutputDir } from "../io/output_dir.ts";
 import type { ProgressStream } from "../io/progress.ts";
 import { runExperiment } from "./experiment.ts";
-import {
-  type CellResult,
-  type ResolvedExperimentConfig,
-  resolveExperimentConfig,
-  round6,
-} from "./experiment_cell.ts";
+import { type CellResult, round6 } from "./experiment_cell.ts";
+import { type ResolvedExperimentConfig, resolveExperimentConfig } from "./experiment_config.ts";
 import {
   cellKey,
   enumerateGrid,
