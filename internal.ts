@@ -227,10 +227,10 @@ export {
 export {
   createUNet,
   type CreateUNetOptions,
-  type ForwardOptions,
   type ParamVjpResult,
   type UNet,
 } from "./src/diffusion/unet.ts";
+export { type ForwardOptions } from "./src/diffusion/unet_forward.ts";
 
 // Cycling twin experiment (issue 22): building blocks of the LETKF and the driver
 export { SymmetricEigen } from "./src/assim/symmetric_eigen.ts";

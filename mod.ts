@@ -157,7 +157,6 @@ export {
   shippedPriorUrl,
 } from "./src/diffusion/prior.ts";
 export {
-  agreedSamplerDefault,
   checkPriorMetadata,
   type Climatology,
   type Normalisation,
@@ -166,12 +165,15 @@ export {
   priorMetadata,
   type PriorMetadataPatch,
   readPriorInfo,
-  type SamplerDefaults,
-  SPEC_SAMPLER,
-  SPEC_TAU,
   type TrainedFor,
   withPriorMetadata,
 } from "./src/diffusion/prior_info.ts";
+export {
+  agreedSamplerDefault,
+  type SamplerDefaults,
+  SPEC_SAMPLER,
+  SPEC_TAU,
+} from "./src/diffusion/sampler_defaults.ts";
 export type { Denoiser, DenoiseVjpResult, WindowShape } from "./src/diffusion/denoiser.ts";
 export {
   paperUNetConfig,

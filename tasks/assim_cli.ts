@@ -7,12 +7,8 @@
 
 import { InvalidArgumentError } from "../src/errors.ts";
 import { type NpyArray, parseNpy } from "../src/io/npy.ts";
-import {
-  type Climatology,
-  type Normalisation,
-  SPEC_TAU,
-  type TrainedFor,
-} from "../src/diffusion/prior_info.ts";
+import type { Climatology, Normalisation, TrainedFor } from "../src/diffusion/prior_info.ts";
+import { SPEC_TAU } from "../src/diffusion/sampler_defaults.ts";
 import { type DataPhysics, physicsMismatch } from "../src/data/physics.ts";
 
 /**

@@ -11,7 +11,7 @@
 
 import { parseArgs } from "node:util";
 import { parseTauFlag } from "./sampler_flags.ts";
-import { agreedSamplerDefault, type SamplerDefaults } from "../src/diffusion/prior_info.ts";
+import { agreedSamplerDefault, type SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
 import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
 import { openDatasetStore } from "../src/data/store.ts";
 import { dataPhysics, physicsMismatch } from "../src/data/physics.ts";

@@ -18,7 +18,7 @@ import { parseTauFlag } from "./sampler_flags.ts";
 import { runSampler } from "../src/assim/sampler.ts";
 import { priorNoise } from "../src/assim/score.ts";
 import type { WindowShape } from "../src/diffusion/denoiser.ts";
-import { SPEC_TAU } from "../src/diffusion/prior_info.ts";
+import { SPEC_TAU } from "../src/diffusion/sampler_defaults.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writePng } from "../src/io/image.ts";
 import { writeNpy } from "../src/io/npy.ts";

@@ -5,7 +5,7 @@
  */
 
 import { InvalidArgumentError } from "../src/errors.ts";
-import type { SamplerDefaults } from "../src/diffusion/prior_info.ts";
+import type { SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
 
 /** The flags as `parseArgs` returns them. */
 export interface SamplerFlags {

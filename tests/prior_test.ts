@@ -13,9 +13,9 @@ import {
 import {
   checkPriorMetadata,
   readPriorInfo,
-  SPEC_SAMPLER,
   withPriorMetadata,
 } from "../src/diffusion/prior_info.ts";
+import { SPEC_SAMPLER } from "../src/diffusion/sampler_defaults.ts";
 import { physicsMismatch } from "../src/data/physics.ts";
 import { initUNetWeights } from "../src/diffusion/unet_config.ts";
 import { readSafetensors, writeSafetensors } from "../src/io/safetensors.ts";

@@ -19,7 +19,8 @@ import { checkObservation, planObservations, type SampleGeometry } from "./plan.
 import { runSampler, type SampleReport, type StepInfo } from "./sampler.ts";
 import { sdaNoise } from "./sda.ts";
 import { checkPriorFit } from "./prior_fit.ts";
-import type { SamplerDefaults, TrainedFor } from "../diffusion/prior_info.ts";
+import type { TrainedFor } from "../diffusion/prior_info.ts";
+import type { SamplerDefaults } from "../diffusion/sampler_defaults.ts";
 import { layoutForOperators } from "../obs/registry.ts";
 import { Progress, type ProgressStream } from "../io/progress.ts";
 import { soadNoise } from "./soad.ts";

@@ -8,7 +8,7 @@
 
 import type { WindowShape } from "../diffusion/denoiser.ts";
 import { alpha, sigma, timeGrid } from "../diffusion/schedule.ts";
-import { SPEC_TAU } from "../diffusion/prior_info.ts";
+import { SPEC_TAU } from "../diffusion/sampler_defaults.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { applyFdc, type FdcConfig } from "./fdc.ts";
 import { NormalSource } from "./normal.ts";

@@ -19,36 +19,9 @@ import {
   type UNetConfig,
   unetParamShapes,
 } from "./unet_config.ts";
-import { tfToTorch, torchToTf } from "./unet_weights.ts";
+import { checkUNetWeights, tfToTorch, torchToTf } from "./unet_weights.ts";
 import { adjointFilter } from "./circular_conv.ts";
-import { checkpointed, tapeActive } from "./checkpoint.ts";
-import { assertUNetMemory, planUNetMemory, type UNetPass } from "./memory_plan.ts";
-import {
-  channelLayerNorm,
-  circConv,
-  type Fold,
-  type ParamSource,
-  resBlock,
-  temporalBlock,
-  timeEmbedding,
-  upsample2,
-} from "./unet_layers.ts";
-
-/** Options of {@link UNet.forward}. */
-export interface ForwardOptions {
-  /** Compute parameter gradients through this pass (training); default false. */
-  paramGrads?: boolean;
-  /** Called with every stage output (`temb`, `d0`…, `u{n-1}`…`u1`), NHWC / `[B, 64]`. */
-  onStage?: (name: string, t: tf.Tensor) => void;
-  /**
-   * Gradient checkpointing of the residual and temporal blocks (`checkpoint.ts`): a taped pass
-   * keeps only each block's input and recomputes the block in the backward pass (≈ one more
-   * forward per backward, same values). Default `"auto"`: on when the plain pass would not fit
-   * tfjs-wasm's 4 GiB heap (`planUNetMemory` of `memory_plan.ts`: one 9×256² window at the
-   * paper's widths), off below.
-   */
-  checkpoint?: boolean | "auto";
-}
+import { checkDenoiseInputs, type ForwardOptions, unetForward } from "./unet_forward.ts";
 
 /** Result of {@link UNet.denoiseParamVjp}. */
 export interface ParamVjpResult {
@@ -130,35 +103,7 @@ class UNetImpl implements UNet {
   }
 
   #check(weights: Map<string, NamedTensor>): void {
-    const missing = [...this.#shapes.keys()].filter((k) => !weights.has(k));
-    const unexpected = [...weights.keys()].filter((k) => !this.#shapes.has(k));
-    const bad: string[] = [];
-    for (const [name, t] of weights) {
-      const s = this.#shapes.get(name);
-      if (!s) continue;
-      const size = s.reduce((a, b) => a * b, 1);
-      if (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i])) {
-        bad.push(`${name}: shape [${t.shape}], expected [${s}]`);
-      } else if (t.data.length !== size) {
-        bad.push(`${name}: ${t.data.length} values, expected ${size}`);
-      } else {
-        const i = t.data.findIndex((v) => !Number.isFinite(v));
-        if (i >= 0) bad.push(`${name}: value ${t.data[i]} at index ${i} is not finite`);
-      }
-    }
-    if (missing.length || unexpected.length || bad.length) {
-      const parts = [];
-      if (missing.length) parts.push(`missing ${missing.length}: ${missing.join(", ")}`);
-      if (unexpected.length) {
-        parts.push(`unexpected ${unexpected.length}: ${unexpected.join(", ")}`);
-      }
-      if (bad.length) parts.push(`wrong shape or values: ${bad.join("; ")}`);
-      throw new InvalidArgumentError(
-        `UNet weights do not match the config: ${parts.join(" | ")}. For a prior's weights use ` +
-          `loadPrior(path) (it reads the configuration and metadata), or ` +
-          `createUNet(unetConfigFromWeights(weights), { weights })`,
-      );
-    }
+    checkUNetWeights(this.#shapes, weights);
   }
 
   setWeights(tensors: Map<string, NamedTensor> | Record<string, NamedTensor>): void {
@@ -193,120 +138,12 @@ class UNetImpl implements UNet {
 
   forward(z: tf.Tensor, t: tf.Tensor1D, options: ForwardOptions = {}): tf.Tensor {
     this.#alive();
-    if (z.rank !== 5 || z.shape[2] !== this.config.channels || t.rank !== 1) {
-      throw new InvalidArgumentError(
-        `forward needs z [B, L, ${this.config.channels}, H, W] and t [B], got [${z.shape}], [${t.shape}]`,
-      );
-    }
-    const [B, L, C, H, W] = z.shape as WindowShape;
-    const { widths, blocks } = this.config;
-    const n = widths.length;
-    const vars = this.variables;
-    const paramGrads = options.paramGrads ?? false;
-    const p: ParamSource = {
-      paramGrads,
-      get: (k) => vars.get(k)!,
-      adjoint: paramGrads ? undefined : (k) => this.#adjoint(k),
-    };
-    const fold: Fold = { batch: B, frames: L };
-    const stage = options.onStage ?? (() => {});
-    // on wasm a pass that would overflow tfjs-wasm's heap is refused here (an emscripten abort
-    // would leave the backend unusable); large taped passes checkpoint their blocks
-    const pass: UNetPass = paramGrads ? "param" : tapeActive() ? "vjp" : "forward";
-    const plan = tf.getBackend() === "wasm"
-      ? assertUNetMemory(this.config, [B, L, C, H, W], pass, options.checkpoint ?? "auto")
-      : planUNetMemory(this.config, [B, L, C, H, W], pass, options.checkpoint ?? "auto");
-    const remat = plan.checkpoint;
-    const params = (prefix: string): tf.Variable[] =>
-      paramGrads ? [...vars].filter(([k]) => k.startsWith(`${prefix}.`)).map(([, v]) => v) : [];
-    const res = (x: tf.Tensor4D, emb: tf.Tensor2D, prefix: string): tf.Tensor4D =>
-      remat
-        ? checkpointed(
-          ([a, e]) => resBlock(a as tf.Tensor4D, e as tf.Tensor2D, p, prefix, fold),
-          [x, emb],
-          params(prefix),
-        ) as tf.Tensor4D
-        : resBlock(x, emb, p, prefix, fold);
-    const temporal = (x: tf.Tensor4D, prefix: string): tf.Tensor4D =>
-      remat
-        ? (checkpointed(
-          ([a]) => temporalBlock(a as tf.Tensor4D, p, prefix, fold),
-          [x],
-          params(prefix),
-        ) as tf.Tensor4D)
-        : temporalBlock(x, p, prefix, fold);
-    return tf.tidy(() => {
-      const tb = t.shape[0] === B ? t : tf.broadcastTo(t, [B]) as tf.Tensor1D;
-      const emb = timeEmbedding(tb, p);
-      stage("temb", emb);
-      let x = tf.transpose(tf.reshape(z, [B * L, C, H, W]), [0, 2, 3, 1]) as tf.Tensor4D;
-      const skips: tf.Tensor4D[] = [];
-      for (let i = 0; i < n; i++) {
-        x = circConv(x, p, `down.${i}.conv`, i === 0 ? 1 : 2);
-        if (i > 0) x = temporal(x, `down.${i}.tb`);
-        for (let j = 0; j < blocks[i]; j++) x = res(x, emb, `down.${i}.rb.${j}`);
-        skips.push(x);
-        stage(`d${i}`, x);
-      }
-      for (let i = n - 1; i >= 0; i--) {
-        for (let j = 0; j < blocks[i]; j++) x = res(x, emb, `up.${i}.rb.${j}`);
-        if (i > 0) {
-          x = temporal(x, `up.${i}.tb`);
-          x = channelLayerNorm(
-            x,
-            p.get(`up.${i}.norm.weight`),
-            p.get(`up.${i}.norm.bias`),
-            paramGrads,
-          );
-          x = upsample2(x);
-        }
-        x = circConv(x, p, `up.${i}.conv`);
-        if (i > 0) {
-          x = tf.add(x, skips[i - 1]);
-          stage(`u${i}`, x);
-        }
-      }
-      return tf.transpose(x, [0, 3, 1, 2]).reshape([B, L, C, H, W]);
-    });
+    return unetForward(this.config, this.variables, (k) => this.#adjoint(k), z, t, options);
   }
 
   #inputs(z: Float32Array, shape: WindowShape, t: Float32Array, w?: Float32Array): void {
     this.#alive();
-    if (
-      !Array.isArray(shape) || shape.length !== 5 ||
-      !shape.every((d) => Number.isInteger(d) && d > 0)
-    ) {
-      throw new InvalidArgumentError(
-        `shape must be [B, L, C, H, W] of positive integers, got [${shape}]`,
-      );
-    }
-    const [B, , C, H, W] = shape;
-    if (C !== this.config.channels) {
-      throw new InvalidArgumentError(
-        `z has ${C} channels, the network expects ${this.config.channels}`,
-      );
-    }
-    const size = shape.reduce((a, b) => a * b, 1);
-    if (!(z instanceof Float32Array) || z.length !== size) {
-      throw new InvalidArgumentError(
-        `z must be a Float32Array of ${size} values for shape [${shape}]`,
-      );
-    }
-    if (w !== undefined && (!(w instanceof Float32Array) || w.length !== size)) {
-      throw new InvalidArgumentError(`w must be a Float32Array of ${size} values like z`);
-    }
-    const levels = this.config.widths.length;
-    const f = 2 ** (levels - 1);
-    const p = (this.config.kernel - 1) / 2;
-    if (H % f !== 0 || W % f !== 0 || H / f < p || W / f < p) {
-      throw new InvalidArgumentError(
-        `grid ${H}×${W} must be divisible by ${f} with a coarsest grid of at least ${p}×${p}`,
-      );
-    }
-    if (!(t instanceof Float32Array) || (t.length !== B && t.length !== 1)) {
-      throw new InvalidArgumentError(`t must be a Float32Array of length B = ${B} or 1`);
-    }
-    if (!t.every(Number.isFinite)) throw new InvalidArgumentError("t must be finite");
+    checkDenoiseInputs(this.config, z, shape, t, w);
   }
 
   async denoise(z: Float32Array, shape: WindowShape, t: Float32Array): Promise<Float32Array> {

@@ -124,3 +124,51 @@ export function tfToTorch(name: string, data: Float32Array, torchShape: number[]
       return { shape, data: permuteAxes(data, [s[2], s[1], s[0]], [2, 1, 0]) };
   }
 }
+
+/**
+ * Checks a set of PyTorch-named weights against a network's parameter shapes: no name missing,
+ * none unexpected, every shape and size as expected, every value finite. Throws
+ * {@link InvalidArgumentError} listing all that is wrong.
+ *
+ * @example
+ * ```ts
+ * import { initUNetWeights, unetParamShapes } from "./unet_config.ts";
+ * import { checkUNetWeights } from "./unet_weights.ts";
+ * const cfg = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
+ * checkUNetWeights(unetParamShapes(cfg), initUNetWeights(cfg, 0)); // passes
+ * ```
+ */
+export function checkUNetWeights(
+  shapes: Map<string, number[]>,
+  weights: Map<string, NamedTensor>,
+): void {
+  const missing = [...shapes.keys()].filter((k) => !weights.has(k));
+  const unexpected = [...weights.keys()].filter((k) => !shapes.has(k));
+  const bad: string[] = [];
+  for (const [name, t] of weights) {
+    const s = shapes.get(name);
+    if (!s) continue;
+    const size = s.reduce((a, b) => a * b, 1);
+    if (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i])) {
+      bad.push(`${name}: shape [${t.shape}], expected [${s}]`);
+    } else if (t.data.length !== size) {
+      bad.push(`${name}: ${t.data.length} values, expected ${size}`);
+    } else {
+      const i = t.data.findIndex((v) => !Number.isFinite(v));
+      if (i >= 0) bad.push(`${name}: value ${t.data[i]} at index ${i} is not finite`);
+    }
+  }
+  if (missing.length || unexpected.length || bad.length) {
+    const parts = [];
+    if (missing.length) parts.push(`missing ${missing.length}: ${missing.join(", ")}`);
+    if (unexpected.length) {
+      parts.push(`unexpected ${unexpected.length}: ${unexpected.join(", ")}`);
+    }
+    if (bad.length) parts.push(`wrong shape or values: ${bad.join("; ")}`);
+    throw new InvalidArgumentError(
+      `UNet weights do not match the config: ${parts.join(" | ")}. For a prior's weights use ` +
+        `loadPrior(path) (it reads the configuration and metadata), or ` +
+        `createUNet(unetConfigFromWeights(weights), { weights })`,
+    );
+  }
+}

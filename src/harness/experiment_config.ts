@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SPEC_TAU } from "../diffusion/prior_info.ts";
+import { SPEC_TAU } from "../diffusion/sampler_defaults.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { PointPrior } from "../assim/baselines.ts";
 import { SIGMA_OBS } from "../obs/observe.ts";

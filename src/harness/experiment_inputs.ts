@@ -18,9 +18,9 @@ import { normalisedMoments } from "../assim/baselines.ts";
 import {
   checkPriorMetadata,
   PRIOR_METADATA_KEY,
-  type SamplerDefaults,
   type TrainedFor,
 } from "../diffusion/prior_info.ts";
+import type { SamplerDefaults } from "../diffusion/sampler_defaults.ts";
 
 /** A checked checkpoint, before any network is built ({@link checkExperimentCheckpoint}). */
 export interface CheckedCheckpoint {

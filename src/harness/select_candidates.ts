@@ -10,11 +10,8 @@
  */
 
 import type { UNetConfig } from "../diffusion/unet_config.ts";
-import {
-  agreedSamplerDefault,
-  type SamplerDefaults,
-  type TrainedFor,
-} from "../diffusion/prior_info.ts";
+import type { TrainedFor } from "../diffusion/prior_info.ts";
+import { agreedSamplerDefault, type SamplerDefaults } from "../diffusion/sampler_defaults.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { readSafetensorsMetadata } from "../io/safetensors.ts";
 import { type DataPhysics, physicsMismatch } from "../data/physics.ts";

@@ -22,7 +22,8 @@ import {
 import type { TrainConfig } from "./config.ts";
 import { ParamLayout } from "./param_layout.ts";
 import { modelLayout } from "../obs/registry.ts";
-import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/prior_info.ts";
+import { type PriorMetadata, priorMetadata } from "../diffusion/prior_info.ts";
+import { SPEC_SAMPLER } from "../diffusion/sampler_defaults.ts";
 
 /** Format tag in the metadata of a training checkpoint. */
 export const CHECKPOINT_FORMAT = "soad-train-checkpoint/1";
@@ -144,8 +145,6 @@ function checkEma(s: TrainState): void {
  * import { resolveTrainConfig } from "@soad/soad";
  * import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
  * import { ParamLayout } from "./param_layout.ts";
-import { modelLayout } from "../obs/registry.ts";
-import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/prior_info.ts";
  * const unet = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
  * const config = resolveTrainConfig({ model: "sda", steps: 10, unet });
  * const n = new ParamLayout(unet).size;
@@ -243,8 +242,6 @@ export function decodeCheckpoint(bytes: Uint8Array, what = "checkpoint"): TrainS
  * import { readCheckpoint, writeCheckpoint } from "@soad/soad/internal";
  * import { resolveTrainConfig } from "@soad/soad";
  * import { ParamLayout } from "./param_layout.ts";
-import { modelLayout } from "../obs/registry.ts";
-import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/prior_info.ts";
  * const unet = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
  * const config = resolveTrainConfig({ model: "sda", steps: 10, unet });
  * const z = () => new Float32Array(new ParamLayout(unet).size);
@@ -292,8 +289,6 @@ export async function readCheckpoint(path: string): Promise<TrainState> {
  * import { writeWeights } from "@soad/soad/internal";
  * import { resolveTrainConfig } from "@soad/soad";
  * import { ParamLayout } from "./param_layout.ts";
-import { modelLayout } from "../obs/registry.ts";
-import { type PriorMetadata, priorMetadata, SPEC_SAMPLER } from "../diffusion/prior_info.ts";
  * const unet = { channels: 2, widths: [4], blocks: 1, kernel: 3, frames: 3 };
  * const config = resolveTrainConfig({ model: "sda", steps: 10, unet });
  * const z = () => new Float32Array(new ParamLayout(unet).size);
