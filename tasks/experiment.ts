@@ -65,6 +65,8 @@ Run:
   --steps K (the priors' metadata, else 256)  --corrections M (5)  --samples S (1)  --frames L (9)
   --t-max T (the priors' metadata — 0.85 for the shipped priors — else 1, the spec)
   --tau X   Langevin step scale (the priors' metadata, else 0.25, the spec)
+  --refresh  re-evaluate the score before every Langevin correction (M more evaluations a step;
+             default: the spec's corrector, whose M moves reuse one evaluation)
   --out DIR (out/experiment)  --resume  --limit N (stop after N new cells)
   --force  replace the results in a non-empty --out (default: refuse; --resume continues them
            when the data's fingerprint and the checkpoints' SHA-256 are the same)
@@ -128,6 +130,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       corrections: { type: "string", default: "5" },
       "t-max": { type: "string" },
       tau: { type: "string" },
+      refresh: { type: "boolean", default: false },
       samples: { type: "string", default: "1" },
       frames: { type: "string", default: "9" },
       out: { type: "string", default: "out/experiment" },
@@ -187,6 +190,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     tMax: a["t-max"] === undefined ? 0 : Number(a["t-max"]),
     samples: posInt("samples", a.samples!),
     tau: parseTauFlag(a.tau),
+    ...(a.refresh ? { refresh: true } : {}),
   };
   // a shard loads and records every checkpoint of the whole grid: all shards (and an unsharded
   // run) then share one identity of their inputs, which --merge compares

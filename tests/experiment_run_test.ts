@@ -143,6 +143,39 @@ Deno.test("experiment: tau reaches the sampler; the spec's 0.25 stays out of the
   );
 });
 
+Deno.test("experiment: refresh reaches the sampler; the spec's stale corrector stays out of the identity", async () => {
+  const { data, models } = await setup();
+  equal("refresh" in resolveExperimentConfig(config), false);
+  equal("refresh" in resolveExperimentConfig({ ...config, refresh: false }), false);
+  equal(resolveExperimentConfig({ ...config, refresh: true }).refresh, true);
+  throws(
+    () => resolveExperimentConfig({ refresh: "yes" as unknown as boolean }),
+    /refresh must be a boolean/,
+  );
+  const m = models["soad-arctan3x"];
+  const a = await runCell(cell(), data, m, config, clock);
+  const b = await runCell(cell(), data, m, { ...config, refresh: false }, clock);
+  const c = await runCell(cell(), data, m, { ...config, refresh: true }, clock);
+  deepStrictEqual(b.rmseFrames, a.rmseFrames);
+  notDeepStrictEqual(c.rmseFrames, a.rmseFrames);
+  // a results file of the spec's corrector does not resume as a refreshed one
+  const out = tempDir();
+  const cells = [cell()];
+  await runExperiment({ cells, data, models, config, out, ...quiet });
+  await rejects(
+    runExperiment({
+      cells,
+      data,
+      models,
+      config: { ...config, refresh: true },
+      out,
+      resume: true,
+      ...quiet,
+    }),
+    /cannot resume .* configuration/,
+  );
+});
+
 Deno.test("experiment: interrupted + resumed run writes the same files as one run", async () => {
   const { data, models } = await setup();
   const cells = enumerateGrid({

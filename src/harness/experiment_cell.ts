@@ -308,6 +308,7 @@ export async function runCell(
     steps: c.steps,
     corrections: c.corrections,
     tau: c.tau,
+    refresh: c.refresh,
     tMax: c.tMax,
     samples: c.samples,
     seed: inputs.seed,

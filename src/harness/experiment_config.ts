@@ -56,6 +56,12 @@ export interface ExperimentConfig {
    * a results file's identity) only when it differs from 0.25, so earlier results files resume.
    */
   tau?: number;
+  /**
+   * Re-evaluate the score before every Langevin correction (`SamplerOptions.refresh`; costs M more
+   * network evaluations a step). Default false: the spec's sampler, whose M corrections reuse one
+   * evaluation. Kept in the resolved configuration only when true, so earlier results files resume.
+   */
+  refresh?: boolean;
   /** Start time of the sampler's grid (default 1, the spec; `SamplerOptions.tMax`). */
   tMax?: number;
   /** Ensemble size S (default 1, as the paper). */
@@ -68,10 +74,13 @@ export interface ExperimentConfig {
   stepwise?: boolean;
 }
 
-/** Defaults of {@link ExperimentConfig}, resolved (`tau` only where it is not the spec's 0.25). */
+/**
+ * Defaults of {@link ExperimentConfig}, resolved (`tau` only where it is not the spec's 0.25,
+ * `refresh` only where it is true).
+ */
 export type ResolvedExperimentConfig =
-  & Required<Omit<ExperimentConfig, "tau">>
-  & Pick<ExperimentConfig, "tau">;
+  & Required<Omit<ExperimentConfig, "tau" | "refresh">>
+  & Pick<ExperimentConfig, "tau" | "refresh">;
 
 /**
  * Fills in the defaults and validates.
@@ -93,6 +102,7 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
     forecastSteps: c.forecastSteps ?? 95,
     stepwise: c.stepwise ?? true,
     ...(c.tau === undefined || c.tau === SPEC_TAU ? {} : { tau: c.tau }),
+    ...(c.refresh ? { refresh: true } : {}),
   };
   for (const k of ["frames", "steps", "samples", "forecastSteps"] as const) {
     if (!(Number.isInteger(r[k]) && r[k] >= 1)) {
@@ -101,6 +111,9 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
   }
   if (!(Number.isInteger(r.corrections) && r.corrections >= 0)) {
     throw new InvalidArgumentError(`corrections must be an integer ≥ 0, got ${r.corrections}`);
+  }
+  if (c.refresh !== undefined && typeof c.refresh !== "boolean") {
+    throw new InvalidArgumentError(`refresh must be a boolean, got ${c.refresh}`);
   }
   if (r.tau !== undefined && !(r.tau > 0 && Number.isFinite(r.tau))) {
     throw new InvalidArgumentError(`tau must be finite and > 0, got ${r.tau}`);
