@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from "../src/errors.ts";
 import { type NpyArray, parseNpy } from "../src/io/npy.ts";
 import type { Climatology, Normalisation, TrainedFor } from "../src/diffusion/prior_info.ts";
-import { SPEC_TAU } from "../src/diffusion/sampler_defaults.ts";
+import { type SamplerDefaults, SPEC_SAMPLER, SPEC_TAU } from "../src/diffusion/sampler_defaults.ts";
 import { type DataPhysics, physicsMismatch } from "../src/data/physics.ts";
 
 /**
@@ -40,37 +40,50 @@ export function fromPrior(flag: unknown): string {
 }
 
 /**
- * The Langevin step scale τ each method runs with: the `--tau` flag for all, else each prior's
- * metadata (absent: the spec's 0.25).
+ * The value of a sampler default (K, t-max or τ) each method runs with: the flag for all, else
+ * each prior's metadata, else the spec's (K 256, t-max 1, τ 0.25). Two priors run side by side
+ * (SOAD and the SDA baseline) each keep their own, as chosen on the valid split.
  *
  * @example
  * ```ts
- * import { tausOf } from "./assim_cli.ts";
- * console.log(tausOf(undefined, { SOAD: { tau: 0.5 }, SDA: {} })); // { SOAD: 0.5, SDA: 0.25 }
+ * import { samplerValues } from "./assim_cli.ts";
+ * const priors = { SOAD: { tMax: 0.85, steps: 128 }, SDA: { tMax: 0.85, steps: 64 } };
+ * console.log(samplerValues("steps", undefined, priors)); // { SOAD: 128, SDA: 64 }
+ * console.log(samplerValues("tau", 1, priors)); // { SOAD: 1, SDA: 1 }
  * ```
  */
-export function tausOf(
+export function samplerValues(
+  key: "steps" | "tMax" | "tau",
   flag: number | undefined,
-  samplers: Record<string, { tau?: number }>,
+  samplers: Record<string, Partial<SamplerDefaults>>,
 ): Record<string, number> {
+  const spec = key === "tau" ? SPEC_TAU : SPEC_SAMPLER[key];
   return Object.fromEntries(
-    Object.entries(samplers).map(([m, s]) => [m, flag ?? s.tau ?? SPEC_TAU]),
+    Object.entries(samplers).map(([m, s]) => [m, flag ?? s[key] ?? spec]),
   );
 }
 
 /**
- * What the CLIs print for τ: one value, or one per method where they differ.
+ * What the CLIs print for a sampler default: one value, or one per method where they differ.
  *
  * @example
  * ```ts
- * import { tauText } from "./assim_cli.ts";
- * console.log(tauText({ SOAD: 0.5, SDA: 0.25 }, undefined)); // tau SOAD 0.5, SDA 0.25 (priors' defaults)
+ * import { samplerText } from "./assim_cli.ts";
+ * console.log(samplerText("K = ", { SOAD: 128, SDA: 64 }, undefined));
+ * // K = SOAD 128, SDA 64 (priors' defaults)
+ * console.log(samplerText("tau ", { SOAD: 0.5, SDA: 0.5 }, 0.5)); // tau 0.5
  * ```
  */
-export function tauText(taus: Record<string, number>, flag: number | undefined): string {
-  const vals = [...new Set(Object.values(taus))];
-  if (vals.length === 1) return `tau ${vals[0]}${fromPrior(flag)}`;
-  return `tau ${Object.entries(taus).map(([m, t]) => `${m} ${t}`).join(", ")} (priors' defaults)`;
+export function samplerText(
+  label: string,
+  values: Record<string, number>,
+  flag: number | undefined,
+): string {
+  const vals = [...new Set(Object.values(values))];
+  if (vals.length === 1) return `${label}${vals[0]}${fromPrior(flag)}`;
+  return `${label}${
+    Object.entries(values).map(([m, v]) => `${m} ${v}`).join(", ")
+  } (priors' defaults)`;
 }
 
 /** Most posterior samples a CLI accepts (memory grows with S × the window × C). */

@@ -33,6 +33,7 @@ import { checkPriorFit } from "../src/assim/prior_fit.ts";
 import { saveAnalysis } from "../src/assim/save_analysis.ts";
 import { fetchPriorBytes } from "../src/diffusion/prior.ts";
 import { readPriorInfo } from "../src/diffusion/prior_info.ts";
+import type { SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
 import { createUNet } from "../src/diffusion/unet.ts";
 import { Rng } from "../src/rng.ts";
 import { assimilationFigure } from "./assim_figure.ts";
@@ -40,12 +41,11 @@ import {
   ASSIM_DEFAULTS,
   checkDataFit,
   dataMismatches,
-  fromPrior,
   MAX_SAMPLES,
   numFlag as num,
   printRmseTable,
-  tausOf,
-  tauText,
+  samplerText,
+  samplerValues,
 } from "./assim_cli.ts";
 
 const HELP = `deno task assimilate --prior P --data store.zarr [flags]
@@ -230,12 +230,14 @@ async function main(): Promise<void> {
         `the test windows are ${t0}..${t1 - 1}`,
     );
   }
-  const steps = stepsFlag ?? info.sampler.steps;
-  const tMax = tMaxFlag ?? info.sampler.tMax;
-  const taus = tausOf(tauFlag, {
+  // K, t-max and τ: the flags for every prior, else each prior's own (chosen on the valid split)
+  const samplers: Record<string, SamplerDefaults> = {
     [info.trainedFor.method]: info.sampler,
     ...(sdaInfo ? { sda: sdaInfo.sampler } : {}),
-  });
+  };
+  const steps = samplerValues("steps", stepsFlag, samplers);
+  const tMaxes = samplerValues("tMax", tMaxFlag, samplers);
+  const taus = samplerValues("tau", tauFlag, samplers);
   await selectBackend({
     prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined,
     quiet: true,
@@ -253,15 +255,13 @@ async function main(): Promise<void> {
   console.log(
     `assimilate: window ${win} (${splitOf?.[0] ?? "?"} split) frames ${start}..${start + L - 1}, ` +
       `${n}x${n}, ${op.name}, ${ratio !== undefined ? `ratio ${ratio}` : `stride ${stride}`}, ` +
-      `interval ${interval}, setting ${a.setting}; K = ${steps}${fromPrior(stepsFlag)}, ` +
-      `t-max ${tMax}${fromPrior(tMaxFlag)}, ${tauText(taus, tauFlag)}`,
+      `interval ${interval}, setting ${a.setting}; ${samplerText("K = ", steps, stepsFlag)}, ` +
+      `${samplerText("t-max ", tMaxes, tMaxFlag)}, ${samplerText("tau ", taus, tauFlag)}`,
   );
   const common = {
     observations,
     frames: L,
-    steps,
     corrections,
-    tMax,
     tau: tauFlag,
     samples,
     seed,
@@ -273,6 +273,8 @@ async function main(): Promise<void> {
   const net = await createUNet(info.config, { weights: info.weights });
   results[main] = await assimilate({
     ...common,
+    steps: steps[main],
+    tMax: tMaxes[main],
     prior: { denoiser: net, trainedFor: info.trainedFor, sampler: info.sampler },
     background,
   });
@@ -281,6 +283,8 @@ async function main(): Promise<void> {
     const sda = await createUNet(sdaInfo.config, { weights: sdaInfo.weights });
     results.sda = await assimilate({
       ...common,
+      steps: steps.sda,
+      tMax: tMaxes.sda,
       prior: { denoiser: sda, trainedFor: sdaInfo.trainedFor, sampler: sdaInfo.sampler },
     });
     sda.dispose();
@@ -290,7 +294,8 @@ async function main(): Promise<void> {
     window: win,
     start,
     n,
-    sampler: { steps, tMax, corrections, tau: taus },
+    sampler: { steps, tMax: tMaxes, corrections, tau: taus },
+    evaluations: Object.fromEntries(Object.entries(results).map(([m, r]) => [m, r.evaluations])),
   };
   const rows: Record<string, number[]> = {};
   for (const [m, r] of Object.entries(results)) {

@@ -29,6 +29,7 @@ import { checkPriorFit } from "../src/assim/prior_fit.ts";
 import { saveAnalysis } from "../src/assim/save_analysis.ts";
 import { fetchPriorBytes } from "../src/diffusion/prior.ts";
 import { type PriorInfo, readPriorInfo } from "../src/diffusion/prior_info.ts";
+import type { SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
 import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
 import { DATA_PRESETS } from "../src/data/config.ts";
 import { dataPhysics } from "../src/data/physics.ts";
@@ -39,11 +40,10 @@ import {
   checkDataFit,
   dataMismatches,
   fetchWindow,
-  fromPrior,
   numFlag as num,
   printRmseTable,
-  tausOf,
-  tauText,
+  samplerText,
+  samplerValues,
 } from "./assim_cli.ts";
 import { pathToFileURL } from "node:url";
 
@@ -67,9 +67,10 @@ background) — and writes demo.png and results.json under --out (and the analys
   --stride S           uniform mask every S points instead of --ratio
   --interval N         observe frames 0, N, 2N, ... (default 2)
   --setting I|II       I: background at frame 0 (sigma_b = 0.1, default); II: none
-  --steps K            sampler steps (default: the prior's, 64 for the shipped ones)
-  --t-max T            start of the sampler's time grid (default: the prior's, 0.85 for the
-                       shipped ones; 1 = the spec, see docs/results.md)
+  --steps K            sampler steps for both methods (default: each prior's own, 128 for the
+                       shipped arctan3x, 64 for the others)
+  --t-max T            start of the sampler's time grid for both methods (default: each prior's,
+                       0.85 for the shipped ones; 1 = the spec, see docs/results.md)
   --corrections M      Langevin corrections per step (default 5)
   --tau X              Langevin step scale for both methods (default: each prior's, else 0.25)
   --no-sda             SOAD only
@@ -170,12 +171,13 @@ export async function demo(args: string[]): Promise<number> {
     for (const n of notes) console.error(n);
   }
   const L = soad.trainedFor.frames;
-  const steps = stepsFlag ?? soad.sampler.steps;
-  const tMax = tMaxFlag ?? soad.sampler.tMax;
-  const taus = tausOf(
-    tauFlag,
-    sda ? { SOAD: soad.sampler, SDA: sda.sampler } : { SOAD: soad.sampler },
-  );
+  // K, t-max and τ: the flags for both methods, else each prior's own (chosen on the valid split)
+  const samplers: Record<string, SamplerDefaults> = sda
+    ? { SOAD: soad.sampler, SDA: sda.sampler }
+    : { SOAD: soad.sampler };
+  const steps = samplerValues("steps", stepsFlag, samplers);
+  const tMaxes = samplerValues("tMax", tMaxFlag, samplers);
+  const taus = samplerValues("tau", tauFlag, samplers);
   const windowUrl = a.window ? pathToFileURL(a.window) as URL : new URL("window.npy", DEMO);
   const win = await fetchWindow(windowUrl, L);
   const meta = a.window ? { store_window: "user", dataset: undefined } : {
@@ -229,9 +231,9 @@ export async function demo(args: string[]): Promise<number> {
     }), ${what}`,
   );
   console.log(
-    `  sampler: K = ${steps}${fromPrior(stepsFlag)}, M = ${corrections}, ` +
-      `t from ${tMax}${fromPrior(tMaxFlag)} to 0, ${
-        tauText(taus, tauFlag)
+    `  sampler: ${samplerText("K = ", steps, stepsFlag)}, M = ${corrections}, ` +
+      `${samplerText("t from ", tMaxes, tMaxFlag)} to 0, ${
+        samplerText("tau ", taus, tauFlag)
       }; backend ${backend.name}`,
   );
 
@@ -239,9 +241,7 @@ export async function demo(args: string[]): Promise<number> {
   const common = {
     observations,
     frames: L,
-    steps,
     corrections,
-    tMax,
     tau: tauFlag,
     seed,
     truth,
@@ -249,24 +249,34 @@ export async function demo(args: string[]): Promise<number> {
     allowPriorMismatch: allow,
   };
   const methods = a["no-sda"] ? ["SOAD"] : ["SOAD", "SDA"];
-  const bar = new Progress({ total: steps * methods.length, label: methods.join(" + ") });
+  const total = methods.reduce((n, m) => n + steps[m], 0);
+  const bar = new Progress({ total, label: methods.join(" + ") });
   const done: Record<string, number> = { SOAD: 0, SDA: 0 };
   const tick = (m: string) => () => {
     done[m]++;
-    bar.tick(1, methods.map((x) => `${x} ${done[x]}/${steps}`).join(", "));
+    bar.tick(1, methods.map((x) => `${x} ${done[x]}/${steps[x]}`).join(", "));
   };
   const jobs = [
     assimilateInWorker({
       ...common,
       weights: soad.bytes,
       method: "soad",
+      steps: steps.SOAD,
+      tMax: tMaxes.SOAD,
       background,
       onStep: tick("SOAD"),
     }),
   ];
   if (sda) {
     jobs.push(
-      assimilateInWorker({ ...common, weights: sda.bytes, method: "sda", onStep: tick("SDA") }),
+      assimilateInWorker({
+        ...common,
+        weights: sda.bytes,
+        method: "sda",
+        steps: steps.SDA,
+        tMax: tMaxes.SDA,
+        onStep: tick("SDA"),
+      }),
     );
   }
   const out = await Promise.all(jobs);
@@ -315,7 +325,8 @@ export async function demo(args: string[]): Promise<number> {
   const seconds = (performance.now() - t0) / 1000;
   await writeJsonAtomic(`${a.out}/results.json`, {
     args: a,
-    sampler: { steps, tMax, corrections, tau: taus },
+    sampler: { steps, tMax: tMaxes, corrections, tau: taus },
+    evaluations: Object.fromEntries(Object.entries(results).map(([m, r]) => [m, r.evaluations])),
     observations: what,
     rmse: rows,
     rmseMean: Object.fromEntries(names.map((m) => [m, mean(rows[m])])),

@@ -1,6 +1,8 @@
 // `deno task assimilate` end to end on the tiny store with random-weight checkpoints: it prints
 // per-frame RMSE, writes results.json and the PNG, and refuses a checkpoint of another operator set.
 import assert from "node:assert/strict";
+import { withPriorMetadata } from "../src/diffusion/prior_info.ts";
+import { readSafetensorsMetadata, replaceSafetensorsMetadata } from "../src/io/safetensors.ts";
 import { runTask } from "./task_helpers.ts";
 import { tempDir, tinyCheckpoint, tinyStore } from "./experiment_helpers.ts";
 import { assimilate } from "../src/assim/assimilate.ts";
@@ -33,6 +35,9 @@ Deno.test("assimilate task: SOAD and SDA on a tiny store write results.json and 
   assert.equal(res.soad.rmse.length, 9);
   assert.ok(res.soad.rmse.every((v: number) => Number.isFinite(v) && v > 0));
   assert.ok((await Deno.stat(`${out}/assimilate.png`)).size > 0);
+  assert.deepEqual(res.sampler.steps, { soad: 3, sda: 3 });
+  // K + 1 evaluations each: the spec's corrector re-uses the step's evaluation
+  assert.deepEqual(res.evaluations, { soad: 4, sda: 4 });
 
   // the printed numbers are results.json's, and both are what the library gives for the same
   // inputs rebuilt here: window 9 (the first test window) from frame 1 normalised by the store's std, the task's draws
@@ -85,6 +90,29 @@ Deno.test("assimilate task: SOAD and SDA on a tiny store write results.json and 
       );
     });
   }
+
+  const normStd = openDatasetStore(data).attrs.norm_std!;
+  // without --steps / --t-max each prior runs with its own metadata's K and t-max: the SDA
+  // baseline does not take the SOAD prior's (as before session 16)
+  const meta = (f: string, sampler: { tMax: number; steps: number }) => {
+    const b = Deno.readFileSync(f);
+    const normalisation = JSON.stringify({ offset: [0, 0], std: normStd });
+    const m = { ...readSafetensorsMetadata(b), normalisation };
+    Deno.writeFileSync(f, withPriorMetadata(replaceSafetensorsMetadata(b, m), { sampler }, f));
+  };
+  meta(soad, { tMax: 1, steps: 2 });
+  meta(sda, { tMax: 0.8, steps: 4 });
+  const own = await run(
+    ...["--checkpoint", soad, "--sda-checkpoint", sda, "--data", data, "--op", "sin3x"],
+    ...["--stride", "4", "--interval", "2", "--corrections", "0", "--out", `${dir}/own`],
+    ...["--window", "9", "--start", "1", "--threads", "1"],
+  );
+  assert.equal(own.code, 0, own.err);
+  assert.match(own.out, /K = soad 2, sda 4 \(priors' defaults\), t-max soad 1, sda 0\.8 /);
+  const resOwn = JSON.parse(await Deno.readTextFile(`${dir}/own/results.json`));
+  assert.deepEqual(resOwn.sampler.steps, { soad: 2, sda: 4 });
+  assert.deepEqual(resOwn.sampler.tMax, { soad: 1, sda: 0.8 });
+  assert.deepEqual(resOwn.evaluations, { soad: 3, sda: 5 });
 });
 
 Deno.test("assimilate task: a prior of another operator is refused before sampling, naming both", async () => {

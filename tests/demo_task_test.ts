@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { runTask } from "./task_helpers.ts";
 import { encodeNpy, readNpy } from "../src/io/npy.ts";
+import { withPriorMetadata } from "../src/diffusion/prior_info.ts";
 
 const run = (...args: string[]) => runTask("demo.ts", ...args);
 
@@ -81,7 +82,13 @@ Deno.test("demo task: sampler defaults from the prior's metadata (t-max 0.85), -
     /K = 2, M = 0, t from 0\.85 \(prior's default\) to 0, tau 0\.25 \(prior's default\)/,
   );
   const res = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
-  assert.deepEqual(res.sampler, { steps: 2, tMax: 0.85, corrections: 0, tau: { SOAD: 0.25 } });
+  assert.deepEqual(res.sampler, {
+    steps: { SOAD: 2 },
+    tMax: { SOAD: 0.85 },
+    corrections: 0,
+    tau: { SOAD: 0.25 },
+  });
+  assert.deepEqual(res.evaluations, { SOAD: 3 });
   const zattrs = JSON.parse(await Deno.readTextFile(`${out}/soad.zarr/q_mean/.zattrs`));
   assert.deepEqual(zattrs._ARRAY_DIMENSIONS, ["time", "layer", "y", "x"]);
   // --tau for every method, recorded
@@ -105,6 +112,39 @@ Deno.test("demo task: sampler defaults from the prior's metadata (t-max 0.85), -
   assert.equal(again.code, 1);
   assert.match(again.err, /already exists and is not empty.*--force/);
   await Deno.remove(out, { recursive: true });
+});
+
+Deno.test("demo task: SOAD and SDA each run with their own prior's K and t-max, a flag sets both", async () => {
+  // priors whose metadata differ (K 2 and 3, t-max 0.85 and 0.7): the SDA baseline must not
+  // silently run with the SOAD prior's sampler (as before session 16)
+  const dir = await Deno.makeTempDir({ prefix: "soad_demo_k_" });
+  const models = new URL("../models/", import.meta.url);
+  const copy = async (name: string, sampler: { tMax: number; steps: number }) => {
+    const file = `${dir}/${name}.safetensors`;
+    const bytes = await Deno.readFile(new URL(`${name}-small/weights.safetensors`, models));
+    await Deno.writeFile(file, withPriorMetadata(bytes, { sampler }, name));
+    return file;
+  };
+  const soad = await copy("arctan3x", { tMax: 0.85, steps: 2 });
+  const sda = await copy("sda", { tMax: 0.7, steps: 3 });
+  const args = ["--prior", soad, "--sda-prior", sda, "--corrections", "0"];
+  const r = await run(...args, "--out", `${dir}/a`);
+  assert.equal(r.code, 0, r.err);
+  assert.match(
+    r.out,
+    /K = SOAD 2, SDA 3 \(priors' defaults\), M = 0, t from SOAD 0\.85, SDA 0\.7 \(priors' defaults\) to 0/,
+  );
+  const res = JSON.parse(await Deno.readTextFile(`${dir}/a/results.json`));
+  assert.deepEqual(res.sampler.steps, { SOAD: 2, SDA: 3 });
+  assert.deepEqual(res.sampler.tMax, { SOAD: 0.85, SDA: 0.7 });
+  // K + 1 network evaluations each (M = 0): the runs really used their own K
+  assert.deepEqual(res.evaluations, { SOAD: 3, SDA: 4 });
+  const f = await run(...args, "--steps", "1", "--t-max", "0.5", "--out", `${dir}/b`);
+  assert.equal(f.code, 0, f.err);
+  assert.match(f.out, /K = 1, M = 0, t from 0\.5 to 0/);
+  const resF = JSON.parse(await Deno.readTextFile(`${dir}/b/results.json`));
+  assert.deepEqual(resF.evaluations, { SOAD: 2, SDA: 2 });
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("demo task: windows of the wrong layer count, dtype, grid or amplitude are refused before sampling", async () => {

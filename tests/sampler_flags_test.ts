@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseTauFlag, samplerPatch } from "../tasks/sampler_flags.ts";
-import { tausOf, tauText } from "../tasks/assim_cli.ts";
+import { samplerText, samplerValues } from "../tasks/assim_cli.ts";
 
 Deno.test("sampler flags of ship-prior / prior-metadata: t-max, K and tau parsed, bad values refused", () => {
   assert.equal(samplerPatch({}), undefined);
@@ -17,14 +17,29 @@ Deno.test("sampler flags of ship-prior / prior-metadata: t-max, K and tau parsed
   assert.throws(() => samplerPatch({ steps: "2.5" }), /--steps must be an integer/);
 });
 
-Deno.test("assimilation CLIs: tau per method from the priors, the flag for all", () => {
-  assert.deepEqual(tausOf(undefined, { SOAD: { tau: 0.5 }, SDA: {} }), { SOAD: 0.5, SDA: 0.25 });
-  assert.deepEqual(tausOf(1, { SOAD: { tau: 0.5 }, SDA: {} }), { SOAD: 1, SDA: 1 });
-  assert.equal(tauText({ SOAD: 0.5, SDA: 0.5 }, undefined), "tau 0.5 (prior's default)");
-  assert.equal(tauText({ SOAD: 1, SDA: 1 }, 1), "tau 1");
+Deno.test("assimilation CLIs: K, t-max and tau per method from the priors, a flag for all", () => {
+  const priors = { SOAD: { tMax: 0.85, steps: 128, tau: 0.5 }, SDA: { tMax: 0.7, steps: 64 } };
+  assert.deepEqual(samplerValues("tau", undefined, priors), { SOAD: 0.5, SDA: 0.25 });
+  assert.deepEqual(samplerValues("tau", 1, priors), { SOAD: 1, SDA: 1 });
+  // each prior keeps its own K and t-max (the SDA baseline must not run with SOAD's)
+  assert.deepEqual(samplerValues("steps", undefined, priors), { SOAD: 128, SDA: 64 });
+  assert.deepEqual(samplerValues("steps", 16, priors), { SOAD: 16, SDA: 16 });
+  assert.deepEqual(samplerValues("tMax", undefined, priors), { SOAD: 0.85, SDA: 0.7 });
+  // the spec's where a prior names none
+  assert.deepEqual(samplerValues("steps", undefined, { x: {} }), { x: 256 });
+  assert.deepEqual(samplerValues("tMax", undefined, { x: {} }), { x: 1 });
   assert.equal(
-    tauText({ SOAD: 0.5, SDA: 0.25 }, undefined),
+    samplerText("tau ", { SOAD: 0.5, SDA: 0.5 }, undefined),
+    "tau 0.5 (prior's default)",
+  );
+  assert.equal(samplerText("tau ", { SOAD: 1, SDA: 1 }, 1), "tau 1");
+  assert.equal(
+    samplerText("tau ", { SOAD: 0.5, SDA: 0.25 }, undefined),
     "tau SOAD 0.5, SDA 0.25 (priors' defaults)",
+  );
+  assert.equal(
+    samplerText("K = ", { SOAD: 128, SDA: 64 }, undefined),
+    "K = SOAD 128, SDA 64 (priors' defaults)",
   );
 });
 
