@@ -47,8 +47,9 @@ Deno.test("readCyclePrior reads a shipped name, a folder, a path and a URL alike
   } finally {
     prior.dispose();
   }
-  // the shipped priors say K = 64, t-max = 0.85 (not the old loader's K = 32)
-  assert.deepEqual(byName.sampler, { tMax: 0.85, steps: 64 });
+  // the shipped priors' own sampler defaults (not the old loader's K = 32): t-max 0.85, K 128 for
+  // arctan3x (chosen on the valid split, session 16) and 64 for SDA
+  assert.deepEqual(byName.sampler, { tMax: 0.85, steps: 128 });
   const sda = await readCyclePrior("sda", "sda", [64, 64]);
   assert.equal(sda.trainedFor.method, "sda");
   assert.equal(sda.sampler.steps, 64);
