@@ -170,6 +170,7 @@ export {
 } from "./src/diffusion/prior_info.ts";
 export {
   agreedSamplerDefault,
+  samplerDefault,
   type SamplerDefaults,
   SPEC_SAMPLER,
   SPEC_TAU,

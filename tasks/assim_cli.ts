@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from "../src/errors.ts";
 import { type NpyArray, parseNpy } from "../src/io/npy.ts";
 import type { Climatology, Normalisation, TrainedFor } from "../src/diffusion/prior_info.ts";
-import { type SamplerDefaults, SPEC_SAMPLER, SPEC_TAU } from "../src/diffusion/sampler_defaults.ts";
+import { samplerDefault, type SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
 import { type DataPhysics, physicsMismatch } from "../src/data/physics.ts";
 
 /**
@@ -57,9 +57,8 @@ export function samplerValues(
   flag: number | undefined,
   samplers: Record<string, Partial<SamplerDefaults>>,
 ): Record<string, number> {
-  const spec = key === "tau" ? SPEC_TAU : SPEC_SAMPLER[key];
   return Object.fromEntries(
-    Object.entries(samplers).map(([m, s]) => [m, flag ?? s[key] ?? spec]),
+    Object.entries(samplers).map(([m, s]) => [m, flag ?? samplerDefault(key, s)]),
   );
 }
 

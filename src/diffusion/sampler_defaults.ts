@@ -44,6 +44,24 @@ const SAMPLER_FLAGS: Record<"steps" | "tMax" | "tau", [name: string, flag: strin
 };
 
 /**
+ * A prior's sampler default (K, t-max or τ): its metadata's value, else the spec's (K 256, t-max 1,
+ * τ 0.25).
+ *
+ * @example
+ * ```ts
+ * import { samplerDefault } from "@soad/soad";
+ * console.log(samplerDefault("steps", { tMax: 0.85, steps: 128 }), samplerDefault("tau", undefined));
+ * // 128 0.25
+ * ```
+ */
+export function samplerDefault(
+  key: "steps" | "tMax" | "tau",
+  sampler: Partial<SamplerDefaults> | undefined,
+): number {
+  return sampler?.[key] ?? (key === "tau" ? SPEC_TAU : SPEC_SAMPLER[key]);
+}
+
+/**
  * The one value of a sampler default (K, t-max or τ) that several priors run with: their metadata's
  * (absent: the spec's), which must agree; throws an `InvalidArgumentError` naming each prior's value
  * and the flag that chooses one otherwise. How the experiment and select-prior tasks settle the
@@ -62,8 +80,7 @@ export function agreedSamplerDefault(
   whose: string,
   why = "to choose one for every run",
 ): number {
-  const of = (s: Partial<SamplerDefaults> | undefined): number =>
-    s?.[key] ?? (key === "tau" ? SPEC_TAU : SPEC_SAMPLER[key]);
+  const of = (s: Partial<SamplerDefaults> | undefined): number => samplerDefault(key, s);
   const vals = [...new Set(priors.map(([, s]) => of(s)))];
   if (vals.length > 1) {
     const [name, flag] = SAMPLER_FLAGS[key];

@@ -34,7 +34,7 @@ export interface CyclePrior extends PriorMetadata {
  * @example
  * ```ts ignore
  * const p = await readCyclePrior("arctan3x", "arctan3x", [64, 64]);
- * console.log(p.sampler.steps, p.sampler.tMax); // 64 0.85
+ * console.log(p.sampler.steps, p.sampler.tMax); // 128 0.85
  * ```
  */
 export async function readCyclePrior(
