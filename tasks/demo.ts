@@ -68,7 +68,7 @@ background) — and writes demo.png and results.json under --out (and the analys
   --interval N         observe frames 0, N, 2N, ... (default 2)
   --setting I|II       I: background at frame 0 (sigma_b = 0.1, default); II: none
   --steps K            sampler steps for both methods (default: each prior's own, 128 for the
-                       shipped arctan3x, 64 for the others)
+                       shipped SOAD priors, 64 for SDA)
   --t-max T            start of the sampler's time grid for both methods (default: each prior's,
                        0.85 for the shipped ones; 1 = the spec, see docs/results.md)
   --corrections M      Langevin corrections per step (default 5)
