@@ -18,7 +18,7 @@ import { parseTauFlag } from "./sampler_flags.ts";
 import { runSampler } from "../src/assim/sampler.ts";
 import { priorNoise } from "../src/assim/score.ts";
 import type { WindowShape } from "../src/diffusion/denoiser.ts";
-import { SPEC_TAU } from "../src/diffusion/sampler_defaults.ts";
+import { samplerDefault } from "../src/diffusion/sampler_defaults.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writePng } from "../src/io/image.ts";
 import { writeNpy } from "../src/io/npy.ts";
@@ -100,9 +100,10 @@ async function main(): Promise<void> {
   await prepareOutputDir(a.out!, { force: a.force });
   const { bytes, config, source, prior } = await loadOnnxModel(a.model);
   // the prior's sampler defaults and grid (an explicit flag wins)
-  const tMax = tMaxFlag ?? prior?.sampler.tMax ?? 1;
+  const tMax = tMaxFlag ?? samplerDefault("tMax", prior?.sampler);
+  // without a prior (a bare ONNX network) K = 64, not the spec's 256: a quick look, not a posterior
   const K = kFlag ?? prior?.sampler.steps ?? 64;
-  const tau = tauFlag ?? prior?.sampler.tau ?? SPEC_TAU;
+  const tau = tauFlag ?? samplerDefault("tau", prior?.sampler);
   const N = nFlag ?? prior?.trainedFor.grid?.[0] ?? 64;
   console.log(
     `sample-prior: ${a.model}: K = ${K}, t-max ${tMax}, tau ${tau}, ${N}x${N}` +
