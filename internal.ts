@@ -134,6 +134,7 @@ export {
 } from "./src/assim/plan.ts";
 export {
   applyFdc,
+  backgroundObservation,
   fdcActiveSteps,
   type FdcConfig,
   type PlannedBackground,

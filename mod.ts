@@ -169,6 +169,7 @@ export {
   withPriorMetadata,
 } from "./src/diffusion/prior_info.ts";
 export {
+  agreedBackgroundLikelihood,
   agreedSamplerDefault,
   samplerDefault,
   type SamplerDefaults,

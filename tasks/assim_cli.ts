@@ -291,3 +291,24 @@ export function printRmseTable(rows: Record<string, number[]>, observed: number[
   const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
   console.log(pad("mean", 17) + names.map((m) => pad(mean(rows[m]).toFixed(3))).join(""));
 }
+
+/**
+ * How SOAD's background enters, for the sampler line of a CLI: "" without a background, else
+ * ", background: FDC + likelihood" or ", background: FDC only" (the flag, else the prior's
+ * metadata).
+ *
+ * @example
+ * ```ts ignore
+ * backgroundText(true, undefined, { tMax: 0.85, steps: 128, backgroundLikelihood: true });
+ * // ", background: FDC + likelihood"
+ * ```
+ */
+export function backgroundText(
+  hasBackground: boolean,
+  flag: boolean | undefined,
+  sampler: SamplerDefaults,
+): string {
+  if (!hasBackground) return "";
+  const on = flag ?? sampler.backgroundLikelihood ?? false;
+  return `, background: ${on ? "FDC + likelihood" : "FDC only"}`;
+}

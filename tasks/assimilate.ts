@@ -14,7 +14,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseTauFlag } from "./sampler_flags.ts";
+import { parseBackgroundLikelihoodFlag, parseTauFlag } from "./sampler_flags.ts";
 import { pathToFileURL } from "node:url";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
@@ -39,6 +39,7 @@ import { Rng } from "../src/rng.ts";
 import { assimilationFigure } from "./assim_figure.ts";
 import {
   ASSIM_DEFAULTS,
+  backgroundText,
   checkDataFit,
   dataMismatches,
   MAX_SAMPLES,
@@ -68,6 +69,10 @@ Sampler defaults (t-max, K) come from the prior's metadata.
   --setting I|II       I: with a background at frame 0 (default); II: without
   --steps K            sampler steps (default: the prior's); --corrections M (default 5)
   --tau X              Langevin step scale (default: each prior's, else 0.25, the spec's)
+  --background-likelihood on|off
+                       setting I, SOAD: the background also enters the likelihood, not only the
+                       FDC (default: the prior's metadata, on for the shipped SOAD priors; off =
+                       the spec's code)
   --t-max T            start time of the sampler's grid (default: the prior's)
   --samples S          posterior samples (default 1, at most ${MAX_SAMPLES}); --seed N (default 0)
   --backend NAME       webgpu | wasm | cpu (default: automatic)
@@ -100,6 +105,7 @@ async function main(): Promise<void> {
       corrections: { type: "string", default: String(ASSIM_DEFAULTS.corrections) },
       "t-max": { type: "string" },
       tau: { type: "string" },
+      "background-likelihood": { type: "string" },
       samples: { type: "string", default: "1" },
       seed: { type: "string", default: String(ASSIM_DEFAULTS.seed) },
       backend: { type: "string" },
@@ -137,6 +143,12 @@ async function main(): Promise<void> {
   const stepsFlag = a.steps === undefined ? undefined : num("steps", a.steps, 1, 4096, true);
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const tauFlag = parseTauFlag(a.tau);
+  const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"]);
+  if (bglFlag && a.setting !== "I") {
+    throw new InvalidArgumentError(
+      "--background-likelihood on needs a background: use it with --setting I (the default)",
+    );
+  }
   const threads = a.threads === undefined
     ? defaultThreads()
     : num("threads", a.threads, 1, 2, true);
@@ -256,7 +268,10 @@ async function main(): Promise<void> {
     `assimilate: window ${win} (${splitOf?.[0] ?? "?"} split) frames ${start}..${start + L - 1}, ` +
       `${n}x${n}, ${op.name}, ${ratio !== undefined ? `ratio ${ratio}` : `stride ${stride}`}, ` +
       `interval ${interval}, setting ${a.setting}; ${samplerText("K = ", steps, stepsFlag)}, ` +
-      `${samplerText("t-max ", tMaxes, tMaxFlag)}, ${samplerText("tau ", taus, tauFlag)}`,
+      `${samplerText("t-max ", tMaxes, tMaxFlag)}, ${samplerText("tau ", taus, tauFlag)}` +
+      (info.trainedFor.method === "soad"
+        ? backgroundText(background !== undefined, bglFlag, info.sampler)
+        : ""),
   );
   const common = {
     observations,
@@ -270,6 +285,11 @@ async function main(): Promise<void> {
   };
   const results: Record<string, AssimilateResult> = {};
   const main = info.trainedFor.method;
+  if (bglFlag && main !== "soad") {
+    throw new InvalidArgumentError(
+      "--background-likelihood on is for a SOAD prior; SDA does not use the background",
+    );
+  }
   const net = await createUNet(info.config, { weights: info.weights });
   results[main] = await assimilate({
     ...common,
@@ -277,6 +297,7 @@ async function main(): Promise<void> {
     tMax: tMaxes[main],
     prior: { denoiser: net, trainedFor: info.trainedFor, sampler: info.sampler },
     background,
+    backgroundLikelihood: bglFlag,
   });
   net.dispose();
   if (sdaInfo) {
@@ -294,7 +315,13 @@ async function main(): Promise<void> {
     window: win,
     start,
     n,
-    sampler: { steps, tMax: tMaxes, corrections, tau: taus },
+    sampler: {
+      steps,
+      tMax: tMaxes,
+      corrections,
+      tau: taus,
+      backgroundLikelihood: results[main].backgroundLikelihood,
+    },
     evaluations: Object.fromEntries(Object.entries(results).map(([m, r]) => [m, r.evaluations])),
   };
   const rows: Record<string, number[]> = {};

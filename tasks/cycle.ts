@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../src/errors.ts";
+import { parseBackgroundLikelihoodFlag } from "./sampler_flags.ts";
 import { BUILTIN_OPERATORS } from "../src/obs/builtin.ts";
 import { cycle, CYCLE_METHODS, type CycleMethod, type CycleOptions } from "../src/harness/cycle.ts";
 import { loadTruth, type Truth } from "../src/harness/truth.ts";
@@ -50,6 +51,9 @@ methods:
   --steps K             sampler steps (default: the prior's metadata; 64 for the shipped priors)
   --t-max T             sampler start time (default: the prior's metadata; 0.85 for the shipped)
   --corrections M       Langevin corrections per step (default 5)
+  --background-likelihood on|off
+                        soad: a window's background also enters the likelihood, not only the FDC
+                        (default: the prior's metadata, on for the shipped SOAD priors)
   --sigma-b X           SOAD background std: auto (default: the previous analysis's calibrated
                         spread, sqrt((1 + 1/S) mean spread^2)) or a number
   --initial-background none|climatology   background of SOAD's first window (default none)
@@ -113,6 +117,7 @@ async function main(): Promise<number> {
       steps: { type: "string" },
       "t-max": { type: "string" },
       corrections: { type: "string", default: "5" },
+      "background-likelihood": { type: "string" },
       "sigma-b": { type: "string", default: "auto" },
       "initial-background": { type: "string", default: "none" },
       members: { type: "string", default: "32" },
@@ -194,6 +199,7 @@ async function main(): Promise<number> {
   const stepsFlag = a.steps === undefined ? undefined : num("steps", a.steps, 1, 4096, true);
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const corrections = num("corrections", a.corrections, 0, 100, true);
+  const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"]);
   const backend = a.backend as BackendName | undefined;
   // the priors: read and checked before any work
   const assimilators: CycleOptions["assimilators"] = {};
@@ -205,7 +211,13 @@ async function main(): Promise<number> {
     if (!methods.includes(m)) continue;
     const source = m === "soad" ? a.prior ?? a.op! : a["sda-prior"] ?? "sda";
     const prior = await readCyclePrior(source, m === "soad" ? a.op! : "sda", grid);
-    const sampler = cycleSampler(prior, { steps: stepsFlag, tMax: tMaxFlag, corrections, backend });
+    const sampler = cycleSampler(prior, {
+      steps: stepsFlag,
+      tMax: tMaxFlag,
+      corrections,
+      backend,
+      ...(m === "soad" && bglFlag !== undefined ? { backgroundLikelihood: bglFlag } : {}),
+    });
     const n = prior.normalisation;
     const pn = { offset: [n.offset[0], n.offset[1]], std: [n.std[0], n.std[1]] } as {
       offset: [number, number];
@@ -220,6 +232,10 @@ async function main(): Promise<number> {
     steps = Math.max(steps, sampler.steps);
     priorIds[`${m}_prior_sha256`] = prior.sha256;
     priorIds[`${m}_t_max`] = sampler.tMax;
+    // the background likelihood only where on (runs from before it existed resume unchanged)
+    if (m === "soad" && sampler.backgroundLikelihood) {
+      priorIds.soad_background_likelihood = true;
+    }
     priorSteps[m] = sampler.steps;
   }
   if (steps === 0) steps = 32; // no prior: only the summary's record

@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseTauFlag } from "./sampler_flags.ts";
+import { parseBackgroundLikelihoodFlag, parseTauFlag } from "./sampler_flags.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
@@ -37,6 +37,7 @@ import { Rng } from "../src/rng.ts";
 import { assimilationFigure } from "./assim_figure.ts";
 import {
   ASSIM_DEFAULTS,
+  backgroundText,
   checkDataFit,
   dataMismatches,
   fetchWindow,
@@ -73,6 +74,10 @@ background) — and writes demo.png and results.json under --out (and the analys
                        0.85 for the shipped ones; 1 = the spec, see docs/results.md)
   --corrections M      Langevin corrections per step (default 5)
   --tau X              Langevin step scale for both methods (default: each prior's, else 0.25)
+  --background-likelihood on|off
+                       setting I, SOAD: the background also enters the likelihood, not only the
+                       FDC (default: the SOAD prior's metadata, on for the shipped ones; off = the
+                       spec's code)
   --no-sda             SOAD only
   --seed N             seed of the mask, noise, background and sampler (default 0)
   --backend NAME       webgpu | wasm | cpu (default: automatic)
@@ -123,6 +128,7 @@ export async function demo(args: string[]): Promise<number> {
       steps: { type: "string" },
       "t-max": { type: "string" },
       tau: { type: "string" },
+      "background-likelihood": { type: "string" },
       corrections: { type: "string", default: String(ASSIM_DEFAULTS.corrections) },
       "no-sda": { type: "boolean", default: false },
       seed: { type: "string", default: String(ASSIM_DEFAULTS.seed) },
@@ -156,6 +162,12 @@ export async function demo(args: string[]): Promise<number> {
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const corrections = num("corrections", a.corrections!, 0, 100, true);
   const tauFlag = parseTauFlag(a.tau);
+  const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"]);
+  if (bglFlag && a.setting !== "I") {
+    throw new InvalidArgumentError(
+      "--background-likelihood on needs a background: use it with --setting I (the default)",
+    );
+  }
   const seed = num("seed", a.seed!, 0, 2 ** 31, true);
   const allow = a["allow-mismatch"]!;
   // the output folder is checked (absent/empty or --force, writable) before any work
@@ -232,8 +244,8 @@ export async function demo(args: string[]): Promise<number> {
   );
   console.log(
     `  sampler: ${samplerText("K = ", steps, stepsFlag)}, M = ${corrections}, ` +
-      `${samplerText("t from ", tMaxes, tMaxFlag)} to 0, ${
-        samplerText("tau ", taus, tauFlag)
+      `${samplerText("t from ", tMaxes, tMaxFlag)} to 0, ${samplerText("tau ", taus, tauFlag)}${
+        backgroundText(background !== undefined, bglFlag, soad.sampler)
       }; backend ${backend.name}`,
   );
 
@@ -264,6 +276,7 @@ export async function demo(args: string[]): Promise<number> {
       steps: steps.SOAD,
       tMax: tMaxes.SOAD,
       background,
+      backgroundLikelihood: bglFlag,
       onStep: tick("SOAD"),
     }),
   ];
@@ -325,7 +338,13 @@ export async function demo(args: string[]): Promise<number> {
   const seconds = (performance.now() - t0) / 1000;
   await writeJsonAtomic(`${a.out}/results.json`, {
     args: a,
-    sampler: { steps, tMax: tMaxes, corrections, tau: taus },
+    sampler: {
+      steps,
+      tMax: tMaxes,
+      corrections,
+      tau: taus,
+      backgroundLikelihood: results.SOAD.backgroundLikelihood,
+    },
     evaluations: Object.fromEntries(Object.entries(results).map(([m, r]) => [m, r.evaluations])),
     observations: what,
     rmse: rows,

@@ -10,8 +10,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseTauFlag } from "./sampler_flags.ts";
-import { agreedSamplerDefault, type SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
+import { parseBackgroundLikelihoodFlag, parseTauFlag } from "./sampler_flags.ts";
+import {
+  agreedBackgroundLikelihood,
+  agreedSamplerDefault,
+  type SamplerDefaults,
+} from "../src/diffusion/sampler_defaults.ts";
 import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
 import { openDatasetStore } from "../src/data/store.ts";
 import { dataPhysics, physicsMismatch } from "../src/data/physics.ts";
@@ -67,6 +71,8 @@ Run:
   --tau X   Langevin step scale (the priors' metadata, else 0.25, the spec)
   --refresh  re-evaluate the score before every Langevin correction (M more evaluations a step;
              default: the spec's corrector, whose M moves reuse one evaluation)
+  --background-likelihood on|off  setting I, SOAD: the background also enters the likelihood
+             (default: the SOAD priors' metadata, which must agree, else off: the spec's FDC only)
   --out DIR (out/experiment)  --resume  --limit N (stop after N new cells)
   --force  replace the results in a non-empty --out (default: refuse; --resume continues them
            when the data's fingerprint and the checkpoints' SHA-256 are the same)
@@ -131,6 +137,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       "t-max": { type: "string" },
       tau: { type: "string" },
       refresh: { type: "boolean", default: false },
+      "background-likelihood": { type: "string" },
       samples: { type: "string", default: "1" },
       frames: { type: "string", default: "9" },
       out: { type: "string", default: "out/experiment" },
@@ -183,7 +190,9 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
   });
   const shard = a.shard === undefined ? undefined : parseShard(a.shard);
   const cells = shard ? shardCells(grid, shard) : grid;
+  const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"]);
   const config = {
+    backgroundLikelihood: undefined as boolean | undefined,
     frames: posInt("frames", a.frames!),
     steps: a.steps === undefined ? 0 : posInt("steps", a.steps),
     corrections: posInt("corrections", a.corrections!),
@@ -233,6 +242,11 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
           "to choose one for every cell",
         );
       }
+    }
+    // the background likelihood: the flag, else the SOAD priors' metadata (which must agree)
+    const soadSamplers = samplers.filter(([m]) => m !== "sda");
+    if (agreedBackgroundLikelihood(bglFlag, soadSamplers, "SOAD priors'")) {
+      config.backgroundLikelihood = true;
     }
     const split = a.split as EvaluationSplit;
     const data = storeExperimentData(a.data, withNorm[0], split);

@@ -1,5 +1,6 @@
 /**
- * `deno task prior-metadata --weights F [--t-max T] [--steps K] [--tau X] [--climatology mean1,mean2,std1,std2]
+ * `deno task prior-metadata --weights F [--t-max T] [--steps K] [--tau X] [--background-likelihood on|off]
+ *   [--climatology mean1,mean2,std1,std2]
  *   [--note TEXT]` — prints what a prior's weights say about it (trained for, normalisation,
  * sampler defaults) and, with any setting flag, rewrites its `soad_prior` metadata in place
  * (header only: every tensor byte is kept; written atomically). How the shipped priors got their
@@ -28,6 +29,10 @@ of the flags below, rewrites them in FILE (tensors unchanged).
   --steps K          default sampler steps K (a positive integer)
   --tau X            default Langevin step scale τ (> 0; absent = the spec's 0.25), e.g. as
                      chosen on the valid split (docs/results.md)
+  --background-likelihood on|off
+                     SOAD with a background: on = the background also enters the likelihood
+                     (as an observation of frame 0 with error σb), off = the FDC only (the spec's
+                     code; also what absent means)
   --climatology LIST mean1,mean2,std1,std2: the training data's per-layer moments of q [1/s]
   --note TEXT        where these defaults come from
 `;
@@ -40,6 +45,7 @@ async function main(): Promise<void> {
       "t-max": { type: "string" },
       steps: { type: "string" },
       tau: { type: "string" },
+      "background-likelihood": { type: "string" },
       climatology: { type: "string" },
       note: { type: "string" },
     },

@@ -1,6 +1,6 @@
 /**
  * The sampler-default flags of `deno task prior-metadata` and `deno task ship-prior`
- * (`--t-max`, `--steps`, `--tau`), parsed into the sampler part of a metadata patch.
+ * (`--t-max`, `--steps`, `--tau`, `--background-likelihood`), parsed into the sampler part of a metadata patch.
  * @module
  */
 
@@ -15,6 +15,27 @@ export interface SamplerFlags {
   steps?: string;
   /** `--tau`: a finite number > 0. */
   tau?: string;
+  /** `--background-likelihood`: on or off. */
+  "background-likelihood"?: string;
+}
+
+/**
+ * The `--background-likelihood on|off` flag of every task: undefined when absent (the priors'
+ * metadata decide), else true / false (or throws).
+ *
+ * @example
+ * ```ts ignore
+ * parseBackgroundLikelihoodFlag("on"); // true
+ * ```
+ */
+export function parseBackgroundLikelihoodFlag(s: string | undefined): boolean | undefined {
+  if (s === undefined) return undefined;
+  if (s === "on") return true;
+  if (s === "off") return false;
+  throw new InvalidArgumentError(
+    `--background-likelihood must be on or off, got "${s}" (on: SOAD's background also enters ` +
+      `the likelihood; off: the FDC only, the spec's code)`,
+  );
 }
 
 /**
@@ -60,5 +81,7 @@ export function samplerPatch(a: SamplerFlags): Partial<SamplerDefaults> | undefi
   }
   const tau = parseTauFlag(a.tau);
   if (tau !== undefined) patch.tau = tau;
+  const bgl = parseBackgroundLikelihoodFlag(a["background-likelihood"]);
+  if (bgl !== undefined) patch.backgroundLikelihood = bgl;
   return Object.keys(patch).length > 0 ? patch : undefined;
 }

@@ -8,7 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseTauFlag } from "./sampler_flags.ts";
+import { parseBackgroundLikelihoodFlag, parseTauFlag } from "./sampler_flags.ts";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import type { ExperimentOp, Setting } from "../src/harness/experiment_grid.ts";
@@ -43,6 +43,9 @@ Sampler (the same for every candidate):
   --t-max T           default: the candidates' metadata (must agree)
   --corrections M     Langevin corrections (default 5)    --frames L (default 9)
   --tau X             Langevin step scale (default: the candidates' metadata, else 0.25)
+  --background-likelihood on|off
+                      setting I, SOAD: the background also enters the likelihood (default: the
+                      candidates' metadata, which must agree, else off: the spec's FDC only)
 Run:
   --out DIR           output (default out/select-prior): selection.json, selection.csv and each
                       candidate's cells in candidates/<sha256[:12]>/results.json
@@ -137,6 +140,7 @@ export async function selectPriorMain(args: string[]): Promise<SelectionResult |
       "t-max": str,
       corrections: str,
       tau: str,
+      "background-likelihood": str,
       frames: str,
       out: { type: "string", default: "out/select-prior" },
       resume: { type: "boolean", default: false },
@@ -179,6 +183,7 @@ export async function selectPriorMain(args: string[]): Promise<SelectionResult |
     tMax: num("t-max", a["t-max"], false),
     corrections: num("corrections", a.corrections, true),
     tau: parseTauFlag(a.tau),
+    backgroundLikelihood: parseBackgroundLikelihoodFlag(a["background-likelihood"]),
     frames: num("frames", a.frames, true),
     allowMismatch: a["allow-mismatch"],
     resume: a.resume,
@@ -201,7 +206,8 @@ export async function selectPriorMain(args: string[]): Promise<SelectionResult |
       `${g.setting}, ${g.ops.join("+")}, masks ${g.masks.join(",")}, N ${g.intervals.join(",")}, ` +
       `seeds ${g.seeds.join(",")}: ${g.cells} cells; S = ${r.config.samples}, K = ` +
       `${r.config.steps}, t-max ${r.config.tMax}, M = ${r.config.corrections}` +
-      (r.config.tau === undefined ? "" : `, tau ${r.config.tau}`),
+      (r.config.tau === undefined ? "" : `, tau ${r.config.tau}`) +
+      (r.config.backgroundLikelihood ? ", background: FDC + likelihood" : ""),
   );
   console.log(selectionTable(r));
   if (r.climatology !== null) console.log(`climatology RMSE on the same cells: ${r.climatology}`);

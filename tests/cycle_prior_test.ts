@@ -12,7 +12,9 @@ import {
 } from "../src/harness/prior_assimilator.ts";
 import { cycle } from "../src/harness/cycle.ts";
 import { loadTruth } from "../src/harness/truth.ts";
-import type { WindowAssimilator } from "../src/harness/window_cycle.ts";
+import type { WindowAssimilator, WindowRequest } from "../src/harness/window_cycle.ts";
+import { observeStack } from "../src/obs/observe.ts";
+import { Rng } from "../src/rng.ts";
 import { arctan3x } from "../src/obs/pointwise.ts";
 import { loadPrior } from "../src/diffusion/prior.ts";
 import { readPriorInfo } from "../src/diffusion/prior_info.ts";
@@ -47,9 +49,10 @@ Deno.test("readCyclePrior reads a shipped name, a folder, a path and a URL alike
   } finally {
     prior.dispose();
   }
-  // the shipped priors' own sampler defaults (not the old loader's K = 32): t-max 0.85, K 128 for
-  // arctan3x (chosen on the valid split, session 16) and 64 for SDA
-  assert.deepEqual(byName.sampler, { tMax: 0.85, steps: 128 });
+  // the shipped priors' own sampler defaults (not the old loader's K = 32): t-max 0.85, K 128 and
+  // the background in the likelihood for arctan3x (chosen on the valid split, sessions 16 and 17)
+  // and K 64 for SDA
+  assert.deepEqual(byName.sampler, { tMax: 0.85, steps: 128, backgroundLikelihood: true });
   const sda = await readCyclePrior("sda", "sda", [64, 64]);
   assert.equal(sda.trainedFor.method, "sda");
   assert.equal(sda.sampler.steps, 64);
@@ -61,15 +64,22 @@ Deno.test("cycleSampler: explicit flags win, else the prior's metadata", () => {
     steps: 48,
     tMax: 0.7,
     corrections: 5,
+    backgroundLikelihood: false,
     backend: undefined,
   });
   assert.deepEqual(cycleSampler(prior, { steps: 32, corrections: 0, backend: "cpu" }), {
     steps: 32,
     tMax: 0.7,
     corrections: 0,
+    backgroundLikelihood: false,
     backend: "cpu",
   });
   assert.equal(cycleSampler(prior, { steps: 8, tMax: 1 }).tMax, 1);
+  // the background likelihood: the flag, else the metadata, else off (the spec's FDC only)
+  assert.equal(cycleSampler(prior).backgroundLikelihood, false);
+  const on = { sampler: { ...prior.sampler, backgroundLikelihood: true } };
+  assert.equal(cycleSampler(on).backgroundLikelihood, true);
+  assert.equal(cycleSampler(on, { backgroundLikelihood: false }).backgroundLikelihood, false);
 });
 
 Deno.test("readCyclePrior refuses another operator, another grid and a missing prior", async () => {
@@ -145,5 +155,52 @@ Deno.test("cycle() with priorAssimilator(loadPrior(...)): K and t-max from the p
   } finally {
     prior.dispose();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("priorAssimilator: a window's background enters SOAD's likelihood as the flag, else the prior's metadata, says", async () => {
+  const prior = await loadPrior("arctan3x");
+  try {
+    const n = 64, R = n * n;
+    const truth = Float32Array.from({ length: 9 * 2 * R }, (_, i) => Math.sin(i / 37));
+    const observations = observeStack(truth, 9, n, n, {
+      operators: [arctan3x],
+      ratio: 0.25,
+      interval: 2,
+      rng: new Rng(3),
+    });
+    const req: WindowRequest = {
+      method: "soad",
+      observations,
+      background: truth.slice(0, 2 * R),
+      sigmaB: 0.1,
+      seed: 1,
+      samples: 1,
+      frames: 9,
+    };
+    const with_ = (on?: boolean) => ({
+      ...prior,
+      sampler: { tMax: 0.85, steps: 2, backgroundLikelihood: on },
+    });
+    const go = (a: WindowAssimilator, r: WindowRequest = req) => a(r, () => {});
+    const off = await go(priorAssimilator(with_(false), { corrections: 0 }));
+    const byMeta = await go(priorAssimilator(with_(true), { corrections: 0 }));
+    const byFlag = await go(
+      priorAssimilator(with_(false), { corrections: 0, backgroundLikelihood: true }),
+    );
+    const flagOff = await go(
+      priorAssimilator(with_(true), { corrections: 0, backgroundLikelihood: false }),
+    );
+    assert.notDeepEqual(byMeta, off);
+    assert.deepEqual(byFlag, byMeta);
+    assert.deepEqual(flagOff, off);
+    // a first window has no background: the flag has nothing to act on and is not an error
+    const first = await go(
+      priorAssimilator(with_(false), { corrections: 0, backgroundLikelihood: true }),
+      { ...req, background: undefined },
+    );
+    assert.equal(first.length, 9 * 2 * R);
+  } finally {
+    prior.dispose();
   }
 });

@@ -87,6 +87,7 @@ Deno.test("demo task: sampler defaults from the prior's metadata (t-max 0.85), -
     tMax: { SOAD: 0.85 },
     corrections: 0,
     tau: { SOAD: 0.25 },
+    backgroundLikelihood: true, // the shipped SOAD prior's metadata (session 17)
   });
   assert.deepEqual(res.evaluations, { SOAD: 3 });
   const zattrs = JSON.parse(await Deno.readTextFile(`${out}/soad.zarr/q_mean/.zattrs`));
@@ -104,7 +105,7 @@ Deno.test("demo task: sampler defaults from the prior's metadata (t-max 0.85), -
     "--force",
   );
   assert.equal(tau.code, 0, tau.err);
-  assert.match(tau.out, /, tau 0\.5; backend/);
+  assert.match(tau.out, /, tau 0\.5, background: FDC \+ likelihood; backend/);
   const resTau = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
   assert.deepEqual(resTau.sampler.tau, { SOAD: 0.5, SDA: 0.5 });
   // the folder now holds files: refused without --force, before any work
@@ -144,6 +145,41 @@ Deno.test("demo task: SOAD and SDA each run with their own prior's K and t-max, 
   assert.match(f.out, /K = 1, M = 0, t from 0\.5 to 0/);
   const resF = JSON.parse(await Deno.readTextFile(`${dir}/b/results.json`));
   assert.deepEqual(resF.evaluations, { SOAD: 2, SDA: 2 });
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("demo task: the background likelihood comes from the SOAD prior's metadata, a flag overrides it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "soad_demo_bgl_" });
+  const bytes = await Deno.readFile(
+    new URL("../models/arctan3x-small/weights.safetensors", import.meta.url),
+  );
+  const prior = `${dir}/arctan3x.safetensors`;
+  const sampler = { tMax: 0.85, steps: 2, backgroundLikelihood: true };
+  await Deno.writeFile(prior, withPriorMetadata(bytes, { sampler }, "arctan3x"));
+  const args = ["--prior", prior, "--no-sda", "--corrections", "0"];
+  const on = await run(...args, "--out", `${dir}/on`);
+  assert.equal(on.code, 0, on.err);
+  assert.match(on.out, /background: FDC \+ likelihood/);
+  const off = await run(...args, "--background-likelihood", "off", "--out", `${dir}/off`);
+  assert.equal(off.code, 0, off.err);
+  assert.match(off.out, /background: FDC only/);
+  const rOn = JSON.parse(await Deno.readTextFile(`${dir}/on/results.json`));
+  const rOff = JSON.parse(await Deno.readTextFile(`${dir}/off/results.json`));
+  assert.equal(rOn.sampler.backgroundLikelihood, true);
+  assert.equal(rOff.sampler.backgroundLikelihood, false);
+  // the same draws: only the likelihood differs, and it changes the analysis
+  assert.notDeepEqual(rOn.rmse.SOAD, rOff.rmse.SOAD);
+  assert.deepEqual(rOn.rmse.climatology, rOff.rmse.climatology);
+  for (
+    const bad of [["--setting", "II", "--background-likelihood", "on"], [
+      "--background-likelihood",
+      "yes",
+    ]]
+  ) {
+    const r = await run(...args, ...bad, "--out", `${dir}/bad`);
+    assert.equal(r.code, 1, bad.join(" "));
+    assert.match(r.err, /--background-likelihood/);
+  }
   await Deno.remove(dir, { recursive: true });
 });
 

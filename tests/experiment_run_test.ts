@@ -176,6 +176,42 @@ Deno.test("experiment: refresh reaches the sampler; the spec's stale corrector s
   );
 });
 
+Deno.test("experiment: backgroundLikelihood reaches setting I's SOAD cells only; off stays out of the identity", async () => {
+  const { data, models } = await setup();
+  equal("backgroundLikelihood" in resolveExperimentConfig(config), false);
+  equal(
+    "backgroundLikelihood" in resolveExperimentConfig({ ...config, backgroundLikelihood: false }),
+    false,
+  );
+  equal(
+    resolveExperimentConfig({ ...config, backgroundLikelihood: true }).backgroundLikelihood,
+    true,
+  );
+  throws(
+    () => resolveExperimentConfig({ backgroundLikelihood: 1 as unknown as boolean }),
+    /backgroundLikelihood must be a boolean/,
+  );
+  const on = { ...config, backgroundLikelihood: true };
+  const m = models["soad-arctan3x"];
+  const a = await runCell(cell(), data, m, config, clock);
+  const c = await runCell(cell(), data, m, on, clock);
+  notDeepStrictEqual(c.rmseFrames, a.rmseFrames);
+  // setting II has no background and SDA never uses one: the option changes nothing there
+  for (const over of [{ setting: "II" as const }, { method: "sda" as const }]) {
+    const mm = over.method === "sda" ? models.sda : m;
+    deepStrictEqual(
+      (await runCell(cell(over), data, mm, on, clock)).rmseFrames,
+      (await runCell(cell(over), data, mm, config, clock)).rmseFrames,
+    );
+  }
+  const out = tempDir();
+  await runExperiment({ cells: [cell()], data, models, config, out, ...quiet });
+  await rejects(
+    runExperiment({ cells: [cell()], data, models, config: on, out, resume: true, ...quiet }),
+    /cannot resume .* configuration/,
+  );
+});
+
 Deno.test("experiment: interrupted + resumed run writes the same files as one run", async () => {
   const { data, models } = await setup();
   const cells = enumerateGrid({

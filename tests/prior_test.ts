@@ -46,6 +46,8 @@ Deno.test("the fine-pixel sin3x prior loads by path and says it was trained on t
   assert.match(physicsMismatch(info.trainedFor, { dataset: "demo" }) ?? "", /L 1000000 vs 250000/);
 });
 
+const BACKGROUND_LIKELIHOOD = new Set(["arctan3x", "vor2vel", "sin3x"]);
+
 Deno.test("every shipped prior loads by name with its metadata: t-max 0.85, K 128 (SDA, full: 64), trained for", async () => {
   for (const name of SHIPPED_PRIORS) {
     const { bytes } = await fetchPriorBytes(name);
@@ -54,7 +56,10 @@ Deno.test("every shipped prior loads by name with its metadata: t-max 0.85, K 12
     // K as chosen on the valid split (session 16): 128 for the SOAD priors of one operator, 64 for
     // SDA (K = 128 is worse for it); full (setting III) was not measured and keeps 64
     const steps = name === "sda" || name === "full" ? 64 : 128;
-    assert.deepEqual(info.sampler, { tMax: 0.85, steps }, name);
+    // the background in the likelihood (session 17, chosen on the valid split) for the SOAD priors
+    // measured with it; SDA never uses the background and full runs setting III (none)
+    const bgl = BACKGROUND_LIKELIHOOD.has(name) ? { backgroundLikelihood: true } : {};
+    assert.deepEqual(info.sampler, { tMax: 0.85, steps, ...bgl }, name);
     assert.deepEqual(info.trainedFor.grid, [64, 64]);
     assert.equal(info.trainedFor.frames, 9);
     // the demo's physics: all are trained on demo-large (issue 19)
@@ -256,6 +261,42 @@ Deno.test("prior metadata: sampler.tau is optional, checked, and kept by withPri
     () => checkPriorMetadata({ ...m, sampler: { tMax: 1, steps: 256, tau: "0.5" } }),
     /sampler\.tau/,
   );
+});
+
+Deno.test("assimilate takes backgroundLikelihood from the prior's metadata (absent: the FDC only); an explicit value wins", async () => {
+  const bg = Float32Array.from({ length: 2 * 16 }, (_, i) => Math.sin(i));
+  const withBgl = (on?: boolean): AssimilationPrior => {
+    const p = fakePrior(0.85, 8);
+    return {
+      ...p,
+      sampler: { ...p.sampler, ...(on === undefined ? {} : { backgroundLikelihood: on }) },
+    };
+  };
+  const run = (prior: AssimilationPrior, o: Record<string, unknown> = {}) =>
+    assimilate({ prior, observations: obs(), background: bg, progress: false, ...o });
+  const spec = await run(withBgl());
+  assert.equal(spec.backgroundLikelihood, false);
+  const byPrior = await run(withBgl(true));
+  assert.equal(byPrior.backgroundLikelihood, true);
+  const explicit = await run(withBgl(), { backgroundLikelihood: true });
+  assert.deepEqual(byPrior.samples, explicit.samples);
+  assert.notDeepEqual(byPrior.samples, spec.samples);
+  const overridden = await run(withBgl(true), { backgroundLikelihood: false });
+  assert.deepEqual(overridden.samples, spec.samples);
+  // without a background the metadata's choice has nothing to act on; an explicit true is refused
+  const none = await assimilate({ prior: withBgl(true), observations: obs(), progress: false });
+  assert.equal(none.backgroundLikelihood, false);
+  await assert.rejects(
+    () => assimilate({ prior: withBgl(), observations: obs(), backgroundLikelihood: true }),
+    /needs a background/,
+  );
+  const bad = {
+    version: 1,
+    trainedFor: { method: "sda", model: "sda", operators: [], channels: 2, frames: 9 },
+    normalisation: { offset: [0, 0], std: [1, 1] },
+    sampler: { tMax: 1, steps: 256, backgroundLikelihood: "yes" },
+  };
+  assert.throws(() => checkPriorMetadata(bad), /sampler\.backgroundLikelihood must be a boolean/);
 });
 
 Deno.test("trap: x² observations on an arctan3x prior are refused naming both sides and the override", async () => {

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { parseTauFlag, samplerPatch } from "../tasks/sampler_flags.ts";
+import {
+  parseBackgroundLikelihoodFlag,
+  parseTauFlag,
+  samplerPatch,
+} from "../tasks/sampler_flags.ts";
+import { agreedBackgroundLikelihood } from "../src/diffusion/sampler_defaults.ts";
 import { samplerText, samplerValues } from "../tasks/assim_cli.ts";
 
 Deno.test("sampler flags of ship-prior / prior-metadata: t-max, K and tau parsed, bad values refused", () => {
@@ -49,4 +54,28 @@ Deno.test("--tau: one parser for every task (absent: undefined; not a finite num
   for (const bad of ["0", "-1", "abc", "", "NaN", "Infinity"]) {
     assert.throws(() => parseTauFlag(bad), /--tau must be a finite number > 0/, bad);
   }
+});
+
+Deno.test("--background-likelihood: on / off, absent = the priors', which must agree", () => {
+  assert.equal(parseBackgroundLikelihoodFlag(undefined), undefined);
+  assert.equal(parseBackgroundLikelihoodFlag("on"), true);
+  assert.equal(parseBackgroundLikelihoodFlag("off"), false);
+  assert.throws(() => parseBackgroundLikelihoodFlag("true"), /must be on or off, got "true"/);
+  assert.deepEqual(samplerPatch({ "background-likelihood": "on" }), { backgroundLikelihood: true });
+  assert.deepEqual(samplerPatch({ "background-likelihood": "off" }), {
+    backgroundLikelihood: false,
+  });
+  const s = (b?: boolean) => ({
+    tMax: 0.85,
+    steps: 128,
+    ...(b === undefined ? {} : { backgroundLikelihood: b }),
+  });
+  assert.equal(agreedBackgroundLikelihood(undefined, [["a", s(true)], ["b", s(true)]], "x"), true);
+  assert.equal(agreedBackgroundLikelihood(undefined, [["a", s()], ["b", s(false)]], "x"), false);
+  assert.equal(agreedBackgroundLikelihood(undefined, [], "x"), false);
+  assert.throws(
+    () => agreedBackgroundLikelihood(undefined, [["a", s(true)], ["b", s()]], "priors'"),
+    /priors' metadata disagree on the background likelihood \(a: on, b: off\); pass --background-likelihood/,
+  );
+  assert.equal(agreedBackgroundLikelihood(false, [["a", s(true)], ["b", s()]], "x"), false);
 });

@@ -14,6 +14,7 @@ import {
 } from "../obs/layout.ts";
 import type { Observation } from "../obs/observe.ts";
 import { SIGMA_BACKGROUND } from "../obs/background.ts";
+import { backgroundObservation } from "./fdc.ts";
 import { ensembleStats, rmsePerFrame, stateChannels } from "./metrics.ts";
 import { checkObservation, planObservations, type SampleGeometry } from "./plan.ts";
 import { runSampler, type SampleReport, type StepInfo } from "./sampler.ts";
@@ -52,7 +53,10 @@ export interface AssimilateOptions {
   allowPriorMismatch?: boolean;
   /** Observations, one per operator. */
   observations: Observation[];
-  /** Background of frame 0, `[2, H, W]` normalised (used by SOAD's FDC only, as the code). */
+  /**
+   * Background of frame 0, `[2, H, W]` normalised (used by SOAD only: its FDC, and its likelihood
+   * where `backgroundLikelihood`).
+   */
   background?: Float32Array;
   /** `"soad"` or `"sda"` (default: the prior's method; required with a bare `denoiser`). */
   method?: "soad" | "sda";
@@ -87,6 +91,13 @@ export interface AssimilateOptions {
   fdc?: boolean;
   /** Refreshed Langevin corrector (default false, the code's stale corrector). */
   refresh?: boolean;
+  /**
+   * SOAD only: the background also enters the likelihood ℒ, as an observation of frame 0's q
+   * channels with error σb, besides the FDC (default: the prior's metadata, else false: the FDC
+   * only, the spec's code). The FDC alone stops at r = σb, after which the stale Langevin moves
+   * over-disperse the background's frame (`assim_fdc_test`).
+   */
+  backgroundLikelihood?: boolean;
   /** Calibration option: bound on the Langevin step δ (default none). */
   maxLangevinStep?: number;
   /** Start time of the sampler's grid (default: the prior's, else 1, the spec; see `SamplerOptions.tMax`). */
@@ -122,6 +133,8 @@ export interface AssimilateResult {
   rmseSamples?: number[][];
   /** Π evaluations and wall time. */
   evaluations: number;
+  /** Whether SOAD's likelihood held the background (see `AssimilateOptions.backgroundLikelihood`). */
+  backgroundLikelihood: boolean;
   /** Seconds. */
   seconds: number;
 }
@@ -251,10 +264,21 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
       throw new InvalidArgumentError("background has non-finite values");
     }
   }
-  let noise, fdcConfig;
+  let noise, fdcConfig, backgroundInLikelihood = false;
   if (method === "soad") {
     const planned = planObservations(observations, layout, geo);
-    noise = soadNoise(denoiser, planned, {
+    const background = bg ? { values: bg, sigma: options.sigmaB ?? SIGMA_BACKGROUND } : undefined;
+    if (options.backgroundLikelihood && !background) {
+      throw new InvalidArgumentError(
+        "backgroundLikelihood: true needs a background; give one or drop the option",
+      );
+    }
+    backgroundInLikelihood = background !== undefined &&
+      (options.backgroundLikelihood ?? prior?.sampler.backgroundLikelihood ?? false);
+    const looks = backgroundInLikelihood
+      ? [...planned, backgroundObservation(background!)]
+      : planned;
+    noise = soadNoise(denoiser, looks, {
       sigmaX: options.sigmaX,
       clip: options.clip,
       jacobianFree: options.jacobianFree,
@@ -262,7 +286,7 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
     if (options.fdc ?? true) {
       fdcConfig = {
         observations: planned,
-        background: bg ? { values: bg, sigma: options.sigmaB ?? SIGMA_BACKGROUND } : undefined,
+        background,
       };
     }
   } else {
@@ -270,6 +294,11 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
     noise = sdaNoise(denoiser, observations, { gamma: options.gamma, clip: options.clip });
     if (options.fdc) {
       throw new InvalidArgumentError("the SDA baseline has no FDC (spec §5.2); drop fdc: true");
+    }
+    if (options.backgroundLikelihood) {
+      throw new InvalidArgumentError(
+        "the SDA baseline does not use the background (spec §5.2); drop backgroundLikelihood: true",
+      );
     }
   }
   const shape: WindowShape = [S, L, layout.channels, H, W];
@@ -312,6 +341,7 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
     reports: res.reports,
     evaluations: res.evaluations,
     seconds,
+    backgroundLikelihood: backgroundInLikelihood,
   };
   if (options.truth) {
     out.rmseMean = rmsePerFrame(stats.mean, options.truth, L);

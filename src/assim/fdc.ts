@@ -100,3 +100,22 @@ export function fdcActiveSteps(steps: number, sigmaObs: number): number {
   }
   return n;
 }
+
+/**
+ * The background as an observation of what the FDC overwrites (frame 0, channels 0..1: sample
+ * indices 0..2HW−1) with error σb, for the likelihood ℒ (`AssimilateOptions.backgroundLikelihood`).
+ *
+ * @example
+ * ```ts
+ * import { backgroundObservation } from "@soad/soad/internal";
+ * const o = backgroundObservation({ values: new Float32Array([0.5, -0.5]), sigma: 0.1 });
+ * console.log([...o.index], o.sigma); // [ 0, 1 ] 0.1
+ * ```
+ */
+export function backgroundObservation(background: PlannedBackground): PlannedObservation {
+  return {
+    index: Int32Array.from(background.values, (_, i) => i),
+    y: background.values,
+    sigma: background.sigma,
+  };
+}

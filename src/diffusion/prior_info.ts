@@ -171,6 +171,9 @@ export function checkPriorMetadata(m: unknown, what = "prior metadata"): PriorMe
   ) {
     bad("sampler.tau", "a finite number > 0 (or absent: 0.25)");
   }
+  if (s!.backgroundLikelihood !== undefined && typeof s!.backgroundLikelihood !== "boolean") {
+    bad("sampler.backgroundLikelihood", "a boolean (or absent: false, the FDC only)");
+  }
   const c = o.climatology as Record<string, unknown> | undefined;
   if (c !== undefined && (!isNums(c.mean, 2) || !isNums(c.std, 2))) {
     bad("climatology", "{ mean: [2 numbers], std: [2 numbers] }");

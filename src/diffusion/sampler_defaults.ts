@@ -17,6 +17,11 @@ export interface SamplerDefaults {
    * tuned on the valid split says so here.
    */
   tau?: number;
+  /**
+   * SOAD with a background: the background also enters the likelihood ℒ (as an observation of
+   * frame 0's q with error σb), not only the FDC. Absent or false: the FDC only, the spec's code.
+   */
+  backgroundLikelihood?: boolean;
 }
 
 /**
@@ -90,4 +95,37 @@ export function agreedSamplerDefault(
     );
   }
   return vals[0];
+}
+
+/**
+ * Whether SOAD puts the background in the likelihood for the priors of one run: `flag` when
+ * given, else their metadata's `backgroundLikelihood` (absent: false, the spec's FDC-only
+ * background), which must agree; throws an `InvalidArgumentError` naming each prior's value
+ * otherwise.
+ *
+ * @example
+ * ```ts
+ * import { agreedBackgroundLikelihood } from "@soad/soad";
+ * const p: [string, { tMax: number; steps: number; backgroundLikelihood?: boolean }][] = [
+ *   ["a", { tMax: 1, steps: 64, backgroundLikelihood: true }],
+ * ];
+ * console.log(agreedBackgroundLikelihood(undefined, p, "priors'")); // true
+ * ```
+ */
+export function agreedBackgroundLikelihood(
+  flag: boolean | undefined,
+  priors: [name: string, sampler: Partial<SamplerDefaults> | undefined][],
+  whose: string,
+): boolean {
+  if (flag !== undefined) return flag;
+  const of = (s: Partial<SamplerDefaults> | undefined): boolean => s?.backgroundLikelihood ?? false;
+  const vals = [...new Set(priors.map(([, s]) => of(s)))];
+  if (vals.length > 1) {
+    throw new InvalidArgumentError(
+      `the ${whose} metadata disagree on the background likelihood (` +
+        priors.map(([n, s]) => `${n}: ${of(s) ? "on" : "off"}`).join(", ") +
+        `); pass --background-likelihood on or off to choose one for every run`,
+    );
+  }
+  return vals[0] ?? false;
 }

@@ -314,6 +314,9 @@ export async function runCell(
     seed: inputs.seed,
     fdc: cell.method === "soad" ? !v.noFdc : undefined,
     jacobianFree: v.jacobianFree || undefined,
+    backgroundLikelihood: cell.method === "soad" && inputs.background !== undefined
+      ? c.backgroundLikelihood ?? false
+      : undefined,
     truth: inputs.truth,
     onStep: (info) => {
       if (track) {

@@ -62,6 +62,12 @@ export interface ExperimentConfig {
    * evaluation. Kept in the resolved configuration only when true, so earlier results files resume.
    */
   refresh?: boolean;
+  /**
+   * SOAD's background also enters the likelihood (`AssimilateOptions.backgroundLikelihood`).
+   * Default false: the spec's FDC-only background. Kept in the resolved configuration only when
+   * true, so earlier results files resume.
+   */
+  backgroundLikelihood?: boolean;
   /** Start time of the sampler's grid (default 1, the spec; `SamplerOptions.tMax`). */
   tMax?: number;
   /** Ensemble size S (default 1, as the paper). */
@@ -76,11 +82,11 @@ export interface ExperimentConfig {
 
 /**
  * Defaults of {@link ExperimentConfig}, resolved (`tau` only where it is not the spec's 0.25,
- * `refresh` only where it is true).
+ * `refresh` and `backgroundLikelihood` only where they are true).
  */
 export type ResolvedExperimentConfig =
-  & Required<Omit<ExperimentConfig, "tau" | "refresh">>
-  & Pick<ExperimentConfig, "tau" | "refresh">;
+  & Required<Omit<ExperimentConfig, "tau" | "refresh" | "backgroundLikelihood">>
+  & Pick<ExperimentConfig, "tau" | "refresh" | "backgroundLikelihood">;
 
 /**
  * Fills in the defaults and validates.
@@ -103,6 +109,7 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
     stepwise: c.stepwise ?? true,
     ...(c.tau === undefined || c.tau === SPEC_TAU ? {} : { tau: c.tau }),
     ...(c.refresh ? { refresh: true } : {}),
+    ...(c.backgroundLikelihood ? { backgroundLikelihood: true } : {}),
   };
   for (const k of ["frames", "steps", "samples", "forecastSteps"] as const) {
     if (!(Number.isInteger(r[k]) && r[k] >= 1)) {
@@ -112,8 +119,10 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
   if (!(Number.isInteger(r.corrections) && r.corrections >= 0)) {
     throw new InvalidArgumentError(`corrections must be an integer ≥ 0, got ${r.corrections}`);
   }
-  if (c.refresh !== undefined && typeof c.refresh !== "boolean") {
-    throw new InvalidArgumentError(`refresh must be a boolean, got ${c.refresh}`);
+  for (const k of ["refresh", "backgroundLikelihood"] as const) {
+    if (c[k] !== undefined && typeof c[k] !== "boolean") {
+      throw new InvalidArgumentError(`${k} must be a boolean, got ${c[k]}`);
+    }
   }
   if (r.tau !== undefined && !(r.tau > 0 && Number.isFinite(r.tau))) {
     throw new InvalidArgumentError(`tau must be finite and > 0, got ${r.tau}`);

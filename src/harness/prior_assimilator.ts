@@ -94,6 +94,12 @@ export interface SamplerSettings {
   tMax: number;
   /** Langevin corrections M. */
   corrections: number;
+  /**
+   * SOAD: whether a window's background also enters the likelihood
+   * (`AssimilateOptions.backgroundLikelihood`; {@link cycleSampler}: the prior's metadata unless
+   * given, else false).
+   */
+  backgroundLikelihood?: boolean;
   /** Backend inside the Worker. */
   backend?: BackendName;
 }
@@ -103,7 +109,8 @@ export type AssimilatorPrior = Pick<CyclePrior, "bytes" | "trainedFor" | "sample
 
 /**
  * The sampler settings of a prior in a cycling run: explicit values win, else the prior's
- * metadata (the one source of the defaults: t-max and K); corrections default to 5.
+ * metadata (the one source of the defaults: t-max, K and the background likelihood); corrections
+ * default to 5.
  *
  * @example
  * ```ts ignore
@@ -118,6 +125,8 @@ export function cycleSampler(
     steps: flags.steps ?? prior.sampler.steps,
     tMax: flags.tMax ?? prior.sampler.tMax,
     corrections: flags.corrections ?? 5,
+    backgroundLikelihood: flags.backgroundLikelihood ?? prior.sampler.backgroundLikelihood ??
+      false,
     backend: flags.backend,
   };
 }
@@ -147,6 +156,10 @@ export function priorAssimilator(
       method: req.method,
       observations: req.observations,
       background: req.background,
+      // without a background (a first window) the option has nothing to act on
+      backgroundLikelihood: req.background && req.method === "soad"
+        ? s.backgroundLikelihood
+        : undefined,
       sigmaB: req.sigmaB,
       frames: req.frames,
       steps: s.steps,

@@ -11,7 +11,11 @@
 
 import type { UNetConfig } from "../diffusion/unet_config.ts";
 import type { TrainedFor } from "../diffusion/prior_info.ts";
-import { agreedSamplerDefault, type SamplerDefaults } from "../diffusion/sampler_defaults.ts";
+import {
+  agreedBackgroundLikelihood,
+  agreedSamplerDefault,
+  type SamplerDefaults,
+} from "../diffusion/sampler_defaults.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { readSafetensorsMetadata } from "../io/safetensors.ts";
 import { type DataPhysics, physicsMismatch } from "../data/physics.ts";
@@ -71,6 +75,8 @@ export interface CandidateSettings {
   tMax: number;
   /** Langevin step scale τ. */
   tau: number;
+  /** SOAD's background also in the likelihood (the flag, else the candidates' metadata). */
+  backgroundLikelihood: boolean;
   /** Mismatches let through by `allowMismatch`, in words. */
   warnings: string[];
 }
@@ -151,7 +157,8 @@ const show = (v: unknown): string => JSON.stringify(v ?? null);
 
 /**
  * Reads and checks the candidate files (see the module doc) and settles the sampler and
- * normalisation they are scored with. `steps` / `tMax` / `tau` override the metadata.
+ * normalisation they are scored with. `steps` / `tMax` / `tau` / `backgroundLikelihood` override
+ * the metadata.
  *
  * @example
  * ```ts
@@ -166,7 +173,7 @@ const show = (v: unknown): string => JSON.stringify(v ?? null);
 export async function checkCandidates(
   paths: string[],
   check: CandidateCheck,
-  sampler: { steps?: number; tMax?: number; tau?: number } = {},
+  sampler: { steps?: number; tMax?: number; tau?: number; backgroundLikelihood?: boolean } = {},
 ): Promise<CandidateSettings> {
   if (paths.length === 0) {
     throw new InvalidArgumentError("no candidates: give weights files (--candidate F, --run DIR)");
@@ -255,6 +262,11 @@ export async function checkCandidates(
     steps: pick("steps", sampler.steps),
     tMax: pick("tMax", sampler.tMax),
     tau: pick("tau", sampler.tau),
+    backgroundLikelihood: agreedBackgroundLikelihood(
+      sampler.backgroundLikelihood,
+      candidates.map((c) => [c.path, c.sampler]),
+      "candidates'",
+    ),
     warnings,
   };
 }

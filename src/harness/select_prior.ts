@@ -72,6 +72,11 @@ export interface SelectPriorOptions {
   corrections?: number;
   /** Langevin step scale τ (default: the candidates' metadata, which must agree, else 0.25). */
   tau?: number;
+  /**
+   * SOAD's background also in the likelihood (default: the candidates' metadata, which must
+   * agree, else false: the spec's FDC-only background).
+   */
+  backgroundLikelihood?: boolean;
   /** Window length L (default 9). */
   frames?: number;
   /** Score candidates whose normalisation or training configuration differ (default false). */
@@ -248,7 +253,7 @@ export async function selectPrior(o: SelectPriorOptions): Promise<SelectionResul
       physics: dataPhysics(store.config),
       allowMismatch: o.allowMismatch,
     },
-    { steps: o.steps, tMax: o.tMax, tau: o.tau },
+    { steps: o.steps, tMax: o.tMax, tau: o.tau, backgroundLikelihood: o.backgroundLikelihood },
   );
   const config = resolveExperimentConfig({
     frames,
@@ -256,6 +261,7 @@ export async function selectPrior(o: SelectPriorOptions): Promise<SelectionResul
     tMax: settings.tMax,
     corrections: o.corrections ?? 5,
     tau: settings.tau,
+    backgroundLikelihood: settings.backgroundLikelihood,
     samples,
     stepwise: false,
   });
