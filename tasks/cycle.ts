@@ -53,7 +53,8 @@ methods:
   --corrections M       Langevin corrections per step (default 5)
   --background-likelihood on|off
                         soad: a window's background also enters the likelihood, not only the FDC
-                        (default: the prior's metadata, on for the shipped SOAD priors)
+                        (default off, whatever the prior's metadata says: with an analysis as the
+                        background and its estimated sigma_b it measured worse, docs/results.md)
   --sigma-b X           SOAD background std: auto (default: the previous analysis's calibrated
                         spread, sqrt((1 + 1/S) mean spread^2)) or a number
   --initial-background none|climatology   background of SOAD's first window (default none)
