@@ -32,7 +32,8 @@ const MODELS = new URL("../models/", import.meta.url);
 Deno.test("the fine-pixel sin3x prior loads by path and says it was trained on the fine preset", async () => {
   const url = new URL("sin3x-fine/weights.safetensors", MODELS);
   const info = await loadPrior(url.href);
-  assert.deepEqual(info.sampler, { tMax: 0.85, steps: 64 });
+  // K 64 (not re-measured); the background likelihood chosen on the fine store's valid split
+  assert.deepEqual(info.sampler, { tMax: 0.85, steps: 64, backgroundLikelihood: true });
   assert.equal(info.trainedFor.dataset, "fine");
   assert.deepEqual(info.trainedFor.operators.map((o) => o.name), ["sin3x"]);
   // its normalisation is the fine store's, not the demo's
