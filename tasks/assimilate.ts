@@ -143,12 +143,7 @@ async function main(): Promise<void> {
   const stepsFlag = a.steps === undefined ? undefined : num("steps", a.steps, 1, 4096, true);
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const tauFlag = parseTauFlag(a.tau);
-  const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"]);
-  if (bglFlag && a.setting !== "I") {
-    throw new InvalidArgumentError(
-      "--background-likelihood on needs a background: use it with --setting I (the default)",
-    );
-  }
+  const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"], a.setting);
   const threads = a.threads === undefined
     ? defaultThreads()
     : num("threads", a.threads, 1, 2, true);

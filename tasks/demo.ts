@@ -162,12 +162,7 @@ export async function demo(args: string[]): Promise<number> {
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const corrections = num("corrections", a.corrections!, 0, 100, true);
   const tauFlag = parseTauFlag(a.tau);
-  const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"]);
-  if (bglFlag && a.setting !== "I") {
-    throw new InvalidArgumentError(
-      "--background-likelihood on needs a background: use it with --setting I (the default)",
-    );
-  }
+  const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"], a.setting);
   const seed = num("seed", a.seed!, 0, 2 ** 31, true);
   const allow = a["allow-mismatch"]!;
   // the output folder is checked (absent/empty or --force, writable) before any work

@@ -21,21 +21,32 @@ export interface SamplerFlags {
 
 /**
  * The `--background-likelihood on|off` flag of every task: undefined when absent (the priors'
- * metadata decide), else true / false (or throws).
+ * metadata decide), else true / false (or throws). With the task's `--setting`, "on" is refused
+ * for setting II (no background to put in the likelihood).
  *
  * @example
  * ```ts ignore
  * parseBackgroundLikelihoodFlag("on"); // true
+ * parseBackgroundLikelihoodFlag("on", "II"); // throws
  * ```
  */
-export function parseBackgroundLikelihoodFlag(s: string | undefined): boolean | undefined {
+export function parseBackgroundLikelihoodFlag(
+  s: string | undefined,
+  setting?: string,
+): boolean | undefined {
   if (s === undefined) return undefined;
-  if (s === "on") return true;
-  if (s === "off") return false;
-  throw new InvalidArgumentError(
-    `--background-likelihood must be on or off, got "${s}" (on: SOAD's background also enters ` +
-      `the likelihood; off: the FDC only, the spec's code)`,
-  );
+  if (s !== "on" && s !== "off") {
+    throw new InvalidArgumentError(
+      `--background-likelihood must be on or off, got "${s}" (on: SOAD's background also enters ` +
+        `the likelihood; off: the FDC only, the spec's code)`,
+    );
+  }
+  if (s === "on" && setting !== undefined && setting !== "I") {
+    throw new InvalidArgumentError(
+      "--background-likelihood on needs a background: use it with --setting I (the default)",
+    );
+  }
+  return s === "on";
 }
 
 /**

@@ -61,6 +61,9 @@ Deno.test("--background-likelihood: on / off, absent = the priors', which must a
   assert.equal(parseBackgroundLikelihoodFlag("on"), true);
   assert.equal(parseBackgroundLikelihoodFlag("off"), false);
   assert.throws(() => parseBackgroundLikelihoodFlag("true"), /must be on or off, got "true"/);
+  assert.equal(parseBackgroundLikelihoodFlag("on", "I"), true);
+  assert.equal(parseBackgroundLikelihoodFlag("off", "II"), false);
+  assert.throws(() => parseBackgroundLikelihoodFlag("on", "II"), /needs a background/);
   assert.deepEqual(samplerPatch({ "background-likelihood": "on" }), { backgroundLikelihood: true });
   assert.deepEqual(samplerPatch({ "background-likelihood": "off" }), {
     backgroundLikelihood: false,
