@@ -173,7 +173,10 @@ export {
   agreedSamplerDefault,
   samplerDefault,
   type SamplerDefaults,
+  type SamplerNumber,
+  SPEC_CLIP_SCALE,
   SPEC_SAMPLER,
+  SPEC_SIGMA_X,
   SPEC_TAU,
 } from "./src/diffusion/sampler_defaults.ts";
 export type { Denoiser, DenoiseVjpResult, WindowShape } from "./src/diffusion/denoiser.ts";

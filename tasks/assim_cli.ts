@@ -8,7 +8,11 @@
 import { InvalidArgumentError } from "../src/errors.ts";
 import { type NpyArray, parseNpy } from "../src/io/npy.ts";
 import type { Climatology, Normalisation, TrainedFor } from "../src/diffusion/prior_info.ts";
-import { samplerDefault, type SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
+import {
+  samplerDefault,
+  type SamplerDefaults,
+  type SamplerNumber,
+} from "../src/diffusion/sampler_defaults.ts";
 import { type DataPhysics, physicsMismatch } from "../src/data/physics.ts";
 
 /**
@@ -40,8 +44,8 @@ export function fromPrior(flag: unknown): string {
 }
 
 /**
- * The value of a sampler default (K, t-max or τ) each method runs with: the flag for all, else
- * each prior's metadata, else the spec's (K 256, t-max 1, τ 0.25). Two priors run side by side
+ * The value of a sampler default (K, t-max, τ or σx) each method runs with: the flag for all, else
+ * each prior's metadata, else the spec's (K 256, t-max 1, τ 0.25, σx 1). Two priors run side by side
  * (SOAD and the SDA baseline) each keep their own, as chosen on the valid split.
  *
  * @example
@@ -53,7 +57,7 @@ export function fromPrior(flag: unknown): string {
  * ```
  */
 export function samplerValues(
-  key: "steps" | "tMax" | "tau",
+  key: SamplerNumber,
   flag: number | undefined,
   samplers: Record<string, Partial<SamplerDefaults>>,
 ): Record<string, number> {
@@ -311,4 +315,51 @@ export function backgroundText(
   if (!hasBackground) return "";
   const on = flag ?? sampler.backgroundLikelihood ?? false;
   return `, background: ${on ? "FDC + likelihood" : "FDC only"}`;
+}
+
+/** SOAD's likelihood settings given on a command line (`--sigma-x`, `--clip-scale`). */
+export interface GuidanceFlags {
+  /** `--sigma-x`. */
+  sigmaX?: number;
+  /** `--clip-scale`. */
+  clipScale?: number;
+}
+
+/**
+ * SOAD's σx and clip scale κ for the sampler line of a CLI: ", sigma-x X, clip scale Y", each
+ * with "(prior's default)" when it comes from the metadata; a setting at the spec's 1 with no
+ * flag is left out.
+ *
+ * @example
+ * ```ts ignore
+ * guidanceText({}, { tMax: 0.85, steps: 128, sigmaX: 0.03 }); // ", sigma-x 0.03 (prior's default)"
+ * ```
+ */
+export function guidanceText(flags: GuidanceFlags, sampler: SamplerDefaults): string {
+  let out = "";
+  for (const [key, name] of [["sigmaX", "sigma-x"], ["clipScale", "clip scale"]] as const) {
+    const v = flags[key] ?? samplerDefault(key, sampler);
+    if (flags[key] === undefined && v === 1) continue; // the spec's
+    out += `, ${name} ${v}${fromPrior(flags[key])}`;
+  }
+  return out;
+}
+
+/**
+ * The values of SOAD's σx and clip scale κ a run uses (the flags, else the prior's metadata, else
+ * the spec's 1), for a results file.
+ *
+ * @example
+ * ```ts ignore
+ * guidanceValues({ clipScale: 2 }, { tMax: 0.85, steps: 128, sigmaX: 0.03 }); // { sigmaX: 0.03, clipScale: 2 }
+ * ```
+ */
+export function guidanceValues(
+  flags: GuidanceFlags,
+  sampler: SamplerDefaults,
+): Required<GuidanceFlags> {
+  return {
+    sigmaX: flags.sigmaX ?? samplerDefault("sigmaX", sampler),
+    clipScale: flags.clipScale ?? samplerDefault("clipScale", sampler),
+  };
 }

@@ -14,7 +14,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseBackgroundLikelihoodFlag, parseTauFlag } from "./sampler_flags.ts";
+import {
+  parseBackgroundLikelihoodFlag,
+  parseClipScaleFlag,
+  parseSigmaXFlag,
+  parseTauFlag,
+} from "./sampler_flags.ts";
 import { pathToFileURL } from "node:url";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
@@ -42,6 +47,8 @@ import {
   backgroundText,
   checkDataFit,
   dataMismatches,
+  guidanceText,
+  guidanceValues,
   MAX_SAMPLES,
   numFlag as num,
   printRmseTable,
@@ -69,6 +76,10 @@ Sampler defaults (t-max, K) come from the prior's metadata.
   --setting I|II       I: with a background at frame 0 (default); II: without
   --steps K            sampler steps (default: the prior's); --corrections M (default 5)
   --tau X              Langevin step scale (default: each prior's, else 0.25, the spec's)
+  --sigma-x X          SOAD: σx of the likelihood coefficient (default: the prior's, else 1, the
+                       spec's)
+  --clip-scale X       SOAD: κ of the likelihood clip c <= κ/max|grad| (default: the prior's, else
+                       1, the spec's)
   --background-likelihood on|off
                        setting I, SOAD: the background also enters the likelihood, not only the
                        FDC (default: the prior's metadata, on for the shipped SOAD priors; off =
@@ -105,6 +116,8 @@ async function main(): Promise<void> {
       corrections: { type: "string", default: String(ASSIM_DEFAULTS.corrections) },
       "t-max": { type: "string" },
       tau: { type: "string" },
+      "sigma-x": { type: "string" },
+      "clip-scale": { type: "string" },
       "background-likelihood": { type: "string" },
       samples: { type: "string", default: "1" },
       seed: { type: "string", default: String(ASSIM_DEFAULTS.seed) },
@@ -143,6 +156,10 @@ async function main(): Promise<void> {
   const stepsFlag = a.steps === undefined ? undefined : num("steps", a.steps, 1, 4096, true);
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const tauFlag = parseTauFlag(a.tau);
+  const guidance = {
+    sigmaX: parseSigmaXFlag(a["sigma-x"]),
+    clipScale: parseClipScaleFlag(a["clip-scale"]),
+  };
   const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"], a.setting);
   const threads = a.threads === undefined
     ? defaultThreads()
@@ -265,7 +282,8 @@ async function main(): Promise<void> {
       `interval ${interval}, setting ${a.setting}; ${samplerText("K = ", steps, stepsFlag)}, ` +
       `${samplerText("t-max ", tMaxes, tMaxFlag)}, ${samplerText("tau ", taus, tauFlag)}` +
       (info.trainedFor.method === "soad"
-        ? backgroundText(background !== undefined, bglFlag, info.sampler)
+        ? guidanceText(guidance, info.sampler) +
+          backgroundText(background !== undefined, bglFlag, info.sampler)
         : ""),
   );
   const common = {
@@ -285,6 +303,12 @@ async function main(): Promise<void> {
       "--background-likelihood on is for a SOAD prior; SDA does not use the background",
     );
   }
+  if ((guidance.sigmaX !== undefined || guidance.clipScale !== undefined) && main !== "soad") {
+    throw new InvalidArgumentError(
+      "--sigma-x and --clip-scale tune SOAD's likelihood; the SDA baseline keeps the spec's " +
+        "(gamma, the plain clip, spec §5.1)",
+    );
+  }
   const net = await createUNet(info.config, { weights: info.weights });
   results[main] = await assimilate({
     ...common,
@@ -293,6 +317,7 @@ async function main(): Promise<void> {
     prior: { denoiser: net, trainedFor: info.trainedFor, sampler: info.sampler },
     background,
     backgroundLikelihood: bglFlag,
+    ...guidance,
   });
   net.dispose();
   if (sdaInfo) {
@@ -315,6 +340,7 @@ async function main(): Promise<void> {
       tMax: tMaxes,
       corrections,
       tau: taus,
+      ...(main === "soad" ? guidanceValues(guidance, info.sampler) : {}),
       backgroundLikelihood: results[main].backgroundLikelihood,
     },
     evaluations: Object.fromEntries(Object.entries(results).map(([m, r]) => [m, r.evaluations])),

@@ -7,7 +7,12 @@
 
 import { parseArgs } from "node:util";
 import { InvalidArgumentError } from "../src/errors.ts";
-import { parseBackgroundLikelihoodFlag } from "./sampler_flags.ts";
+import {
+  parseBackgroundLikelihoodFlag,
+  parseClipScaleFlag,
+  parseSigmaXFlag,
+} from "./sampler_flags.ts";
+import { SPEC_CLIP_SCALE, SPEC_SIGMA_X } from "../src/diffusion/sampler_defaults.ts";
 import { BUILTIN_OPERATORS } from "../src/obs/builtin.ts";
 import { cycle, CYCLE_METHODS, type CycleMethod, type CycleOptions } from "../src/harness/cycle.ts";
 import { loadTruth, type Truth } from "../src/harness/truth.ts";
@@ -55,6 +60,9 @@ methods:
                         soad: a window's background also enters the likelihood, not only the FDC
                         (default off, whatever the prior's metadata says: with an analysis as the
                         background and its estimated sigma_b it measured worse, docs/results.md)
+  --sigma-x X           soad: σx of the likelihood coefficient (default: the prior's metadata, else
+                        1, the spec's)
+  --clip-scale X        soad: κ of the likelihood clip (default: the prior's metadata, else 1)
   --sigma-b X           SOAD background std: auto (default: the previous analysis's calibrated
                         spread, sqrt((1 + 1/S) mean spread^2)) or a number
   --initial-background none|climatology   background of SOAD's first window (default none)
@@ -119,6 +127,8 @@ async function main(): Promise<number> {
       "t-max": { type: "string" },
       corrections: { type: "string", default: "5" },
       "background-likelihood": { type: "string" },
+      "sigma-x": { type: "string" },
+      "clip-scale": { type: "string" },
       "sigma-b": { type: "string", default: "auto" },
       "initial-background": { type: "string", default: "none" },
       members: { type: "string", default: "32" },
@@ -201,6 +211,10 @@ async function main(): Promise<number> {
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const corrections = num("corrections", a.corrections, 0, 100, true);
   const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"]);
+  const guidance = {
+    sigmaX: parseSigmaXFlag(a["sigma-x"]),
+    clipScale: parseClipScaleFlag(a["clip-scale"]),
+  };
   const backend = a.backend as BackendName | undefined;
   // the priors: read and checked before any work
   const assimilators: CycleOptions["assimilators"] = {};
@@ -218,6 +232,7 @@ async function main(): Promise<number> {
       corrections,
       backend,
       ...(m === "soad" && bglFlag !== undefined ? { backgroundLikelihood: bglFlag } : {}),
+      ...(m === "soad" ? guidance : {}),
     });
     const n = prior.normalisation;
     const pn = { offset: [n.offset[0], n.offset[1]], std: [n.std[0], n.std[1]] } as {
@@ -236,6 +251,13 @@ async function main(): Promise<number> {
     // the background likelihood only where on (runs from before it existed resume unchanged)
     if (m === "soad" && sampler.backgroundLikelihood) {
       priorIds.soad_background_likelihood = true;
+    }
+    // σx and κ only where not the spec's 1 (runs from before they existed resume unchanged)
+    if (m === "soad" && sampler.sigmaX !== undefined && sampler.sigmaX !== SPEC_SIGMA_X) {
+      priorIds.soad_sigma_x = sampler.sigmaX;
+    }
+    if (m === "soad" && sampler.clipScale !== undefined && sampler.clipScale !== SPEC_CLIP_SCALE) {
+      priorIds.soad_clip_scale = sampler.clipScale;
     }
     priorSteps[m] = sampler.steps;
   }

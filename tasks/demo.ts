@@ -7,7 +7,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseBackgroundLikelihoodFlag, parseTauFlag } from "./sampler_flags.ts";
+import {
+  parseBackgroundLikelihoodFlag,
+  parseClipScaleFlag,
+  parseSigmaXFlag,
+  parseTauFlag,
+} from "./sampler_flags.ts";
 import { selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import { writeJsonAtomic } from "../src/io/atomic.ts";
@@ -41,6 +46,8 @@ import {
   checkDataFit,
   dataMismatches,
   fetchWindow,
+  guidanceText,
+  guidanceValues,
   numFlag as num,
   printRmseTable,
   samplerText,
@@ -74,6 +81,10 @@ background) — and writes demo.png and results.json under --out (and the analys
                        0.85 for the shipped ones; 1 = the spec, see docs/results.md)
   --corrections M      Langevin corrections per step (default 5)
   --tau X              Langevin step scale for both methods (default: each prior's, else 0.25)
+  --sigma-x X          SOAD: σx of the likelihood coefficient (default: the SOAD prior's, else 1,
+                       the spec's)
+  --clip-scale X       SOAD: κ of the likelihood clip c <= κ/max|grad| (default: the SOAD prior's,
+                       else 1, the spec's)
   --background-likelihood on|off
                        setting I, SOAD: the background also enters the likelihood, not only the
                        FDC (default: the SOAD prior's metadata, on for the shipped ones; off = the
@@ -128,6 +139,8 @@ export async function demo(args: string[]): Promise<number> {
       steps: { type: "string" },
       "t-max": { type: "string" },
       tau: { type: "string" },
+      "sigma-x": { type: "string" },
+      "clip-scale": { type: "string" },
       "background-likelihood": { type: "string" },
       corrections: { type: "string", default: String(ASSIM_DEFAULTS.corrections) },
       "no-sda": { type: "boolean", default: false },
@@ -162,6 +175,10 @@ export async function demo(args: string[]): Promise<number> {
   const tMaxFlag = a["t-max"] === undefined ? undefined : num("t-max", a["t-max"], 0.05, 1);
   const corrections = num("corrections", a.corrections!, 0, 100, true);
   const tauFlag = parseTauFlag(a.tau);
+  const guidance = {
+    sigmaX: parseSigmaXFlag(a["sigma-x"]),
+    clipScale: parseClipScaleFlag(a["clip-scale"]),
+  };
   const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"], a.setting);
   const seed = num("seed", a.seed!, 0, 2 ** 31, true);
   const allow = a["allow-mismatch"]!;
@@ -240,8 +257,8 @@ export async function demo(args: string[]): Promise<number> {
   console.log(
     `  sampler: ${samplerText("K = ", steps, stepsFlag)}, M = ${corrections}, ` +
       `${samplerText("t from ", tMaxes, tMaxFlag)} to 0, ${samplerText("tau ", taus, tauFlag)}${
-        backgroundText(background !== undefined, bglFlag, soad.sampler)
-      }; backend ${backend.name}`,
+        guidanceText(guidance, soad.sampler)
+      }${backgroundText(background !== undefined, bglFlag, soad.sampler)}; backend ${backend.name}`,
   );
 
   // SOAD and SDA run at the same time in two Workers (tfjs-wasm is one thread per instance)
@@ -272,6 +289,7 @@ export async function demo(args: string[]): Promise<number> {
       tMax: tMaxes.SOAD,
       background,
       backgroundLikelihood: bglFlag,
+      ...guidance,
       onStep: tick("SOAD"),
     }),
   ];
@@ -338,6 +356,7 @@ export async function demo(args: string[]): Promise<number> {
       tMax: tMaxes,
       corrections,
       tau: taus,
+      ...guidanceValues(guidance, soad.sampler),
       backgroundLikelihood: results.SOAD.backgroundLikelihood,
     },
     evaluations: Object.fromEntries(Object.entries(results).map(([m, r]) => [m, r.evaluations])),

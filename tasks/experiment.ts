@@ -10,7 +10,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseBackgroundLikelihoodFlag, parseTauFlag } from "./sampler_flags.ts";
+import {
+  parseBackgroundLikelihoodFlag,
+  parseClipScaleFlag,
+  parseSigmaXFlag,
+  parseTauFlag,
+} from "./sampler_flags.ts";
 import {
   agreedBackgroundLikelihood,
   agreedSamplerDefault,
@@ -69,6 +74,10 @@ Run:
   --steps K (the priors' metadata, else 256)  --corrections M (5)  --samples S (1)  --frames L (9)
   --t-max T (the priors' metadata — 0.85 for the shipped priors — else 1, the spec)
   --tau X   Langevin step scale (the priors' metadata, else 0.25, the spec)
+  --sigma-x X  SOAD: σx of the likelihood's closed-form coefficient (default: the SOAD priors'
+             metadata, which must agree, else 1, the spec's)
+  --clip-scale X  SOAD: κ of the likelihood's clip c <= κ/max|grad| (default: the SOAD priors'
+             metadata, which must agree, else 1, the spec's)
   --refresh  re-evaluate the score before every Langevin correction (M more evaluations a step;
              default: the spec's corrector, whose M moves reuse one evaluation)
   --background-likelihood on|off  setting I, SOAD: the background also enters the likelihood
@@ -136,6 +145,8 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       corrections: { type: "string", default: "5" },
       "t-max": { type: "string" },
       tau: { type: "string" },
+      "sigma-x": { type: "string" },
+      "clip-scale": { type: "string" },
       refresh: { type: "boolean", default: false },
       "background-likelihood": { type: "string" },
       samples: { type: "string", default: "1" },
@@ -199,6 +210,8 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     tMax: a["t-max"] === undefined ? 0 : Number(a["t-max"]),
     samples: posInt("samples", a.samples!),
     tau: parseTauFlag(a.tau),
+    sigmaX: parseSigmaXFlag(a["sigma-x"]),
+    clipScale: parseClipScaleFlag(a["clip-scale"]),
     ...(a.refresh ? { refresh: true } : {}),
   };
   // a shard loads and records every checkpoint of the whole grid: all shards (and an unsharded
@@ -245,6 +258,17 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     }
     // the background likelihood: the flag, else the SOAD priors' metadata (which must agree)
     const soadSamplers = samplers.filter(([m]) => m !== "sda");
+    // σx and κ: the flags, else the SOAD priors' metadata (which must agree; SDA has neither)
+    for (const key of ["sigmaX", "clipScale"] as const) {
+      if (config[key] === undefined && soadSamplers.length > 0) {
+        config[key] = agreedSamplerDefault(
+          key,
+          soadSamplers,
+          "SOAD priors'",
+          "to choose one for every cell",
+        );
+      }
+    }
     if (agreedBackgroundLikelihood(bglFlag, soadSamplers, "SOAD priors'")) {
       config.backgroundLikelihood = true;
     }

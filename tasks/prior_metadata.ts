@@ -1,5 +1,6 @@
 /**
- * `deno task prior-metadata --weights F [--t-max T] [--steps K] [--tau X] [--background-likelihood on|off]
+ * `deno task prior-metadata --weights F [--t-max T] [--steps K] [--tau X] [--sigma-x X] [--clip-scale X]
+ *   [--background-likelihood on|off]
  *   [--climatology mean1,mean2,std1,std2]
  *   [--note TEXT]` — prints what a prior's weights say about it (trained for, normalisation,
  * sampler defaults) and, with any setting flag, rewrites its `soad_prior` metadata in place
@@ -29,6 +30,8 @@ of the flags below, rewrites them in FILE (tensors unchanged).
   --steps K          default sampler steps K (a positive integer)
   --tau X            default Langevin step scale τ (> 0; absent = the spec's 0.25), e.g. as
                      chosen on the valid split (docs/results.md)
+  --sigma-x X        SOAD: σx of the likelihood coefficient (> 0; absent = the spec's 1)
+  --clip-scale X     SOAD: κ of the likelihood clip c <= κ/max|grad| (> 0; absent = the spec's 1)
   --background-likelihood on|off
                      SOAD with a background: on = the background also enters the likelihood
                      (as an observation of frame 0 with error σb), off = the FDC only (the spec's
@@ -45,6 +48,8 @@ async function main(): Promise<void> {
       "t-max": { type: "string" },
       steps: { type: "string" },
       tau: { type: "string" },
+      "sigma-x": { type: "string" },
+      "clip-scale": { type: "string" },
       "background-likelihood": { type: "string" },
       climatology: { type: "string" },
       note: { type: "string" },

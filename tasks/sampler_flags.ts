@@ -1,6 +1,6 @@
 /**
  * The sampler-default flags of `deno task prior-metadata` and `deno task ship-prior`
- * (`--t-max`, `--steps`, `--tau`, `--background-likelihood`), parsed into the sampler part of a metadata patch.
+ * (`--t-max`, `--steps`, `--tau`, `--sigma-x`, `--clip-scale`, `--background-likelihood`), parsed into the sampler part of a metadata patch.
  * @module
  */
 
@@ -15,6 +15,10 @@ export interface SamplerFlags {
   steps?: string;
   /** `--tau`: a finite number > 0. */
   tau?: string;
+  /** `--sigma-x`: a finite number > 0. */
+  "sigma-x"?: string;
+  /** `--clip-scale`: a finite number > 0. */
+  "clip-scale"?: string;
   /** `--background-likelihood`: on or off. */
   "background-likelihood"?: string;
 }
@@ -58,10 +62,41 @@ export function parseBackgroundLikelihoodFlag(
  * ```
  */
 export function parseTauFlag(s: string | undefined): number | undefined {
+  return positiveFlag("tau", s);
+}
+
+/**
+ * The `--sigma-x` flag of every task (σx of SOAD's likelihood coefficient): undefined when absent,
+ * else a finite number > 0 (or throws).
+ *
+ * @example
+ * ```ts ignore
+ * parseSigmaXFlag("0.1"); // 0.1
+ * ```
+ */
+export function parseSigmaXFlag(s: string | undefined): number | undefined {
+  return positiveFlag("sigma-x", s);
+}
+
+/**
+ * The `--clip-scale` flag of every task (κ of SOAD's likelihood clip): undefined when absent,
+ * else a finite number > 0 (or throws).
+ *
+ * @example
+ * ```ts ignore
+ * parseClipScaleFlag("2"); // 2
+ * ```
+ */
+export function parseClipScaleFlag(s: string | undefined): number | undefined {
+  return positiveFlag("clip-scale", s);
+}
+
+/** A flag that is absent or a finite number > 0. */
+function positiveFlag(name: string, s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
   const x = Number(s);
   if (!(s.trim() !== "" && Number.isFinite(x) && x > 0)) {
-    throw new InvalidArgumentError(`--tau must be a finite number > 0, got "${s}"`);
+    throw new InvalidArgumentError(`--${name} must be a finite number > 0, got "${s}"`);
   }
   return x;
 }
@@ -92,6 +127,10 @@ export function samplerPatch(a: SamplerFlags): Partial<SamplerDefaults> | undefi
   }
   const tau = parseTauFlag(a.tau);
   if (tau !== undefined) patch.tau = tau;
+  const sigmaX = parseSigmaXFlag(a["sigma-x"]);
+  if (sigmaX !== undefined) patch.sigmaX = sigmaX;
+  const clipScale = parseClipScaleFlag(a["clip-scale"]);
+  if (clipScale !== undefined) patch.clipScale = clipScale;
   const bgl = parseBackgroundLikelihoodFlag(a["background-likelihood"]);
   if (bgl !== undefined) patch.backgroundLikelihood = bgl;
   return Object.keys(patch).length > 0 ? patch : undefined;

@@ -8,7 +8,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseBackgroundLikelihoodFlag, parseTauFlag } from "./sampler_flags.ts";
+import {
+  parseBackgroundLikelihoodFlag,
+  parseClipScaleFlag,
+  parseSigmaXFlag,
+  parseTauFlag,
+} from "./sampler_flags.ts";
 import { defaultThreads, selectBackend } from "../src/backend/select.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
 import type { ExperimentOp, Setting } from "../src/harness/experiment_grid.ts";
@@ -43,6 +48,9 @@ Sampler (the same for every candidate):
   --t-max T           default: the candidates' metadata (must agree)
   --corrections M     Langevin corrections (default 5)    --frames L (default 9)
   --tau X             Langevin step scale (default: the candidates' metadata, else 0.25)
+  --sigma-x X         SOAD: σx of the likelihood coefficient (default: the candidates' metadata,
+                      else 1, the spec's)
+  --clip-scale X      SOAD: κ of the likelihood clip (default: the candidates' metadata, else 1)
   --background-likelihood on|off
                       setting I, SOAD: the background also enters the likelihood (default: the
                       candidates' metadata, which must agree, else off: the spec's FDC only)
@@ -140,6 +148,8 @@ export async function selectPriorMain(args: string[]): Promise<SelectionResult |
       "t-max": str,
       corrections: str,
       tau: str,
+      "sigma-x": str,
+      "clip-scale": str,
       "background-likelihood": str,
       frames: str,
       out: { type: "string", default: "out/select-prior" },
@@ -183,6 +193,8 @@ export async function selectPriorMain(args: string[]): Promise<SelectionResult |
     tMax: num("t-max", a["t-max"], false),
     corrections: num("corrections", a.corrections, true),
     tau: parseTauFlag(a.tau),
+    sigmaX: parseSigmaXFlag(a["sigma-x"]),
+    clipScale: parseClipScaleFlag(a["clip-scale"]),
     backgroundLikelihood: parseBackgroundLikelihoodFlag(a["background-likelihood"]),
     frames: num("frames", a.frames, true),
     allowMismatch: a["allow-mismatch"],
@@ -207,6 +219,8 @@ export async function selectPriorMain(args: string[]): Promise<SelectionResult |
       `seeds ${g.seeds.join(",")}: ${g.cells} cells; S = ${r.config.samples}, K = ` +
       `${r.config.steps}, t-max ${r.config.tMax}, M = ${r.config.corrections}` +
       (r.config.tau === undefined ? "" : `, tau ${r.config.tau}`) +
+      (r.config.sigmaX === undefined ? "" : `, sigma-x ${r.config.sigmaX}`) +
+      (r.config.clipScale === undefined ? "" : `, clip scale ${r.config.clipScale}`) +
       (r.config.backgroundLikelihood ? ", background: FDC + likelihood" : ""),
   );
   console.log(selectionTable(r));

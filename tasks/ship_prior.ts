@@ -24,7 +24,7 @@ import {
 
 const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--note TEXT]
                      [--weights FILE --weights-note TEXT] [--t-max T] [--steps K] [--tau X]
-                     [--background-likelihood on|off] [--force]
+                     [--sigma-x X] [--clip-scale X] [--background-likelihood on|off] [--force]
 
 Copies a training run (deno task train --out DIR) into a shipped prior folder: weights.safetensors
 (best validation loss; the EMA weights for a run trained with --ema), checkpoint.safetensors (resumable), log.csv, loss.png and card.json.
@@ -40,6 +40,9 @@ Copies a training run (deno task train --out DIR) into a shipped prior folder: w
   --steps K           the prior's default sampler steps K (default: the weights' own, 256)
   --tau X             the prior's default Langevin step scale τ (default: the weights' own, else
                       the spec's 0.25), e.g. as chosen on the valid split
+  --sigma-x X         SOAD: σx of the likelihood coefficient (default: the weights' own, else the
+                      spec's 1)
+  --clip-scale X      SOAD: κ of the likelihood clip (default: the weights' own, else the spec's 1)
   --background-likelihood on|off
                       SOAD with a background: whether the background also enters the likelihood
                       (default: the weights' own, else off, the spec's FDC-only background)
@@ -82,6 +85,8 @@ async function main(): Promise<void> {
       "t-max": { type: "string" },
       steps: { type: "string" },
       tau: { type: "string" },
+      "sigma-x": { type: "string" },
+      "clip-scale": { type: "string" },
       "background-likelihood": { type: "string" },
       "operator-module": { type: "string" },
       force: { type: "boolean", default: false },

@@ -64,6 +64,7 @@ Deno.test("cycleSampler: explicit flags win, else the prior's metadata", () => {
     steps: 48,
     tMax: 0.7,
     corrections: 5,
+    sigmaX: 1,
     backgroundLikelihood: false,
     backend: undefined,
   });
@@ -71,6 +72,7 @@ Deno.test("cycleSampler: explicit flags win, else the prior's metadata", () => {
     steps: 32,
     tMax: 0.7,
     corrections: 0,
+    sigmaX: 1,
     backgroundLikelihood: false,
     backend: "cpu",
   });
@@ -81,6 +83,10 @@ Deno.test("cycleSampler: explicit flags win, else the prior's metadata", () => {
   const on = { sampler: { ...prior.sampler, backgroundLikelihood: true } };
   assert.equal(cycleSampler(on).backgroundLikelihood, false);
   assert.equal(cycleSampler(prior, { backgroundLikelihood: true }).backgroundLikelihood, true);
+  // SOAD's σx: the flag, else the metadata's, else the spec's 1
+  const tuned = { sampler: { ...prior.sampler, sigmaX: 0.03 } };
+  assert.equal(cycleSampler(tuned).sigmaX, 0.03);
+  assert.equal(cycleSampler(tuned, { sigmaX: 0.5 }).sigmaX, 0.5);
 });
 
 Deno.test("readCyclePrior refuses another operator, another grid and a missing prior", async () => {

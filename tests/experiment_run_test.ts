@@ -143,6 +143,59 @@ Deno.test("experiment: tau reaches the sampler; the spec's 0.25 stays out of the
   );
 });
 
+Deno.test("experiment: sigmaX and clipScale reach SOAD's likelihood, not SDA's; the spec's 1 stays out of the results' identity", async () => {
+  const { data, models } = await setup();
+  equal("sigmaX" in resolveExperimentConfig(config), false);
+  equal("sigmaX" in resolveExperimentConfig({ ...config, sigmaX: 1 }), false);
+  equal(resolveExperimentConfig({ ...config, sigmaX: 0.03 }).sigmaX, 0.03);
+  throws(() => resolveExperimentConfig({ sigmaX: 0 }), /sigmaX must be finite and > 0/);
+  const m = models["soad-arctan3x"];
+  const a = await runCell(cell(), data, m, config, clock);
+  const b = await runCell(cell(), data, m, { ...config, sigmaX: 1 }, clock);
+  const c = await runCell(cell(), data, m, { ...config, sigmaX: 0.03 }, clock);
+  deepStrictEqual(b.rmseFrames, a.rmseFrames);
+  notDeepStrictEqual(c.rmseFrames, a.rmseFrames);
+  // SDA's cells run as before (its likelihood has gamma, not sigmaX)
+  const sda = cell({ method: "sda" });
+  const s1 = await runCell(sda, data, models.sda, config, clock);
+  const s2 = await runCell(sda, data, models.sda, { ...config, sigmaX: 0.03 }, clock);
+  deepStrictEqual(s2.rmseFrames, s1.rmseFrames);
+  // the clip scale κ: the same rules
+  equal("clipScale" in resolveExperimentConfig({ ...config, clipScale: 1 }), false);
+  equal(resolveExperimentConfig({ ...config, clipScale: 2 }).clipScale, 2);
+  throws(() => resolveExperimentConfig({ clipScale: -1 }), /clipScale must be finite and > 0/);
+  const k = await runCell(cell(), data, m, { ...config, clipScale: 2 }, clock);
+  notDeepStrictEqual(k.rmseFrames, a.rmseFrames);
+  const s3 = await runCell(sda, data, models.sda, { ...config, clipScale: 2 }, clock);
+  deepStrictEqual(s3.rmseFrames, s1.rmseFrames);
+  // a results file made with the spec's sigmaX resumes with it, not with another
+  const out = tempDir();
+  const cells = [cell()];
+  await runExperiment({ cells, data, models, config, out, ...quiet });
+  const again = await runExperiment({
+    cells,
+    data,
+    models,
+    config: { ...config, sigmaX: 1 },
+    out,
+    resume: true,
+    ...quiet,
+  });
+  equal(again.skipped, 1);
+  await rejects(
+    runExperiment({
+      cells,
+      data,
+      models,
+      config: { ...config, sigmaX: 0.03 },
+      out,
+      resume: true,
+      ...quiet,
+    }),
+    /cannot resume .* configuration/,
+  );
+});
+
 Deno.test("experiment: refresh reaches the sampler; the spec's stale corrector stays out of the identity", async () => {
   const { data, models } = await setup();
   equal("refresh" in resolveExperimentConfig(config), false);

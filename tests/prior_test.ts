@@ -264,6 +264,92 @@ Deno.test("prior metadata: sampler.tau is optional, checked, and kept by withPri
   );
 });
 
+Deno.test("assimilate takes SOAD's sigmaX and clipScale from the prior's metadata (absent: the spec's 1); explicit values win", async () => {
+  const withSx = (sigmaX?: number): AssimilationPrior => {
+    const p = fakePrior(0.85, 8);
+    return { ...p, sampler: { ...p.sampler, ...(sigmaX === undefined ? {} : { sigmaX }) } };
+  };
+  const run = (prior: AssimilationPrior, sigmaX?: number) =>
+    assimilate({ prior, observations: obs(), ...(sigmaX === undefined ? {} : { sigmaX }) });
+  const spec = await run(withSx());
+  assert.deepEqual(spec.samples, (await run(withSx(), 1)).samples);
+  const byPrior = await run(withSx(0.03));
+  assert.deepEqual(byPrior.samples, (await run(withSx(), 0.03)).samples);
+  assert.notDeepEqual(byPrior.samples, spec.samples);
+  assert.deepEqual((await run(withSx(0.03), 1)).samples, spec.samples);
+  // the clip scale κ likewise: the metadata's, else 1; an explicit value wins (at σx 0.03 the
+  // clip binds on this toy)
+  const withK = (clipScale?: number): AssimilationPrior => {
+    const p = withSx(0.03);
+    return { ...p, sampler: { ...p.sampler, ...(clipScale === undefined ? {} : { clipScale }) } };
+  };
+  const kPrior = await assimilate({ prior: withK(2), observations: obs() });
+  const kExplicit = await assimilate({ prior: withK(), observations: obs(), clipScale: 2 });
+  assert.deepEqual(kPrior.samples, kExplicit.samples);
+  assert.notDeepEqual(kPrior.samples, byPrior.samples);
+  const kOne = await assimilate({ prior: withK(2), observations: obs(), clipScale: 1 });
+  assert.deepEqual(kOne.samples, byPrior.samples);
+  // the SDA baseline has gamma, not sigmaX: an explicit sigmaX is refused, not ignored
+  await assert.rejects(
+    () =>
+      assimilate({
+        prior: withSx(),
+        method: "sda",
+        allowPriorMismatch: true,
+        observations: obs(),
+        sigmaX: 0.5,
+      }),
+    /sigmaX and clipScale tune SOAD/,
+  );
+  await assert.rejects(
+    () =>
+      assimilate({
+        prior: withSx(),
+        method: "sda",
+        allowPriorMismatch: true,
+        observations: obs(),
+        clipScale: 2,
+      }),
+    /sigmaX and clipScale tune SOAD/,
+  );
+});
+
+Deno.test("prior metadata: sampler.sigmaX and clipScale are optional, checked, and kept by withPriorMetadata", () => {
+  const w = initUNetWeights({ channels: 4, widths: [4], blocks: 1, kernel: 3, frames: 9 }, 3);
+  const bare = writeSafetensors(w, {
+    model: "arctan3x",
+    normalisation: JSON.stringify({ offset: [0, 0], std: [1, 1] }),
+  });
+  const base = withPriorMetadata(bare, { sampler: { tMax: 0.85, steps: 64 } });
+  const tuned = withPriorMetadata(base, { sampler: { sigmaX: 0.03 } });
+  assert.deepEqual(readPriorInfo(tuned).sampler, { tMax: 0.85, steps: 64, sigmaX: 0.03 });
+  assert.equal(readPriorInfo(base).sampler.sigmaX, undefined);
+  const both = withPriorMetadata(tuned, { sampler: { clipScale: 2 } });
+  assert.deepEqual(readPriorInfo(both).sampler, {
+    tMax: 0.85,
+    steps: 64,
+    sigmaX: 0.03,
+    clipScale: 2,
+  });
+  const m = {
+    version: 1,
+    trainedFor: { method: "sda", model: "sda", operators: [], channels: 2, frames: 9 },
+    normalisation: { offset: [0, 0], std: [1, 1] },
+  };
+  for (const bad of [0, -1, Infinity, "0.1"]) {
+    assert.throws(
+      () => checkPriorMetadata({ ...m, sampler: { tMax: 1, steps: 256, sigmaX: bad } }),
+      /sampler\.sigmaX must be a finite number > 0/,
+      String(bad),
+    );
+    assert.throws(
+      () => checkPriorMetadata({ ...m, sampler: { tMax: 1, steps: 256, clipScale: bad } }),
+      /sampler\.clipScale must be a finite number > 0/,
+      String(bad),
+    );
+  }
+});
+
 Deno.test("assimilate takes backgroundLikelihood from the prior's metadata (absent: the FDC only); an explicit value wins", async () => {
   const bg = Float32Array.from({ length: 2 * 16 }, (_, i) => Math.sin(i));
   const withBgl = (on?: boolean): AssimilationPrior => {

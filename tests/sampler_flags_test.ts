@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import {
   parseBackgroundLikelihoodFlag,
+  parseClipScaleFlag,
+  parseSigmaXFlag,
   parseTauFlag,
   samplerPatch,
 } from "../tasks/sampler_flags.ts";
-import { agreedBackgroundLikelihood } from "../src/diffusion/sampler_defaults.ts";
-import { samplerText, samplerValues } from "../tasks/assim_cli.ts";
+import {
+  agreedBackgroundLikelihood,
+  agreedSamplerDefault,
+} from "../src/diffusion/sampler_defaults.ts";
+import { guidanceText, guidanceValues, samplerText, samplerValues } from "../tasks/assim_cli.ts";
 
 Deno.test("sampler flags of ship-prior / prior-metadata: t-max, K and tau parsed, bad values refused", () => {
   assert.equal(samplerPatch({}), undefined);
@@ -54,6 +59,36 @@ Deno.test("--tau: one parser for every task (absent: undefined; not a finite num
   for (const bad of ["0", "-1", "abc", "", "NaN", "Infinity"]) {
     assert.throws(() => parseTauFlag(bad), /--tau must be a finite number > 0/, bad);
   }
+});
+
+Deno.test("--sigma-x, --clip-scale: parsed into the metadata patch; SOAD priors' sigmaX (absent: 1) must agree", () => {
+  assert.equal(parseSigmaXFlag(undefined), undefined);
+  assert.equal(parseSigmaXFlag("0.03"), 0.03);
+  for (const bad of ["0", "-1", "abc", "", "NaN", "Infinity"]) {
+    assert.throws(() => parseSigmaXFlag(bad), /--sigma-x must be a finite number > 0/, bad);
+  }
+  assert.deepEqual(samplerPatch({ "sigma-x": "0.03", tau: "0.5" }), { tau: 0.5, sigmaX: 0.03 });
+  const priors = { SOAD: { tMax: 0.85, steps: 128, sigmaX: 0.03 }, SDA: { tMax: 0.85, steps: 64 } };
+  assert.deepEqual(samplerValues("sigmaX", undefined, priors), { SOAD: 0.03, SDA: 1 });
+  assert.equal(guidanceText({}, priors.SOAD), ", sigma-x 0.03 (prior's default)");
+  assert.equal(guidanceText({ sigmaX: 0.5 }, priors.SOAD), ", sigma-x 0.5");
+  assert.equal(guidanceText({}, priors.SDA), ""); // the spec's, not named
+  const tuned = { ...priors.SOAD, clipScale: 2 };
+  assert.equal(
+    guidanceText({ sigmaX: 1 }, tuned),
+    ", sigma-x 1, clip scale 2 (prior's default)",
+  );
+  assert.deepEqual(guidanceValues({}, tuned), { sigmaX: 0.03, clipScale: 2 });
+  assert.deepEqual(guidanceValues({ clipScale: 4 }, priors.SDA), { sigmaX: 1, clipScale: 4 });
+  // --clip-scale: the same parser rules and patch key
+  assert.equal(parseClipScaleFlag("2"), 2);
+  assert.throws(() => parseClipScaleFlag("0"), /--clip-scale must be a finite number > 0/);
+  assert.deepEqual(samplerPatch({ "clip-scale": "2" }), { clipScale: 2 });
+  assert.equal(agreedSamplerDefault("sigmaX", [["a", priors.SOAD]], "priors'"), 0.03);
+  assert.throws(
+    () => agreedSamplerDefault("sigmaX", [["a", priors.SOAD], ["b", priors.SDA]], "priors'"),
+    /different sigma-x \(a: 0\.03, b: 1\); pass --sigma-x/,
+  );
 });
 
 Deno.test("--background-likelihood: on / off, absent = the priors', which must agree", () => {

@@ -79,12 +79,20 @@ export interface AssimilateOptions {
   seed?: number;
   /** σb (default 0.1). */
   sigmaB?: number;
-  /** σx of the SOAD coefficient (default 1). */
+  /**
+   * σx of the SOAD coefficient c(t) = (r²/2)/(σo² + σx² r²/(σx² + r²)) (default: the prior's
+   * metadata, else 1, the spec's). Smaller σx trusts the denoised estimate more at mid noise.
+   */
   sigmaX?: number;
   /** γ of the SDA baseline (default 0.1). */
   gamma?: number;
   /** Clip the likelihood coefficient (default true). */
   clip?: boolean;
+  /**
+   * SOAD: κ of the clip c ← min(c, κ/max|∇ℒ|) (default: the prior's metadata, else 1, the
+   * spec's). Larger κ lets the likelihood pull harder while the clip binds.
+   */
+  clipScale?: number;
   /** SOAD only: treat ∂ε̂/∂z as zero, no VJP (default false; see `SoadOptions.jacobianFree`). */
   jacobianFree?: boolean;
   /** Forward-diffusion corrector (default: on for SOAD, off for SDA). */
@@ -279,8 +287,9 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
       ? [...planned, backgroundObservation(background!)]
       : planned;
     noise = soadNoise(denoiser, looks, {
-      sigmaX: options.sigmaX,
+      sigmaX: options.sigmaX ?? prior?.sampler.sigmaX,
       clip: options.clip,
+      clipScale: options.clipScale ?? prior?.sampler.clipScale,
       jacobianFree: options.jacobianFree,
     });
     if (options.fdc ?? true) {
@@ -298,6 +307,12 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
     if (options.backgroundLikelihood) {
       throw new InvalidArgumentError(
         "the SDA baseline does not use the background (spec §5.2); drop backgroundLikelihood: true",
+      );
+    }
+    if (options.sigmaX !== undefined || options.clipScale !== undefined) {
+      throw new InvalidArgumentError(
+        "sigmaX and clipScale tune SOAD's likelihood coefficient; the SDA baseline keeps the " +
+          "spec's (gamma, the plain clip, spec §5.1): drop them",
       );
     }
   }

@@ -84,8 +84,8 @@ export function priorNoise(denoiser: Denoiser): PosteriorNoise {
 }
 
 /**
- * Clips per sample: with G_raw = c_ref·g, G = min(c_ref, 1/max|g|)·g (spec §5.1), writes
- * Π = σ ε̂ + G into `pi` and returns the effective coefficient per sample.
+ * Clips per sample: with G_raw = c_ref·g, G = min(c_ref, κ/max|g|)·g (spec §5.1: κ =
+ * `clipScale` = 1), writes Π = σ ε̂ + G into `pi` and returns the effective coefficient per sample.
  *
  * @example
  * ```ts
@@ -104,13 +104,14 @@ export function combineClipped(
   s: number,
   cRef: ArrayLike<number>,
   clip: boolean,
+  clipScale = 1,
 ): Float64Array {
   const c = new Float64Array(batch);
   for (let b = 0; b < batch; b++) {
     let m = 0;
     const o = b * per;
     for (let i = 0; i < per; i++) m = Math.max(m, Math.abs(g[o + i]));
-    c[b] = clip && m > 0 ? Math.min(cRef[b], 1 / m) : cRef[b];
+    c[b] = clip && m > 0 ? Math.min(cRef[b], clipScale / m) : cRef[b];
     for (let i = 0; i < per; i++) pi[o + i] = s * eps[o + i] + c[b] * g[o + i];
   }
   return c;
@@ -137,6 +138,7 @@ export function finishLikelihoodPi(
   clip: boolean,
   loss: Float64Array,
   active?: Uint8Array,
+  clipScale = 1,
 ): PiResult {
   const per = g.length / batch;
   if (active) {
@@ -144,6 +146,6 @@ export function finishLikelihoodPi(
   }
   const pi = new Float32Array(g.length);
   const cRaw = new Float64Array(batch).fill(cRef);
-  const c = combineClipped(pi, eps, g, batch, per, s, cRaw, clip);
+  const c = combineClipped(pi, eps, g, batch, per, s, cRaw, clip, clipScale);
   return { pi, eps, g, stats: { cRaw, c, loss } };
 }

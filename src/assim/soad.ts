@@ -10,12 +10,13 @@
 
 import type { Denoiser, WindowShape } from "../diffusion/denoiser.ts";
 import { alpha, sigma } from "../diffusion/schedule.ts";
+import { SPEC_CLIP_SCALE, SPEC_SIGMA_X } from "../diffusion/sampler_defaults.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { PlannedObservation } from "./plan.ts";
 import { finishLikelihoodPi, type PiResult, type PosteriorNoise } from "./score.ts";
 
-/** Default σx of SOAD's closed-form coefficient. */
-export const SIGMA_X = 1;
+/** Default σx of SOAD's closed-form coefficient (the spec's: {@link SPEC_SIGMA_X}). */
+export const SIGMA_X: number = SPEC_SIGMA_X;
 
 /**
  * c(t) = (r²/2)/(σo² + σx² r²/(σx² + r²)), r = σ(t)/α(t) (before the clip).
@@ -35,8 +36,10 @@ export function soadCoefficient(t: number, sigmaObs: number, sigmaX: number = SI
 export interface SoadOptions {
   /** σx (default 1). */
   sigmaX?: number;
-  /** Clip c ← min(c, 1/max|g|) (default true). */
+  /** Clip c ← min(c, κ/max|g|) (default true). */
   clip?: boolean;
+  /** κ of the clip (default 1, the spec's; {@link SPEC_CLIP_SCALE}). */
+  clipScale?: number;
   /**
    * Treat ∂ε̂/∂z as zero (g = −2 Σ_k ω_k P_kᵀ R_k, no vector–Jacobian product), so a
    * forward-only denoiser (e.g. the onnxruntime engine) can run SOAD (default false). On the
@@ -54,6 +57,7 @@ class SoadNoise implements PosteriorNoise {
     readonly sigmaX: number,
     readonly clip: boolean,
     readonly jacobianFree: boolean,
+    readonly clipScale: number,
   ) {}
 
   async evaluate(
@@ -93,7 +97,7 @@ class SoadNoise implements PosteriorNoise {
       g = new Float32Array(z.length);
       for (let i = 0; i < g.length; i++) g[i] = grad[i] + direct[i];
     }
-    return finishLikelihoodPi(eps, g, B, s, cRef, this.clip, loss, active);
+    return finishLikelihoodPi(eps, g, B, s, cRef, this.clip, loss, active, this.clipScale);
   }
 }
 
@@ -120,6 +124,10 @@ export function soadNoise(
   if (!(sigmaX > 0 && Number.isFinite(sigmaX))) {
     throw new InvalidArgumentError(`sigmaX must be finite and > 0, got ${sigmaX}`);
   }
+  const clipScale = options.clipScale ?? SPEC_CLIP_SCALE;
+  if (!(clipScale > 0 && Number.isFinite(clipScale))) {
+    throw new InvalidArgumentError(`clipScale must be finite and > 0, got ${clipScale}`);
+  }
   if (observations.length === 0) {
     throw new InvalidArgumentError("SOAD needs at least one observation");
   }
@@ -129,5 +137,6 @@ export function soadNoise(
     sigmaX,
     options.clip ?? true,
     options.jacobianFree ?? false,
+    clipScale,
   );
 }

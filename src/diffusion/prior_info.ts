@@ -171,6 +171,18 @@ export function checkPriorMetadata(m: unknown, what = "prior metadata"): PriorMe
   ) {
     bad("sampler.tau", "a finite number > 0 (or absent: 0.25)");
   }
+  if (
+    s!.sigmaX !== undefined &&
+    !(typeof s!.sigmaX === "number" && s!.sigmaX > 0 && Number.isFinite(s!.sigmaX))
+  ) {
+    bad("sampler.sigmaX", "a finite number > 0 (or absent: 1, the spec's)");
+  }
+  if (
+    s!.clipScale !== undefined &&
+    !(typeof s!.clipScale === "number" && s!.clipScale > 0 && Number.isFinite(s!.clipScale))
+  ) {
+    bad("sampler.clipScale", "a finite number > 0 (or absent: 1, the spec's)");
+  }
   if (s!.backgroundLikelihood !== undefined && typeof s!.backgroundLikelihood !== "boolean") {
     bad("sampler.backgroundLikelihood", "a boolean (or absent: false, the FDC only)");
   }

@@ -1,5 +1,5 @@
 /**
- * The sampler defaults a prior may carry (t-max, K, τ), the spec's values where it carries none,
+ * The sampler defaults a prior may carry (t-max, K, τ, σx), the spec's values where it carries none,
  * and the one value several priors must agree on when they share a run.
  * @module
  */
@@ -17,6 +17,17 @@ export interface SamplerDefaults {
    * tuned on the valid split says so here.
    */
   tau?: number;
+  /**
+   * SOAD: σx of the likelihood's closed-form coefficient c(t) = (r²/2)/(σo² + σx² r²/(σx² + r²))
+   * (absent: the spec's 1, {@link SPEC_SIGMA_X}); a prior whose coefficient was tuned on the valid
+   * split says so here. The SDA baseline ignores it.
+   */
+  sigmaX?: number;
+  /**
+   * SOAD: scale κ of the likelihood coefficient's clip, c ← min(c, κ / max|∇ℒ|) (absent: the
+   * spec's 1, {@link SPEC_CLIP_SCALE}). The SDA baseline keeps the spec's clip.
+   */
+  clipScale?: number;
   /**
    * SOAD with a background: the background also enters the likelihood ℒ (as an observation of
    * frame 0's q with error σb), not only the FDC. Absent or false: the FDC only, the spec's code.
@@ -41,16 +52,54 @@ export const SPEC_SAMPLER: Readonly<SamplerDefaults> = Object.freeze({ tMax: 1, 
  */
 export const SPEC_TAU = 0.25;
 
+/**
+ * The spec's σx of SOAD's likelihood coefficient (§5.1: a scalar prior variance σx² = 1): the
+ * default of a prior whose metadata names none.
+ *
+ * @example
+ * ```ts
+ * import { SPEC_SIGMA_X } from "@soad/soad";
+ * console.log(SPEC_SIGMA_X); // 1
+ * ```
+ */
+export const SPEC_SIGMA_X = 1;
+
+/**
+ * The spec's scale of the likelihood coefficient's clip (§5.1: c ← min(c, 1/max|∇ℒ|)): the
+ * default of a prior whose metadata names none.
+ *
+ * @example
+ * ```ts
+ * import { SPEC_CLIP_SCALE } from "@soad/soad";
+ * console.log(SPEC_CLIP_SCALE); // 1
+ * ```
+ */
+export const SPEC_CLIP_SCALE = 1;
+
+/** A sampler default that is a number: K, t-max, τ, σx or the clip scale κ. */
+export type SamplerNumber = "steps" | "tMax" | "tau" | "sigmaX" | "clipScale";
+
 /** The flag and the printed name of each sampler default. */
-const SAMPLER_FLAGS: Record<"steps" | "tMax" | "tau", [name: string, flag: string]> = {
+const SAMPLER_FLAGS: Record<SamplerNumber, [name: string, flag: string]> = {
   steps: ["K", "--steps"],
   tMax: ["t-max", "--t-max"],
   tau: ["tau", "--tau"],
+  sigmaX: ["sigma-x", "--sigma-x"],
+  clipScale: ["clip scale", "--clip-scale"],
+};
+
+/** The spec's value of each sampler default a prior's metadata may leave out. */
+const SPEC_VALUES: Record<SamplerNumber, number> = {
+  steps: SPEC_SAMPLER.steps,
+  tMax: SPEC_SAMPLER.tMax,
+  tau: SPEC_TAU,
+  sigmaX: SPEC_SIGMA_X,
+  clipScale: SPEC_CLIP_SCALE,
 };
 
 /**
- * A prior's sampler default (K, t-max or τ): its metadata's value, else the spec's (K 256, t-max 1,
- * τ 0.25).
+ * A prior's sampler default (K, t-max, τ, σx or κ): its metadata's value, else the spec's (K 256,
+ * t-max 1, τ 0.25, σx 1, κ 1).
  *
  * @example
  * ```ts
@@ -60,14 +109,14 @@ const SAMPLER_FLAGS: Record<"steps" | "tMax" | "tau", [name: string, flag: strin
  * ```
  */
 export function samplerDefault(
-  key: "steps" | "tMax" | "tau",
+  key: SamplerNumber,
   sampler: Partial<SamplerDefaults> | undefined,
 ): number {
-  return sampler?.[key] ?? (key === "tau" ? SPEC_TAU : SPEC_SAMPLER[key]);
+  return sampler?.[key] ?? SPEC_VALUES[key];
 }
 
 /**
- * The one value of a sampler default (K, t-max or τ) that several priors run with: their metadata's
+ * The one value of a sampler default (K, t-max, τ, σx or κ) that several priors run with: their metadata's
  * (absent: the spec's), which must agree; throws an `InvalidArgumentError` naming each prior's value
  * and the flag that chooses one otherwise. How the experiment and select-prior tasks settle the
  * sampler of a run shared by several priors.
@@ -80,7 +129,7 @@ export function samplerDefault(
  * ```
  */
 export function agreedSamplerDefault(
-  key: "steps" | "tMax" | "tau",
+  key: SamplerNumber,
   priors: [name: string, sampler: Partial<SamplerDefaults> | undefined][],
   whose: string,
   why = "to choose one for every run",

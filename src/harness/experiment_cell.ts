@@ -308,6 +308,8 @@ export async function runCell(
     steps: c.steps,
     corrections: c.corrections,
     tau: c.tau,
+    sigmaX: cell.method === "soad" ? c.sigmaX : undefined,
+    clipScale: cell.method === "soad" ? c.clipScale : undefined,
     refresh: c.refresh,
     tMax: c.tMax,
     samples: c.samples,

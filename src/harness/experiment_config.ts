@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SPEC_TAU } from "../diffusion/sampler_defaults.ts";
+import { SPEC_CLIP_SCALE, SPEC_SIGMA_X, SPEC_TAU } from "../diffusion/sampler_defaults.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { PointPrior } from "../assim/baselines.ts";
 import { SIGMA_OBS } from "../obs/observe.ts";
@@ -68,6 +68,17 @@ export interface ExperimentConfig {
    * true, so earlier results files resume.
    */
   backgroundLikelihood?: boolean;
+  /**
+   * σx of SOAD's closed-form likelihood coefficient (`AssimilateOptions.sigmaX`; default 1, the
+   * spec's). Kept in the resolved configuration only when it differs from 1, so earlier results
+   * files resume.
+   */
+  sigmaX?: number;
+  /**
+   * κ of SOAD's likelihood clip (`AssimilateOptions.clipScale`; default 1, the spec's). Kept in
+   * the resolved configuration only when it differs from 1, so earlier results files resume.
+   */
+  clipScale?: number;
   /** Start time of the sampler's grid (default 1, the spec; `SamplerOptions.tMax`). */
   tMax?: number;
   /** Ensemble size S (default 1, as the paper). */
@@ -82,11 +93,14 @@ export interface ExperimentConfig {
 
 /**
  * Defaults of {@link ExperimentConfig}, resolved (`tau` only where it is not the spec's 0.25,
- * `refresh` and `backgroundLikelihood` only where they are true).
+ * `sigmaX` and `clipScale` only where they are not 1, `refresh` and `backgroundLikelihood` only where they are true).
  */
 export type ResolvedExperimentConfig =
-  & Required<Omit<ExperimentConfig, "tau" | "refresh" | "backgroundLikelihood">>
-  & Pick<ExperimentConfig, "tau" | "refresh" | "backgroundLikelihood">;
+  & Required<Omit<ExperimentConfig, SamplerOption>>
+  & Pick<ExperimentConfig, SamplerOption>;
+
+/** The options of {@link ExperimentConfig} kept in the resolved configuration only when set. */
+type SamplerOption = "tau" | "sigmaX" | "clipScale" | "refresh" | "backgroundLikelihood";
 
 /**
  * Fills in the defaults and validates.
@@ -108,6 +122,10 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
     forecastSteps: c.forecastSteps ?? 95,
     stepwise: c.stepwise ?? true,
     ...(c.tau === undefined || c.tau === SPEC_TAU ? {} : { tau: c.tau }),
+    ...(c.sigmaX === undefined || c.sigmaX === SPEC_SIGMA_X ? {} : { sigmaX: c.sigmaX }),
+    ...(c.clipScale === undefined || c.clipScale === SPEC_CLIP_SCALE
+      ? {}
+      : { clipScale: c.clipScale }),
     ...(c.refresh ? { refresh: true } : {}),
     ...(c.backgroundLikelihood ? { backgroundLikelihood: true } : {}),
   };
@@ -126,6 +144,12 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
   }
   if (r.tau !== undefined && !(r.tau > 0 && Number.isFinite(r.tau))) {
     throw new InvalidArgumentError(`tau must be finite and > 0, got ${r.tau}`);
+  }
+  for (const k of ["sigmaX", "clipScale"] as const) {
+    const v = r[k];
+    if (v !== undefined && !(v > 0 && Number.isFinite(v))) {
+      throw new InvalidArgumentError(`${k} must be finite and > 0, got ${v}`);
+    }
   }
   if (!(r.tMax > 0 && r.tMax <= 1)) {
     throw new InvalidArgumentError(`tMax must be in (0, 1], got ${r.tMax}`);

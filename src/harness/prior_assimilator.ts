@@ -11,6 +11,7 @@ import { stateChannels } from "../assim/metrics.ts";
 import type { BackendName } from "../backend/select.ts";
 import { fetchPriorBytes } from "../diffusion/prior.ts";
 import { type PriorMetadata, readPriorInfo } from "../diffusion/prior_info.ts";
+import { samplerDefault } from "../diffusion/sampler_defaults.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { WindowAssimilator } from "./window_cycle.ts";
 
@@ -94,6 +95,10 @@ export interface SamplerSettings {
   tMax: number;
   /** Langevin corrections M. */
   corrections: number;
+  /** SOAD: σx of the likelihood coefficient ({@link cycleSampler}: the prior's metadata, else 1). */
+  sigmaX?: number;
+  /** SOAD: κ of the likelihood clip ({@link cycleSampler}: the prior's metadata, else 1). */
+  clipScale?: number;
   /**
    * SOAD: whether a window's background also enters the likelihood
    * (`AssimilateOptions.backgroundLikelihood`; {@link cycleSampler}: false unless given — not the
@@ -109,7 +114,7 @@ export type AssimilatorPrior = Pick<CyclePrior, "bytes" | "trainedFor" | "sample
 
 /**
  * The sampler settings of a prior in a cycling run: explicit values win, else the prior's
- * metadata (the one source of the defaults: t-max and K); corrections default to 5, and the
+ * metadata (the one source of the defaults: t-max, K, σx and κ); corrections default to 5, and the
  * background likelihood to off whatever the metadata says: a cycle's background is the previous
  * window's analysis with an estimated σb, not the known background with its true σb the metadata's
  * choice was measured with, and in a 32-day cycle the term was worse (RMSE 0.383 against 0.377).
@@ -127,6 +132,8 @@ export function cycleSampler(
     steps: flags.steps ?? prior.sampler.steps,
     tMax: flags.tMax ?? prior.sampler.tMax,
     corrections: flags.corrections ?? 5,
+    sigmaX: flags.sigmaX ?? samplerDefault("sigmaX", prior.sampler),
+    clipScale: flags.clipScale ?? samplerDefault("clipScale", prior.sampler),
     // off unless asked for: the metadata's choice was measured with a known background and its
     // true σb; a cycle's background is the previous analysis with an estimated σb, and there the
     // likelihood term measured worse (docs/results.md, "The background in the likelihood")
@@ -169,6 +176,9 @@ export function priorAssimilator(
       steps: s.steps,
       tMax: s.tMax,
       corrections: s.corrections,
+      // σx and κ are SOAD's (the SDA baseline refuses them)
+      sigmaX: req.method === "soad" ? s.sigmaX : undefined,
+      clipScale: req.method === "soad" ? s.clipScale : undefined,
       samples: req.samples,
       seed: req.seed,
       backend: s.backend,

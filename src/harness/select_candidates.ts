@@ -15,6 +15,7 @@ import {
   agreedBackgroundLikelihood,
   agreedSamplerDefault,
   type SamplerDefaults,
+  type SamplerNumber,
 } from "../diffusion/sampler_defaults.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { readSafetensorsMetadata } from "../io/safetensors.ts";
@@ -75,6 +76,10 @@ export interface CandidateSettings {
   tMax: number;
   /** Langevin step scale τ. */
   tau: number;
+  /** σx of SOAD's likelihood coefficient (1, the spec's, for SDA candidates). */
+  sigmaX: number;
+  /** κ of SOAD's likelihood clip (1, the spec's, for SDA candidates). */
+  clipScale: number;
   /** SOAD's background also in the likelihood (the flag, else the candidates' metadata). */
   backgroundLikelihood: boolean;
   /** Mismatches let through by `allowMismatch`, in words. */
@@ -157,7 +162,7 @@ const show = (v: unknown): string => JSON.stringify(v ?? null);
 
 /**
  * Reads and checks the candidate files (see the module doc) and settles the sampler and
- * normalisation they are scored with. `steps` / `tMax` / `tau` / `backgroundLikelihood` override
+ * normalisation they are scored with. `steps` / `tMax` / `tau` / `sigmaX` / `backgroundLikelihood` override
  * the metadata.
  *
  * @example
@@ -173,7 +178,14 @@ const show = (v: unknown): string => JSON.stringify(v ?? null);
 export async function checkCandidates(
   paths: string[],
   check: CandidateCheck,
-  sampler: { steps?: number; tMax?: number; tau?: number; backgroundLikelihood?: boolean } = {},
+  sampler: {
+    steps?: number;
+    tMax?: number;
+    tau?: number;
+    sigmaX?: number;
+    clipScale?: number;
+    backgroundLikelihood?: boolean;
+  } = {},
 ): Promise<CandidateSettings> {
   if (paths.length === 0) {
     throw new InvalidArgumentError("no candidates: give weights files (--candidate F, --run DIR)");
@@ -248,7 +260,7 @@ export async function checkCandidates(
       );
     }
   }
-  const pick = (key: "steps" | "tMax" | "tau", given?: number): number =>
+  const pick = (key: SamplerNumber, given?: number): number =>
     given ?? agreedSamplerDefault(
       key,
       candidates.map((c) => [c.path, c.sampler]),
@@ -262,6 +274,8 @@ export async function checkCandidates(
     steps: pick("steps", sampler.steps),
     tMax: pick("tMax", sampler.tMax),
     tau: pick("tau", sampler.tau),
+    sigmaX: pick("sigmaX", sampler.sigmaX),
+    clipScale: pick("clipScale", sampler.clipScale),
     backgroundLikelihood: agreedBackgroundLikelihood(
       sampler.backgroundLikelihood,
       candidates.map((c) => [c.path, c.sampler]),

@@ -72,6 +72,10 @@ export interface SelectPriorOptions {
   corrections?: number;
   /** Langevin step scale τ (default: the candidates' metadata, which must agree, else 0.25). */
   tau?: number;
+  /** σx of SOAD's likelihood coefficient (default: the candidates' metadata, else 1). */
+  sigmaX?: number;
+  /** κ of SOAD's likelihood clip (default: the candidates' metadata, else 1). */
+  clipScale?: number;
   /**
    * SOAD's background also in the likelihood (default: the candidates' metadata, which must
    * agree, else false: the spec's FDC-only background).
@@ -253,7 +257,14 @@ export async function selectPrior(o: SelectPriorOptions): Promise<SelectionResul
       physics: dataPhysics(store.config),
       allowMismatch: o.allowMismatch,
     },
-    { steps: o.steps, tMax: o.tMax, tau: o.tau, backgroundLikelihood: o.backgroundLikelihood },
+    {
+      steps: o.steps,
+      tMax: o.tMax,
+      tau: o.tau,
+      sigmaX: o.sigmaX,
+      clipScale: o.clipScale,
+      backgroundLikelihood: o.backgroundLikelihood,
+    },
   );
   const config = resolveExperimentConfig({
     frames,
@@ -261,6 +272,8 @@ export async function selectPrior(o: SelectPriorOptions): Promise<SelectionResul
     tMax: settings.tMax,
     corrections: o.corrections ?? 5,
     tau: settings.tau,
+    sigmaX: settings.sigmaX,
+    clipScale: settings.clipScale,
     backgroundLikelihood: settings.backgroundLikelihood,
     samples,
     stepwise: false,
