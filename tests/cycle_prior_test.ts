@@ -52,7 +52,13 @@ Deno.test("readCyclePrior reads a shipped name, a folder, a path and a URL alike
   // the shipped priors' own sampler defaults (not the old loader's K = 32): t-max 0.85, K 128 and
   // the background in the likelihood for arctan3x (chosen on the valid split, sessions 16 and 17)
   // and K 64 for SDA
-  assert.deepEqual(byName.sampler, { tMax: 0.85, steps: 128, backgroundLikelihood: true });
+  assert.deepEqual(byName.sampler, {
+    tMax: 0.85,
+    steps: 128,
+    backgroundLikelihood: true,
+    sigmaX: 0.03,
+    clipScale: 8,
+  });
   const sda = await readCyclePrior("sda", "sda", [64, 64]);
   assert.equal(sda.trainedFor.method, "sda");
   assert.equal(sda.sampler.steps, 64);

@@ -32,8 +32,15 @@ const MODELS = new URL("../models/", import.meta.url);
 Deno.test("the fine-pixel sin3x prior loads by path and says it was trained on the fine preset", async () => {
   const url = new URL("sin3x-fine/weights.safetensors", MODELS);
   const info = await loadPrior(url.href);
-  // K 64 (not re-measured); the background likelihood chosen on the fine store's valid split
-  assert.deepEqual(info.sampler, { tMax: 0.85, steps: 64, backgroundLikelihood: true });
+  // K 64 (not re-measured); the background likelihood (session 17) and SOAD's likelihood
+  // strength (σx, κ; session 18) chosen on the fine store's valid split
+  assert.deepEqual(info.sampler, {
+    tMax: 0.85,
+    steps: 64,
+    backgroundLikelihood: true,
+    sigmaX: 0.03,
+    clipScale: 8,
+  });
   assert.equal(info.trainedFor.dataset, "fine");
   assert.deepEqual(info.trainedFor.operators.map((o) => o.name), ["sin3x"]);
   // its normalisation is the fine store's, not the demo's
@@ -57,9 +64,12 @@ Deno.test("every shipped prior loads by name with its metadata: t-max 0.85, K 12
     // K as chosen on the valid split (session 16): 128 for the SOAD priors of one operator, 64 for
     // SDA (K = 128 is worse for it); full (setting III) was not measured and keeps 64
     const steps = name === "sda" || name === "full" ? 64 : 128;
-    // the background in the likelihood (session 17, chosen on the valid split) for the SOAD priors
-    // measured with it; SDA never uses the background and full runs setting III (none)
-    const bgl = BACKGROUND_LIKELIHOOD.has(name) ? { backgroundLikelihood: true } : {};
+    // the background in the likelihood (session 17) and SOAD's likelihood strength σx = 0.03, κ =
+    // 8 (session 18), chosen on the valid split, for the SOAD priors measured with them; SDA keeps
+    // the spec's likelihood and full (setting III, not measured) the spec's sampler
+    const bgl = BACKGROUND_LIKELIHOOD.has(name)
+      ? { backgroundLikelihood: true, sigmaX: 0.03, clipScale: 8 }
+      : {};
     assert.deepEqual(info.sampler, { tMax: 0.85, steps, ...bgl }, name);
     assert.deepEqual(info.trainedFor.grid, [64, 64]);
     assert.equal(info.trainedFor.frames, 9);
