@@ -19,6 +19,7 @@ import {
 import {
   agreedBackgroundLikelihood,
   agreedSamplerDefault,
+  samplerDefault,
   type SamplerDefaults,
 } from "../src/diffusion/sampler_defaults.ts";
 import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
@@ -78,6 +79,7 @@ Run:
              metadata, which must agree, else 1, the spec's)
   --clip-scale X  SOAD: κ of the likelihood's clip c <= κ/max|grad| (default: the SOAD priors'
              metadata, which must agree, else 1, the spec's)
+  --sda-clip-scale X  the same for the SDA baseline (default: its prior's metadata, else 1)
   --refresh  re-evaluate the score before every Langevin correction (M more evaluations a step;
              default: the spec's corrector, whose M moves reuse one evaluation)
   --background-likelihood on|off  setting I, SOAD: the background also enters the likelihood
@@ -147,6 +149,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       tau: { type: "string" },
       "sigma-x": { type: "string" },
       "clip-scale": { type: "string" },
+      "sda-clip-scale": { type: "string" },
       refresh: { type: "boolean", default: false },
       "background-likelihood": { type: "string" },
       samples: { type: "string", default: "1" },
@@ -212,6 +215,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     tau: parseTauFlag(a.tau),
     sigmaX: parseSigmaXFlag(a["sigma-x"]),
     clipScale: parseClipScaleFlag(a["clip-scale"]),
+    sdaClipScale: parseClipScaleFlag(a["sda-clip-scale"], "sda-clip-scale"),
     ...(a.refresh ? { refresh: true } : {}),
   };
   // a shard loads and records every checkpoint of the whole grid: all shards (and an unsharded
@@ -268,6 +272,11 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
           "to choose one for every cell",
         );
       }
+    }
+    // SDA's clip scale: the flag, else its prior's metadata
+    const sdaSampler = samplers.find(([m]) => m === "sda");
+    if (config.sdaClipScale === undefined && sdaSampler) {
+      config.sdaClipScale = samplerDefault("clipScale", sdaSampler[1]);
     }
     if (agreedBackgroundLikelihood(bglFlag, soadSamplers, "SOAD priors'")) {
       config.backgroundLikelihood = true;

@@ -87,8 +87,11 @@ export function parseSigmaXFlag(s: string | undefined): number | undefined {
  * parseClipScaleFlag("2"); // 2
  * ```
  */
-export function parseClipScaleFlag(s: string | undefined): number | undefined {
-  return positiveFlag("clip-scale", s);
+export function parseClipScaleFlag(
+  s: string | undefined,
+  name = "clip-scale",
+): number | undefined {
+  return positiveFlag(name, s);
 }
 
 /** A flag that is absent or a finite number > 0. */

@@ -168,6 +168,13 @@ Deno.test("experiment: sigmaX and clipScale reach SOAD's likelihood, not SDA's; 
   notDeepStrictEqual(k.rmseFrames, a.rmseFrames);
   const s3 = await runCell(sda, data, models.sda, { ...config, clipScale: 2 }, clock);
   deepStrictEqual(s3.rmseFrames, s1.rmseFrames);
+  // SDA's own clip scale reaches its cells only
+  equal(resolveExperimentConfig({ ...config, sdaClipScale: 2 }).sdaClipScale, 2);
+  equal("sdaClipScale" in resolveExperimentConfig({ ...config, sdaClipScale: 1 }), false);
+  const s4 = await runCell(sda, data, models.sda, { ...config, sdaClipScale: 1e-3 }, clock);
+  notDeepStrictEqual(s4.rmseFrames, s1.rmseFrames);
+  const k4 = await runCell(cell(), data, m, { ...config, sdaClipScale: 1e-3 }, clock);
+  deepStrictEqual(k4.rmseFrames, a.rmseFrames);
   // a results file made with the spec's sigmaX resumes with it, not with another
   const out = tempDir();
   const cells = [cell()];

@@ -309,19 +309,20 @@ Deno.test("assimilate takes SOAD's sigmaX and clipScale from the prior's metadat
         observations: obs(),
         sigmaX: 0.5,
       }),
-    /sigmaX and clipScale tune SOAD/,
+    /sigmaX is SOAD's likelihood coefficient/,
   );
-  await assert.rejects(
-    () =>
-      assimilate({
-        prior: withSx(),
-        method: "sda",
-        allowPriorMismatch: true,
-        observations: obs(),
-        clipScale: 2,
-      }),
-    /sigmaX and clipScale tune SOAD/,
-  );
+  // the clip scale is both methods' (SDA's likelihood has the same clip)
+  const sda = (clipScale?: number) =>
+    assimilate({
+      prior: withSx(),
+      method: "sda",
+      allowPriorMismatch: true,
+      observations: obs(),
+      ...(clipScale === undefined ? {} : { clipScale }),
+    });
+  const sdaSpec = await sda();
+  assert.deepEqual((await sda(1)).samples, sdaSpec.samples);
+  assert.notDeepEqual((await sda(1e-3)).samples, sdaSpec.samples);
 });
 
 Deno.test("prior metadata: sampler.sigmaX and clipScale are optional, checked, and kept by withPriorMetadata", () => {

@@ -89,8 +89,8 @@ export interface AssimilateOptions {
   /** Clip the likelihood coefficient (default true). */
   clip?: boolean;
   /**
-   * SOAD: κ of the clip c ← min(c, κ/max|∇ℒ|) (default: the prior's metadata, else 1, the
-   * spec's). Larger κ lets the likelihood pull harder while the clip binds.
+   * κ of the likelihood clip c ← min(c, κ/max|∇ℒ|), SOAD and SDA alike (default: the prior's
+   * metadata, else 1, the spec's). Larger κ lets the likelihood pull harder while the clip binds.
    */
   clipScale?: number;
   /** SOAD only: treat ∂ε̂/∂z as zero, no VJP (default false; see `SoadOptions.jacobianFree`). */
@@ -300,7 +300,11 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
     }
   } else {
     observations.forEach((o, k) => checkObservation(o, k, geo));
-    noise = sdaNoise(denoiser, observations, { gamma: options.gamma, clip: options.clip });
+    noise = sdaNoise(denoiser, observations, {
+      gamma: options.gamma,
+      clip: options.clip,
+      clipScale: options.clipScale ?? prior?.sampler.clipScale,
+    });
     if (options.fdc) {
       throw new InvalidArgumentError("the SDA baseline has no FDC (spec §5.2); drop fdc: true");
     }
@@ -309,10 +313,10 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
         "the SDA baseline does not use the background (spec §5.2); drop backgroundLikelihood: true",
       );
     }
-    if (options.sigmaX !== undefined || options.clipScale !== undefined) {
+    if (options.sigmaX !== undefined) {
       throw new InvalidArgumentError(
-        "sigmaX and clipScale tune SOAD's likelihood coefficient; the SDA baseline keeps the " +
-          "spec's (gamma, the plain clip, spec §5.1): drop them",
+        "sigmaX is SOAD's likelihood coefficient; the SDA baseline's is gamma (spec §5.1): drop " +
+          "sigmaX",
       );
     }
   }

@@ -36,6 +36,8 @@ export interface SdaOptions {
   gamma?: number;
   /** Clip (default true). */
   clip?: boolean;
+  /** κ of the clip c ← min(c, κ/max|g|) (default 1, the spec's). */
+  clipScale?: number;
 }
 
 class SdaNoise implements PosteriorNoise {
@@ -45,6 +47,7 @@ class SdaNoise implements PosteriorNoise {
     readonly obs: Observation[],
     readonly gamma: number,
     readonly clip: boolean,
+    readonly clipScale: number,
   ) {}
 
   async evaluate(
@@ -95,7 +98,7 @@ class SdaNoise implements PosteriorNoise {
     const { grad } = await this.denoiser.denoiseVjp(z, shape, tt, w);
     const g = new Float32Array(z.length);
     for (let i = 0; i < g.length; i++) g[i] = grad[i] - 2 * a[i];
-    return finishLikelihoodPi(eps, g, B, s, cRef, this.clip, loss, active);
+    return finishLikelihoodPi(eps, g, B, s, cRef, this.clip, loss, active, this.clipScale);
   }
 }
 
@@ -132,5 +135,9 @@ export function sdaNoise(
       );
     }
   }
-  return new SdaNoise(denoiser, observations, gamma, options.clip ?? true);
+  const clipScale = options.clipScale ?? 1;
+  if (!(clipScale > 0 && Number.isFinite(clipScale))) {
+    throw new InvalidArgumentError(`clipScale must be finite and > 0, got ${clipScale}`);
+  }
+  return new SdaNoise(denoiser, observations, gamma, options.clip ?? true, clipScale);
 }

@@ -24,8 +24,8 @@ export interface SamplerDefaults {
    */
   sigmaX?: number;
   /**
-   * SOAD: scale κ of the likelihood coefficient's clip, c ← min(c, κ / max|∇ℒ|) (absent: the
-   * spec's 1, {@link SPEC_CLIP_SCALE}). The SDA baseline keeps the spec's clip.
+   * Scale κ of the likelihood coefficient's clip, c ← min(c, κ / max|∇ℒ|) (absent: the spec's 1,
+   * {@link SPEC_CLIP_SCALE}); SOAD and SDA priors alike.
    */
   clipScale?: number;
   /**

@@ -309,7 +309,7 @@ export async function runCell(
     corrections: c.corrections,
     tau: c.tau,
     sigmaX: cell.method === "soad" ? c.sigmaX : undefined,
-    clipScale: cell.method === "soad" ? c.clipScale : undefined,
+    clipScale: cell.method === "soad" ? c.clipScale : c.sdaClipScale,
     refresh: c.refresh,
     tMax: c.tMax,
     samples: c.samples,

@@ -79,6 +79,11 @@ export interface ExperimentConfig {
    * the resolved configuration only when it differs from 1, so earlier results files resume.
    */
   clipScale?: number;
+  /**
+   * κ of the SDA baseline's likelihood clip (default 1, the spec's): SDA's cells use it, SOAD's
+   * `clipScale`. Kept in the resolved configuration only when it differs from 1.
+   */
+  sdaClipScale?: number;
   /** Start time of the sampler's grid (default 1, the spec; `SamplerOptions.tMax`). */
   tMax?: number;
   /** Ensemble size S (default 1, as the paper). */
@@ -93,14 +98,20 @@ export interface ExperimentConfig {
 
 /**
  * Defaults of {@link ExperimentConfig}, resolved (`tau` only where it is not the spec's 0.25,
- * `sigmaX` and `clipScale` only where they are not 1, `refresh` and `backgroundLikelihood` only where they are true).
+ * `sigmaX`, `clipScale` and `sdaClipScale` only where they are not 1, `refresh` and `backgroundLikelihood` only where they are true).
  */
 export type ResolvedExperimentConfig =
   & Required<Omit<ExperimentConfig, SamplerOption>>
   & Pick<ExperimentConfig, SamplerOption>;
 
 /** The options of {@link ExperimentConfig} kept in the resolved configuration only when set. */
-type SamplerOption = "tau" | "sigmaX" | "clipScale" | "refresh" | "backgroundLikelihood";
+type SamplerOption =
+  | "tau"
+  | "sigmaX"
+  | "clipScale"
+  | "sdaClipScale"
+  | "refresh"
+  | "backgroundLikelihood";
 
 /**
  * Fills in the defaults and validates.
@@ -126,6 +137,9 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
     ...(c.clipScale === undefined || c.clipScale === SPEC_CLIP_SCALE
       ? {}
       : { clipScale: c.clipScale }),
+    ...(c.sdaClipScale === undefined || c.sdaClipScale === SPEC_CLIP_SCALE
+      ? {}
+      : { sdaClipScale: c.sdaClipScale }),
     ...(c.refresh ? { refresh: true } : {}),
     ...(c.backgroundLikelihood ? { backgroundLikelihood: true } : {}),
   };
@@ -145,7 +159,7 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
   if (r.tau !== undefined && !(r.tau > 0 && Number.isFinite(r.tau))) {
     throw new InvalidArgumentError(`tau must be finite and > 0, got ${r.tau}`);
   }
-  for (const k of ["sigmaX", "clipScale"] as const) {
+  for (const k of ["sigmaX", "clipScale", "sdaClipScale"] as const) {
     const v = r[k];
     if (v !== undefined && !(v > 0 && Number.isFinite(v))) {
       throw new InvalidArgumentError(`${k} must be finite and > 0, got ${v}`);
