@@ -280,3 +280,45 @@ Deno.test("deno task select-prior --run: a run's snapshots and a candidate; tabl
   assert.equal(none.code, 1);
   assert.match(none.err, /give candidates: --run DIR and\/or --candidate F/);
 });
+
+Deno.test("select-prior: sigma-x and the clip scale of the candidates' metadata reach their method's cells", async () => {
+  const f = await setup();
+  const guided = await withMeta(f.good, "guided", (m) => {
+    const p = JSON.parse(m.soad_prior);
+    p.sampler.sigmaX = 0.03;
+    p.sampler.clipScale = 8;
+    m.soad_prior = JSON.stringify(p);
+  });
+  const run = (candidates: string[], name: string, extra = {}) =>
+    selectPrior({
+      candidates,
+      data: f.data,
+      out: `${dir}/${name}`,
+      progress: false,
+      ...small,
+      seeds: [0],
+      ...extra,
+    });
+  const soad = await run([guided], "guided");
+  assert.equal(soad.config.sigmaX, 0.03);
+  assert.equal(soad.config.clipScale, 8);
+  assert.equal(soad.config.sdaClipScale, undefined);
+  // an SDA candidate's clip scale reaches the SDA cells (as sdaClipScale), not SOAD's setting
+  const good = JSON.parse(readSafetensorsMetadata(await Deno.readFile(f.good)).soad_prior);
+  const bare = await Deno.readFile(tinyCheckpoint(dir, "sda", 2));
+  const sdaPath = `${dir}/sda-k8.safetensors`;
+  await Deno.writeFile(
+    sdaPath,
+    writeSafetensors(readSafetensors(bare), {
+      model: "sda",
+      soad_prior: JSON.stringify({
+        ...good,
+        trainedFor: { ...good.trainedFor, method: "sda", model: "sda", operators: [], channels: 2 },
+        sampler: { tMax: 0.85, steps: 4, clipScale: 8 },
+      }),
+    }),
+  );
+  const sda = await run([sdaPath], "sda-k8");
+  assert.equal(sda.config.sdaClipScale, 8);
+  assert.equal(sda.config.clipScale, undefined);
+});

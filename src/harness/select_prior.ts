@@ -273,7 +273,10 @@ export async function selectPrior(o: SelectPriorOptions): Promise<SelectionResul
     corrections: o.corrections ?? 5,
     tau: settings.tau,
     sigmaX: settings.sigmaX,
-    clipScale: settings.clipScale,
+    // the clip scale reaches a cell by its method: SDA candidates' through sdaClipScale
+    ...(settings.candidates[0].model === "sda"
+      ? { sdaClipScale: settings.clipScale }
+      : { clipScale: settings.clipScale }),
     backgroundLikelihood: settings.backgroundLikelihood,
     samples,
     stepwise: false,
