@@ -38,7 +38,7 @@ import { checkPriorFit } from "../src/assim/prior_fit.ts";
 import { saveAnalysis } from "../src/assim/save_analysis.ts";
 import { fetchPriorBytes } from "../src/diffusion/prior.ts";
 import { readPriorInfo } from "../src/diffusion/prior_info.ts";
-import type { SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
+import { samplerDefault, type SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
 import { createUNet } from "../src/diffusion/unet.ts";
 import { Rng } from "../src/rng.ts";
 import { assimilationFigure } from "./assim_figure.ts";
@@ -78,7 +78,7 @@ Sampler defaults (t-max, K) come from the prior's metadata.
   --tau X              Langevin step scale (default: each prior's, else 0.25, the spec's)
   --sigma-x X          SOAD: σx of the likelihood coefficient (default: the prior's, else 1, the
                        spec's)
-  --clip-scale X       SOAD: κ of the likelihood clip c <= κ/max|grad| (default: the prior's, else
+  --clip-scale X       κ of the prior's likelihood clip c <= κ/max|grad| (default: the prior's, else
                        1, the spec's)
   --background-likelihood on|off
                        setting I, SOAD: the background also enters the likelihood, not only the
@@ -281,10 +281,11 @@ async function main(): Promise<void> {
       `${n}x${n}, ${op.name}, ${ratio !== undefined ? `ratio ${ratio}` : `stride ${stride}`}, ` +
       `interval ${interval}, setting ${a.setting}; ${samplerText("K = ", steps, stepsFlag)}, ` +
       `${samplerText("t-max ", tMaxes, tMaxFlag)}, ${samplerText("tau ", taus, tauFlag)}` +
+      guidanceText(guidance, info.sampler) +
       (info.trainedFor.method === "soad"
-        ? guidanceText(guidance, info.sampler) +
-          backgroundText(background !== undefined, bglFlag, info.sampler)
-        : ""),
+        ? backgroundText(background !== undefined, bglFlag, info.sampler)
+        : "") +
+      (sdaInfo ? guidanceText({}, sdaInfo.sampler).replace(", clip", ", SDA clip") : ""),
   );
   const common = {
     observations,
@@ -303,10 +304,9 @@ async function main(): Promise<void> {
       "--background-likelihood on is for a SOAD prior; SDA does not use the background",
     );
   }
-  if ((guidance.sigmaX !== undefined || guidance.clipScale !== undefined) && main !== "soad") {
+  if (guidance.sigmaX !== undefined && main !== "soad") {
     throw new InvalidArgumentError(
-      "--sigma-x and --clip-scale tune SOAD's likelihood; the SDA baseline keeps the spec's " +
-        "(gamma, the plain clip, spec §5.1)",
+      "--sigma-x is SOAD's likelihood coefficient; the SDA baseline's is gamma (spec §5.1)",
     );
   }
   const net = await createUNet(info.config, { weights: info.weights });
@@ -340,7 +340,10 @@ async function main(): Promise<void> {
       tMax: tMaxes,
       corrections,
       tau: taus,
-      ...(main === "soad" ? guidanceValues(guidance, info.sampler) : {}),
+      ...(main === "soad"
+        ? guidanceValues(guidance, info.sampler)
+        : { clipScale: guidanceValues(guidance, info.sampler).clipScale }),
+      ...(sdaInfo ? { sdaClipScale: samplerDefault("clipScale", sdaInfo.sampler) } : {}),
       backgroundLikelihood: results[main].backgroundLikelihood,
     },
     evaluations: Object.fromEntries(Object.entries(results).map(([m, r]) => [m, r.evaluations])),

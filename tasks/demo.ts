@@ -34,7 +34,7 @@ import { checkPriorFit } from "../src/assim/prior_fit.ts";
 import { saveAnalysis } from "../src/assim/save_analysis.ts";
 import { fetchPriorBytes } from "../src/diffusion/prior.ts";
 import { type PriorInfo, readPriorInfo } from "../src/diffusion/prior_info.ts";
-import type { SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
+import { samplerDefault, type SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
 import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
 import { DATA_PRESETS } from "../src/data/config.ts";
 import { dataPhysics } from "../src/data/physics.ts";
@@ -258,7 +258,9 @@ export async function demo(args: string[]): Promise<number> {
     `  sampler: ${samplerText("K = ", steps, stepsFlag)}, M = ${corrections}, ` +
       `${samplerText("t from ", tMaxes, tMaxFlag)} to 0, ${samplerText("tau ", taus, tauFlag)}${
         guidanceText(guidance, soad.sampler)
-      }${backgroundText(background !== undefined, bglFlag, soad.sampler)}; backend ${backend.name}`,
+      }${sda ? guidanceText({}, sda.sampler).replace(", clip", ", SDA clip") : ""}${
+        backgroundText(background !== undefined, bglFlag, soad.sampler)
+      }; backend ${backend.name}`,
   );
 
   // SOAD and SDA run at the same time in two Workers (tfjs-wasm is one thread per instance)
@@ -357,6 +359,7 @@ export async function demo(args: string[]): Promise<number> {
       corrections,
       tau: taus,
       ...guidanceValues(guidance, soad.sampler),
+      ...(sda ? { sdaClipScale: samplerDefault("clipScale", sda.sampler) } : {}),
       backgroundLikelihood: results.SOAD.backgroundLikelihood,
     },
     evaluations: Object.fromEntries(Object.entries(results).map(([m, r]) => [m, r.evaluations])),
