@@ -60,9 +60,9 @@ methods:
                         soad: a window's background also enters the likelihood, not only the FDC
                         (default off, whatever the prior's metadata says: with an analysis as the
                         background and its estimated sigma_b it measured worse, docs/results.md)
-  --sigma-x X           soad: σx of the likelihood coefficient (default: the prior's metadata, else
-                        1, the spec's)
-  --clip-scale X        soad: κ of the likelihood clip (default: the prior's metadata, else 1)
+  --sigma-x X           soad: σx of the likelihood coefficient (default 1, the spec's, whatever the
+                        prior's metadata says: its value was chosen on single windows)
+  --clip-scale X        soad: κ of the likelihood clip (default 1, the spec's, likewise)
   --sigma-b X           SOAD background std: auto (default: the previous analysis's calibrated
                         spread, sqrt((1 + 1/S) mean spread^2)) or a number
   --initial-background none|climatology   background of SOAD's first window (default none)

@@ -71,6 +71,7 @@ Deno.test("cycleSampler: explicit flags win, else the prior's metadata", () => {
     tMax: 0.7,
     corrections: 5,
     sigmaX: 1,
+    clipScale: 1,
     backgroundLikelihood: false,
     backend: undefined,
   });
@@ -79,6 +80,7 @@ Deno.test("cycleSampler: explicit flags win, else the prior's metadata", () => {
     tMax: 0.7,
     corrections: 0,
     sigmaX: 1,
+    clipScale: 1,
     backgroundLikelihood: false,
     backend: "cpu",
   });
@@ -89,10 +91,13 @@ Deno.test("cycleSampler: explicit flags win, else the prior's metadata", () => {
   const on = { sampler: { ...prior.sampler, backgroundLikelihood: true } };
   assert.equal(cycleSampler(on).backgroundLikelihood, false);
   assert.equal(cycleSampler(prior, { backgroundLikelihood: true }).backgroundLikelihood, true);
-  // SOAD's σx: the flag, else the metadata's, else the spec's 1
-  const tuned = { sampler: { ...prior.sampler, sigmaX: 0.03 } };
-  assert.equal(cycleSampler(tuned).sigmaX, 0.03);
+  // SOAD's σx and the clip scale: the flags, else the spec's 1, even where the metadata names
+  // others (chosen on single windows, not measured in cycling)
+  const tuned = { sampler: { ...prior.sampler, sigmaX: 0.03, clipScale: 8 } };
+  assert.equal(cycleSampler(tuned).sigmaX, 1);
+  assert.equal(cycleSampler(tuned).clipScale, 1);
   assert.equal(cycleSampler(tuned, { sigmaX: 0.5 }).sigmaX, 0.5);
+  assert.equal(cycleSampler(tuned, { clipScale: 4 }).clipScale, 4);
 });
 
 Deno.test("readCyclePrior refuses another operator, another grid and a missing prior", async () => {
@@ -193,7 +198,8 @@ Deno.test("priorAssimilator: a window's background enters SOAD's likelihood only
     };
     const with_ = (on?: boolean) => ({
       ...prior,
-      sampler: { tMax: 0.85, steps: 2, backgroundLikelihood: on },
+      // as the shipped metadata: σx 0.03 and clip scale 8, which a cycle must not take
+      sampler: { tMax: 0.85, steps: 2, backgroundLikelihood: on, sigmaX: 0.03, clipScale: 8 },
     });
     const go = (a: WindowAssimilator, r: WindowRequest = req) => a(r, () => {});
     // the Worker reads the prior's bytes, whose metadata says on (the shipped arctan3x): the
@@ -209,6 +215,11 @@ Deno.test("priorAssimilator: a window's background enters SOAD's likelihood only
     assert.notDeepEqual(byFlag, off);
     assert.deepEqual(byMeta, off);
     assert.deepEqual(flagOff, off);
+    // the metadata's σx 0.03 and clip scale 8 do not reach the Worker (the spec's do), the flags do
+    const guided = await go(
+      priorAssimilator(with_(false), { corrections: 0, sigmaX: 0.03, clipScale: 8 }),
+    );
+    assert.notDeepEqual(guided, off);
     // a first window has no background: the flag has nothing to act on and is not an error
     const first = await go(
       priorAssimilator(with_(false), { corrections: 0, backgroundLikelihood: true }),

@@ -11,7 +11,7 @@ import { stateChannels } from "../assim/metrics.ts";
 import type { BackendName } from "../backend/select.ts";
 import { fetchPriorBytes } from "../diffusion/prior.ts";
 import { type PriorMetadata, readPriorInfo } from "../diffusion/prior_info.ts";
-import { samplerDefault } from "../diffusion/sampler_defaults.ts";
+import { SPEC_CLIP_SCALE, SPEC_SIGMA_X } from "../diffusion/sampler_defaults.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { WindowAssimilator } from "./window_cycle.ts";
 
@@ -95,9 +95,12 @@ export interface SamplerSettings {
   tMax: number;
   /** Langevin corrections M. */
   corrections: number;
-  /** SOAD: σx of the likelihood coefficient ({@link cycleSampler}: the prior's metadata, else 1). */
+  /**
+   * SOAD: σx of the likelihood coefficient ({@link cycleSampler}: the spec's 1 unless given — not
+   * the prior's metadata, see there).
+   */
   sigmaX?: number;
-  /** SOAD: κ of the likelihood clip ({@link cycleSampler}: the prior's metadata, else 1). */
+  /** κ of the likelihood clip, SOAD and SDA ({@link cycleSampler}: the spec's 1 unless given). */
   clipScale?: number;
   /**
    * SOAD: whether a window's background also enters the likelihood
@@ -114,7 +117,8 @@ export type AssimilatorPrior = Pick<CyclePrior, "bytes" | "trainedFor" | "sample
 
 /**
  * The sampler settings of a prior in a cycling run: explicit values win, else the prior's
- * metadata (the one source of the defaults: t-max, K, σx and κ); corrections default to 5, and the
+ * metadata (the one source of the defaults: t-max and K); corrections default to 5, SOAD's σx and
+ * the clip scale κ to the spec's 1 (chosen on single windows, not yet measured in cycling), and the
  * background likelihood to off whatever the metadata says: a cycle's background is the previous
  * window's analysis with an estimated σb, not the known background with its true σb the metadata's
  * choice was measured with, and in a 32-day cycle the term was worse (RMSE 0.383 against 0.377).
@@ -132,8 +136,10 @@ export function cycleSampler(
     steps: flags.steps ?? prior.sampler.steps,
     tMax: flags.tMax ?? prior.sampler.tMax,
     corrections: flags.corrections ?? 5,
-    sigmaX: flags.sigmaX ?? samplerDefault("sigmaX", prior.sampler),
-    clipScale: flags.clipScale ?? samplerDefault("clipScale", prior.sampler),
+    // the spec's likelihood unless asked for: the metadata's σx and κ were chosen on single
+    // windows and not yet measured in cycling, whose documented runs use the spec's
+    sigmaX: flags.sigmaX ?? SPEC_SIGMA_X,
+    clipScale: flags.clipScale ?? SPEC_CLIP_SCALE,
     // off unless asked for: the metadata's choice was measured with a known background and its
     // true σb; a cycle's background is the previous analysis with an estimated σb, and there the
     // likelihood term measured worse (docs/results.md, "The background in the likelihood")
@@ -176,9 +182,10 @@ export function priorAssimilator(
       steps: s.steps,
       tMax: s.tMax,
       corrections: s.corrections,
-      // σx and κ are SOAD's (the SDA baseline refuses them)
+      // σx is SOAD's (the SDA baseline refuses it); κ both methods' (explicit, so that the
+      // Worker, which reads the prior's bytes, does not take the metadata's)
       sigmaX: req.method === "soad" ? s.sigmaX : undefined,
-      clipScale: req.method === "soad" ? s.clipScale : undefined,
+      clipScale: s.clipScale,
       samples: req.samples,
       seed: req.seed,
       backend: s.backend,
