@@ -65,10 +65,13 @@ Deno.test("every shipped prior loads by name with its metadata: t-max 0.85, K 12
     // SDA (K = 128 is worse for it); full (setting III) was not measured and keeps 64
     const steps = name === "sda" || name === "full" ? 64 : 128;
     // the background in the likelihood (session 17) and SOAD's likelihood strength σx = 0.03, κ =
-    // 8 (session 18), chosen on the valid split, for the SOAD priors measured with them; SDA keeps
-    // the spec's likelihood and full (setting III, not measured) the spec's sampler
+    // 8 (session 18), chosen on the valid split, for the SOAD priors measured with them; full
+    // (setting III, not measured) keeps the spec's sampler
+    // (SDA's clip scale 4 was chosen on the valid split the same way, session 18)
     const bgl = BACKGROUND_LIKELIHOOD.has(name)
       ? { backgroundLikelihood: true, sigmaX: 0.03, clipScale: 8 }
+      : name === "sda"
+      ? { clipScale: 4 }
       : {};
     assert.deepEqual(info.sampler, { tMax: 0.85, steps, ...bgl }, name);
     assert.deepEqual(info.trainedFor.grid, [64, 64]);
