@@ -8,7 +8,11 @@ import {
 } from "node:assert/strict";
 import { readResults, runExperiment } from "../src/harness/experiment.ts";
 import { type ExperimentModel, prepareCell, runCell } from "../src/harness/experiment_cell.ts";
-import { type ExperimentData, resolveExperimentConfig } from "../src/harness/experiment_config.ts";
+import {
+  type ExperimentConfig,
+  type ExperimentData,
+  resolveExperimentConfig,
+} from "../src/harness/experiment_config.ts";
 import { cellKey, enumerateGrid, type ExperimentCell } from "../src/harness/experiment_grid.ts";
 import { storeExperimentData } from "../src/harness/experiment_inputs.ts";
 import { openDatasetStore, readWindow } from "../src/data/store.ts";
@@ -39,6 +43,35 @@ const cell = (over: Partial<ExperimentCell> = {}): ExperimentCell => ({
   variant: "base",
   ...over,
 });
+
+/**
+ * A results file made with `config` resumes with `same` (the same identity) and is refused with
+ * `other`.
+ */
+async function resumesOnlyWith(
+  data: ExperimentData,
+  models: Record<string, ExperimentModel>,
+  same: ExperimentConfig,
+  other: ExperimentConfig,
+): Promise<void> {
+  const out = tempDir();
+  const cells = [cell()];
+  await runExperiment({ cells, data, models, config, out, ...quiet });
+  const again = await runExperiment({
+    cells,
+    data,
+    models,
+    config: same,
+    out,
+    resume: true,
+    ...quiet,
+  });
+  equal(again.skipped, 1);
+  await rejects(
+    runExperiment({ cells, data, models, config: other, out, resume: true, ...quiet }),
+    /cannot resume .* configuration/,
+  );
+}
 
 Deno.test("experiment: a cell's draws depend on seed and window, not on method or setting", async () => {
   const { data } = await setup();
@@ -116,31 +149,7 @@ Deno.test("experiment: tau reaches the sampler; the spec's 0.25 stays out of the
   deepStrictEqual(b.rmseFrames, a.rmseFrames);
   notDeepStrictEqual(c.rmseFrames, a.rmseFrames);
   // a results file made with the spec's tau resumes with it, not with another tau
-  const out = tempDir();
-  const cells = [cell()];
-  await runExperiment({ cells, data, models, config, out, ...quiet });
-  const again = await runExperiment({
-    cells,
-    data,
-    models,
-    config: { ...config, tau: 0.25 },
-    out,
-    resume: true,
-    ...quiet,
-  });
-  equal(again.skipped, 1);
-  await rejects(
-    runExperiment({
-      cells,
-      data,
-      models,
-      config: { ...config, tau: 1 },
-      out,
-      resume: true,
-      ...quiet,
-    }),
-    /cannot resume .* configuration/,
-  );
+  await resumesOnlyWith(data, models, { ...config, tau: 0.25 }, { ...config, tau: 1 });
 });
 
 Deno.test("experiment: sigmaX and clipScale reach SOAD's likelihood, not SDA's; the spec's 1 stays out of the results' identity", async () => {
@@ -176,31 +185,7 @@ Deno.test("experiment: sigmaX and clipScale reach SOAD's likelihood, not SDA's; 
   const k4 = await runCell(cell(), data, m, { ...config, sdaClipScale: 1e-3 }, clock);
   deepStrictEqual(k4.rmseFrames, a.rmseFrames);
   // a results file made with the spec's sigmaX resumes with it, not with another
-  const out = tempDir();
-  const cells = [cell()];
-  await runExperiment({ cells, data, models, config, out, ...quiet });
-  const again = await runExperiment({
-    cells,
-    data,
-    models,
-    config: { ...config, sigmaX: 1 },
-    out,
-    resume: true,
-    ...quiet,
-  });
-  equal(again.skipped, 1);
-  await rejects(
-    runExperiment({
-      cells,
-      data,
-      models,
-      config: { ...config, sigmaX: 0.03 },
-      out,
-      resume: true,
-      ...quiet,
-    }),
-    /cannot resume .* configuration/,
-  );
+  await resumesOnlyWith(data, models, { ...config, sigmaX: 1 }, { ...config, sigmaX: 0.03 });
 });
 
 Deno.test("experiment: refresh reaches the sampler; the spec's stale corrector stays out of the identity", async () => {
