@@ -98,20 +98,20 @@ export interface ExperimentConfig {
 
 /**
  * Defaults of {@link ExperimentConfig}, resolved (`tau` only where it is not the spec's 0.25,
- * `sigmaX`, `clipScale` and `sdaClipScale` only where they are not 1, `refresh` and `backgroundLikelihood` only where they are true).
+ * `sigmaX`, `clipScale` and `sdaClipScale` only where they are not 1, `refresh` and
+ * `backgroundLikelihood` only where they are true).
  */
 export type ResolvedExperimentConfig =
-  & Required<Omit<ExperimentConfig, SamplerOption>>
-  & Pick<ExperimentConfig, SamplerOption>;
-
-/** The options of {@link ExperimentConfig} kept in the resolved configuration only when set. */
-type SamplerOption =
-  | "tau"
-  | "sigmaX"
-  | "clipScale"
-  | "sdaClipScale"
-  | "refresh"
-  | "backgroundLikelihood";
+  & Required<
+    Omit<
+      ExperimentConfig,
+      "tau" | "sigmaX" | "clipScale" | "sdaClipScale" | "refresh" | "backgroundLikelihood"
+    >
+  >
+  & Pick<
+    ExperimentConfig,
+    "tau" | "sigmaX" | "clipScale" | "sdaClipScale" | "refresh" | "backgroundLikelihood"
+  >;
 
 /**
  * Fills in the defaults and validates.
