@@ -87,7 +87,10 @@ Deno.test("demo task: sampler defaults from the prior's metadata (t-max 0.85), -
     tMax: { SOAD: 0.85 },
     corrections: 0,
     tau: { SOAD: 0.25 },
-    backgroundLikelihood: true, // the shipped SOAD prior's metadata (session 17)
+    // the shipped SOAD prior's metadata: the background likelihood (session 17), σx and κ (18)
+    sigmaX: 0.03,
+    clipScale: 8,
+    backgroundLikelihood: true,
   });
   assert.deepEqual(res.evaluations, { SOAD: 3 });
   const zattrs = JSON.parse(await Deno.readTextFile(`${out}/soad.zarr/q_mean/.zattrs`));
@@ -105,9 +108,13 @@ Deno.test("demo task: sampler defaults from the prior's metadata (t-max 0.85), -
     "--force",
   );
   assert.equal(tau.code, 0, tau.err);
-  assert.match(tau.out, /, tau 0\.5, background: FDC \+ likelihood; backend/);
+  assert.match(
+    tau.out,
+    /, tau 0\.5, sigma-x 0\.03 \(prior's default\), clip scale 8 \(prior's default\), SDA clip scale 4 \(prior's default\), background: FDC \+ likelihood; backend/,
+  );
   const resTau = JSON.parse(await Deno.readTextFile(`${out}/results.json`));
   assert.deepEqual(resTau.sampler.tau, { SOAD: 0.5, SDA: 0.5 });
+  assert.equal(resTau.sampler.sdaClipScale, 4); // the shipped SDA prior's (session 18)
   // the folder now holds files: refused without --force, before any work
   const again = await run("--steps", "2", "--no-sda", "--out", out);
   assert.equal(again.code, 1);

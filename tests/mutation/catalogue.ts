@@ -199,8 +199,8 @@ export const MUTATIONS: Mutation[] = [
   {
     id: "score-clip-max",
     file: "src/assim/score.ts",
-    original: "c[b] = clip && m > 0 ? Math.min(cRef[b], 1 / m) : cRef[b];",
-    replacement: "c[b] = clip && m > 0 ? Math.max(cRef[b], 1 / m) : cRef[b];",
+    original: "c[b] = clip && m > 0 ? Math.min(cRef[b], clipScale / m) : cRef[b];",
+    replacement: "c[b] = clip && m > 0 ? Math.max(cRef[b], clipScale / m) : cRef[b];",
     tests: [T.sampler, T.piFixture, T.analytic],
     what: "the clip takes the larger coefficient",
   },
