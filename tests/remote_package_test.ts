@@ -65,7 +65,13 @@ prior.dispose();
       assert.equal(api.code, 0, api.err.slice(-2000));
       const v = JSON.parse(api.out.trim().split("\n").at(-1)!);
       assert.equal(v.trainedFor.model, "arctan3x");
-      assert.deepEqual(v.sampler, { tMax: 0.85, steps: 128, backgroundLikelihood: true });
+      assert.deepEqual(v.sampler, {
+        tMax: 0.85,
+        steps: 128,
+        backgroundLikelihood: true,
+        sigmaX: 0.03,
+        clipScale: 8,
+      });
       assert.ok(Math.abs(v.x0 - 1) < 1e-6);
       // the demo as a remote entry point (deno run -A jsr:@soad/soad/demo once published)
       const demo = await run(
