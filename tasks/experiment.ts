@@ -262,7 +262,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     }
     // the background likelihood: the flag, else the SOAD priors' metadata (which must agree)
     const soadSamplers = samplers.filter(([m]) => m !== "sda");
-    // σx and κ: the flags, else the SOAD priors' metadata (which must agree; SDA has neither)
+    // σx and κ: the flags, else the SOAD priors' metadata (which must agree; SDA's κ: below)
     for (const key of ["sigmaX", "clipScale"] as const) {
       if (config[key] === undefined && soadSamplers.length > 0) {
         config[key] = agreedSamplerDefault(
