@@ -328,19 +328,23 @@ export interface GuidanceFlags {
 /**
  * SOAD's σx and clip scale κ for the sampler line of a CLI: ", sigma-x X, clip scale Y", each
  * with "(prior's default)" when it comes from the metadata; a setting at the spec's 1 with no
- * flag is left out.
+ * flag is left out. `who` prefixes each name (e.g. "SDA ").
  *
  * @example
  * ```ts ignore
  * guidanceText({}, { tMax: 0.85, steps: 128, sigmaX: 0.03 }); // ", sigma-x 0.03 (prior's default)"
  * ```
  */
-export function guidanceText(flags: GuidanceFlags, sampler: SamplerDefaults): string {
+export function guidanceText(
+  flags: GuidanceFlags,
+  sampler: SamplerDefaults,
+  who = "",
+): string {
   let out = "";
   for (const [key, name] of [["sigmaX", "sigma-x"], ["clipScale", "clip scale"]] as const) {
     const v = flags[key] ?? samplerDefault(key, sampler);
     if (flags[key] === undefined && v === 1) continue; // the spec's
-    out += `, ${name} ${v}${fromPrior(flags[key])}`;
+    out += `, ${who}${name} ${v}${fromPrior(flags[key])}`;
   }
   return out;
 }

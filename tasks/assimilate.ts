@@ -285,7 +285,7 @@ async function main(): Promise<void> {
       (info.trainedFor.method === "soad"
         ? backgroundText(background !== undefined, bglFlag, info.sampler)
         : "") +
-      (sdaInfo ? guidanceText({}, sdaInfo.sampler).replace(", clip", ", SDA clip") : ""),
+      (sdaInfo ? guidanceText({}, sdaInfo.sampler, "SDA ") : ""),
   );
   const common = {
     observations,

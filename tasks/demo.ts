@@ -258,7 +258,7 @@ export async function demo(args: string[]): Promise<number> {
     `  sampler: ${samplerText("K = ", steps, stepsFlag)}, M = ${corrections}, ` +
       `${samplerText("t from ", tMaxes, tMaxFlag)} to 0, ${samplerText("tau ", taus, tauFlag)}${
         guidanceText(guidance, soad.sampler)
-      }${sda ? guidanceText({}, sda.sampler).replace(", clip", ", SDA clip") : ""}${
+      }${sda ? guidanceText({}, sda.sampler, "SDA ") : ""}${
         backgroundText(background !== undefined, bglFlag, soad.sampler)
       }; backend ${backend.name}`,
   );

@@ -7,7 +7,12 @@ import {
   throws,
 } from "node:assert/strict";
 import { readResults, runExperiment } from "../src/harness/experiment.ts";
-import { type ExperimentModel, prepareCell, runCell } from "../src/harness/experiment_cell.ts";
+import {
+  type CellResult,
+  type ExperimentModel,
+  prepareCell,
+  runCell,
+} from "../src/harness/experiment_cell.ts";
 import {
   type ExperimentConfig,
   type ExperimentData,
@@ -43,6 +48,31 @@ const cell = (over: Partial<ExperimentCell> = {}): ExperimentCell => ({
   variant: "base",
   ...over,
 });
+
+/**
+ * A sampler option at the spec's `spec` stays out of the resolved configuration (the results'
+ * identity) and gives the same cell as leaving it out; `other` is kept and changes the cell; 0 is
+ * refused. Returns the SOAD model and the cell run with the plain `config`.
+ */
+async function reachesSamplerOnlyOffSpec(
+  data: ExperimentData,
+  models: Record<string, ExperimentModel>,
+  key: "tau" | "sigmaX",
+  spec: number,
+  other: number,
+): Promise<{ m: ExperimentModel; a: CellResult }> {
+  equal(key in resolveExperimentConfig(config), false);
+  equal(key in resolveExperimentConfig({ ...config, [key]: spec }), false);
+  equal(resolveExperimentConfig({ ...config, [key]: other })[key], other);
+  throws(() => resolveExperimentConfig({ [key]: 0 }), new RegExp(`${key} must be finite and > 0`));
+  const m = models["soad-arctan3x"];
+  const a = await runCell(cell(), data, m, config, clock);
+  const b = await runCell(cell(), data, m, { ...config, [key]: spec }, clock);
+  const c = await runCell(cell(), data, m, { ...config, [key]: other }, clock);
+  deepStrictEqual(b.rmseFrames, a.rmseFrames);
+  notDeepStrictEqual(c.rmseFrames, a.rmseFrames);
+  return { m, a };
+}
 
 /**
  * A results file made with `config` resumes with `same` (the same identity) and is refused with
@@ -138,32 +168,14 @@ Deno.test("experiment: runCell is deterministic; S > 1 adds spread-skill and CRP
 
 Deno.test("experiment: tau reaches the sampler; the spec's 0.25 stays out of the results' identity", async () => {
   const { data, models } = await setup();
-  equal("tau" in resolveExperimentConfig(config), false);
-  equal("tau" in resolveExperimentConfig({ ...config, tau: 0.25 }), false);
-  equal(resolveExperimentConfig({ ...config, tau: 0.5 }).tau, 0.5);
-  throws(() => resolveExperimentConfig({ tau: 0 }), /tau must be finite and > 0/);
-  const m = models["soad-arctan3x"];
-  const a = await runCell(cell(), data, m, config, clock);
-  const b = await runCell(cell(), data, m, { ...config, tau: 0.25 }, clock);
-  const c = await runCell(cell(), data, m, { ...config, tau: 1 }, clock);
-  deepStrictEqual(b.rmseFrames, a.rmseFrames);
-  notDeepStrictEqual(c.rmseFrames, a.rmseFrames);
+  await reachesSamplerOnlyOffSpec(data, models, "tau", 0.25, 1);
   // a results file made with the spec's tau resumes with it, not with another tau
   await resumesOnlyWith(data, models, { ...config, tau: 0.25 }, { ...config, tau: 1 });
 });
 
 Deno.test("experiment: sigmaX and clipScale reach SOAD's likelihood, not SDA's; the spec's 1 stays out of the results' identity", async () => {
   const { data, models } = await setup();
-  equal("sigmaX" in resolveExperimentConfig(config), false);
-  equal("sigmaX" in resolveExperimentConfig({ ...config, sigmaX: 1 }), false);
-  equal(resolveExperimentConfig({ ...config, sigmaX: 0.03 }).sigmaX, 0.03);
-  throws(() => resolveExperimentConfig({ sigmaX: 0 }), /sigmaX must be finite and > 0/);
-  const m = models["soad-arctan3x"];
-  const a = await runCell(cell(), data, m, config, clock);
-  const b = await runCell(cell(), data, m, { ...config, sigmaX: 1 }, clock);
-  const c = await runCell(cell(), data, m, { ...config, sigmaX: 0.03 }, clock);
-  deepStrictEqual(b.rmseFrames, a.rmseFrames);
-  notDeepStrictEqual(c.rmseFrames, a.rmseFrames);
+  const { m, a } = await reachesSamplerOnlyOffSpec(data, models, "sigmaX", 1, 0.03);
   // SDA's cells run as before (its likelihood has gamma, not sigmaX)
   const sda = cell({ method: "sda" });
   const s1 = await runCell(sda, data, models.sda, config, clock);

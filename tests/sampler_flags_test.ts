@@ -79,6 +79,10 @@ Deno.test("--sigma-x, --clip-scale: parsed into the metadata patch; SOAD priors'
     ", sigma-x 1, clip scale 2 (prior's default)",
   );
   assert.deepEqual(guidanceValues({}, tuned), { sigmaX: 0.03, clipScale: 2 });
+  assert.equal(
+    guidanceText({}, { tMax: 0.85, steps: 64, clipScale: 4 }, "SDA "),
+    ", SDA clip scale 4 (prior's default)",
+  );
   assert.deepEqual(guidanceValues({ clipScale: 4 }, priors.SDA), { sigmaX: 1, clipScale: 4 });
   // --clip-scale: the same parser rules and patch key
   assert.equal(parseClipScaleFlag("2"), 2);
