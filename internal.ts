@@ -165,7 +165,7 @@ export {
 // Experiments: the paper's evaluation grid
 export { RESULTS_FORMAT } from "./src/harness/experiment.ts";
 export { type CellInputs, cellSeed, prepareCell, runCell } from "./src/harness/experiment_cell.ts";
-export { resolveExperimentConfig } from "./src/harness/experiment_config.ts";
+export { cellSampler, resolveExperimentConfig } from "./src/harness/experiment_config.ts";
 export {
   cellKey,
   modelOf,

@@ -179,6 +179,16 @@ export {
   SPEC_SIGMA_X,
   SPEC_TAU,
 } from "./src/diffusion/sampler_defaults.ts";
+export {
+  agreedSparseSampler,
+  checkSparseSampler,
+  observedFraction,
+  samplerForDensity,
+  SPARSE_SAMPLER_KEYS,
+  sparseApplies,
+  type SparseSampler,
+  type SparseSamplerKey,
+} from "./src/diffusion/sparse_sampler.ts";
 export type { Denoiser, DenoiseVjpResult, WindowShape } from "./src/diffusion/denoiser.ts";
 export {
   paperUNetConfig,

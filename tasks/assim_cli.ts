@@ -367,3 +367,28 @@ export function guidanceValues(
     clipScale: flags.clipScale ?? samplerDefault("clipScale", sampler),
   };
 }
+
+/**
+ * The note a run prints where a prior's sparse-observation settings (`SamplerDefaults.sparse`)
+ * apply: the observed fraction of the grid and each prior's threshold; empty where none does.
+ *
+ * @example
+ * ```ts ignore
+ * sparseText(0.0625, { soad: { tMax: 1, steps: 128, sparse: { below: 0.125, steps: 64 } } });
+ * // "; sparse observations (6.25 % of the grid; SOAD's sparse settings below 12.5 %)"
+ * ```
+ */
+export function sparseText(
+  fraction: number,
+  samplers: Record<string, SamplerDefaults>,
+): string {
+  const pct = (x: number): string => `${+(100 * x).toPrecision(3)} %`;
+  const used = Object.entries(samplers).filter(([, s]) =>
+    s.sparse !== undefined && fraction < s.sparse.below
+  );
+  if (used.length === 0) return "";
+  return `; sparse observations (${pct(fraction)} of the grid; ` +
+    used.map(([m, s]) => `${m.toUpperCase()}'s sparse settings below ${pct(s.sparse!.below)}`)
+      .join(", ") +
+    ")";
+}

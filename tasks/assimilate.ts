@@ -39,6 +39,11 @@ import { saveAnalysis } from "../src/assim/save_analysis.ts";
 import { fetchPriorBytes } from "../src/diffusion/prior.ts";
 import { readPriorInfo } from "../src/diffusion/prior_info.ts";
 import { samplerDefault, type SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
+import {
+  observedFraction,
+  samplerForDensity,
+  sparseApplies,
+} from "../src/diffusion/sparse_sampler.ts";
 import { createUNet } from "../src/diffusion/unet.ts";
 import { Rng } from "../src/rng.ts";
 import { assimilationFigure } from "./assim_figure.ts";
@@ -54,6 +59,7 @@ import {
   printRmseTable,
   samplerText,
   samplerValues,
+  sparseText,
 } from "./assim_cli.ts";
 
 const HELP = `deno task assimilate --prior P --data store.zarr [flags]
@@ -254,14 +260,6 @@ async function main(): Promise<void> {
         `the test windows are ${t0}..${t1 - 1}`,
     );
   }
-  // K, t-max and τ: the flags for every prior, else each prior's own (chosen on the valid split)
-  const samplers: Record<string, SamplerDefaults> = {
-    [info.trainedFor.method]: info.sampler,
-    ...(sdaInfo ? { sda: sdaInfo.sampler } : {}),
-  };
-  const steps = samplerValues("steps", stepsFlag, samplers);
-  const tMaxes = samplerValues("tMax", tMaxFlag, samplers);
-  const taus = samplerValues("tau", tauFlag, samplers);
   await selectBackend({
     prefer: a.backend as "wasm" | "webgpu" | "cpu" | undefined,
     quiet: true,
@@ -276,16 +274,34 @@ async function main(): Promise<void> {
     rng,
   });
   const background = a.setting === "I" ? knownBackground(truth, L, n, n, rng) : undefined;
+  // each prior's defaults for this density of observations (its sparse settings where they apply;
+  // SOAD's background observes all of frame 0, so with it nothing is sparse for SOAD)
+  const fraction = observedFraction(observations.map((o) => o.mask));
+  const soadBackground = background !== undefined && info.trainedFor.method === "soad";
+  const mainSampler = samplerForDensity(info.sampler, soadBackground ? 1 : fraction);
+  const sdaSampler = sdaInfo ? samplerForDensity(sdaInfo.sampler, fraction) : undefined;
+  // K, t-max and τ: the flags for every prior, else each prior's own (chosen on the valid split)
+  const samplers: Record<string, SamplerDefaults> = {
+    [info.trainedFor.method]: mainSampler,
+    ...(sdaSampler ? { sda: sdaSampler } : {}),
+  };
+  const steps = samplerValues("steps", stepsFlag, samplers);
+  const tMaxes = samplerValues("tMax", tMaxFlag, samplers);
+  const taus = samplerValues("tau", tauFlag, samplers);
   console.log(
     `assimilate: window ${win} (${splitOf?.[0] ?? "?"} split) frames ${start}..${start + L - 1}, ` +
       `${n}x${n}, ${op.name}, ${ratio !== undefined ? `ratio ${ratio}` : `stride ${stride}`}, ` +
       `interval ${interval}, setting ${a.setting}; ${samplerText("K = ", steps, stepsFlag)}, ` +
       `${samplerText("t-max ", tMaxes, tMaxFlag)}, ${samplerText("tau ", taus, tauFlag)}` +
-      guidanceText(guidance, info.sampler) +
+      guidanceText(guidance, mainSampler) +
       (info.trainedFor.method === "soad"
-        ? backgroundText(background !== undefined, bglFlag, info.sampler)
+        ? backgroundText(background !== undefined, bglFlag, mainSampler)
         : "") +
-      (sdaInfo ? guidanceText({}, sdaInfo.sampler, "SDA ") : ""),
+      (sdaInfo ? guidanceText({}, sdaSampler!, "SDA ") : "") +
+      sparseText(fraction, {
+        ...(soadBackground ? {} : { [info.trainedFor.method]: info.sampler }),
+        ...(sdaInfo ? { sda: sdaInfo.sampler } : {}),
+      }),
   );
   const common = {
     observations,
@@ -341,10 +357,16 @@ async function main(): Promise<void> {
       corrections,
       tau: taus,
       ...(main === "soad"
-        ? guidanceValues(guidance, info.sampler)
-        : { clipScale: guidanceValues(guidance, info.sampler).clipScale }),
-      ...(sdaInfo ? { sdaClipScale: samplerDefault("clipScale", sdaInfo.sampler) } : {}),
+        ? guidanceValues(guidance, mainSampler)
+        : { clipScale: guidanceValues(guidance, mainSampler).clipScale }),
+      ...(sdaInfo ? { sdaClipScale: samplerDefault("clipScale", sdaSampler!) } : {}),
       backgroundLikelihood: results[main].backgroundLikelihood,
+      observedFraction: fraction,
+      // whether each prior's sparse settings applied (flags, where given, still set their values)
+      sparseSampler: {
+        [main]: sparseApplies(info.sampler, soadBackground ? 1 : fraction),
+        ...(sdaInfo ? { sda: sparseApplies(sdaInfo.sampler, fraction) } : {}),
+      },
     },
     evaluations: Object.fromEntries(Object.entries(results).map(([m, r]) => [m, r.evaluations])),
   };

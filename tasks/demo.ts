@@ -35,6 +35,11 @@ import { saveAnalysis } from "../src/assim/save_analysis.ts";
 import { fetchPriorBytes } from "../src/diffusion/prior.ts";
 import { type PriorInfo, readPriorInfo } from "../src/diffusion/prior_info.ts";
 import { samplerDefault, type SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
+import {
+  observedFraction,
+  samplerForDensity,
+  sparseApplies,
+} from "../src/diffusion/sparse_sampler.ts";
 import { checkNormalisationsMatch } from "../src/diffusion/normalisation_match.ts";
 import { DATA_PRESETS } from "../src/data/config.ts";
 import { dataPhysics } from "../src/data/physics.ts";
@@ -52,6 +57,7 @@ import {
   printRmseTable,
   samplerText,
   samplerValues,
+  sparseText,
 } from "./assim_cli.ts";
 import { pathToFileURL } from "node:url";
 
@@ -195,13 +201,6 @@ export async function demo(args: string[]): Promise<number> {
     for (const n of notes) console.error(n);
   }
   const L = soad.trainedFor.frames;
-  // K, t-max and τ: the flags for both methods, else each prior's own (chosen on the valid split)
-  const samplers: Record<string, SamplerDefaults> = sda
-    ? { SOAD: soad.sampler, SDA: sda.sampler }
-    : { SOAD: soad.sampler };
-  const steps = samplerValues("steps", stepsFlag, samplers);
-  const tMaxes = samplerValues("tMax", tMaxFlag, samplers);
-  const taus = samplerValues("tau", tauFlag, samplers);
   const windowUrl = a.window ? pathToFileURL(a.window) as URL : new URL("window.npy", DEMO);
   const win = await fetchWindow(windowUrl, L);
   const meta = a.window ? { store_window: "user", dataset: undefined } : {
@@ -242,6 +241,18 @@ export async function demo(args: string[]): Promise<number> {
     rng,
   });
   const background = a.setting === "I" ? knownBackground(truth, L, n, n, rng) : undefined;
+  // each prior's defaults for this density of observations (its sparse settings where they apply;
+  // SOAD's background observes all of frame 0, so with it nothing is sparse for SOAD)
+  const fraction = observedFraction(observations.map((o) => o.mask));
+  const soadSampler = samplerForDensity(soad.sampler, background ? 1 : fraction);
+  const sdaSampler = sda ? samplerForDensity(sda.sampler, fraction) : undefined;
+  // K, t-max and τ: the flags for both methods, else each prior's own (chosen on the valid split)
+  const samplers: Record<string, SamplerDefaults> = sdaSampler
+    ? { SOAD: soadSampler, SDA: sdaSampler }
+    : { SOAD: soadSampler };
+  const steps = samplerValues("steps", stepsFlag, samplers);
+  const tMaxes = samplerValues("tMax", tMaxFlag, samplers);
+  const taus = samplerValues("tau", tauFlag, samplers);
   const what =
     `${op.name}, ${ratio !== undefined ? `${ratio * 100}% random points` : `stride ${stride}`}, ` +
     `frames ${observations[0].frames.join(",")}, sigma_o 0.1, setting ${a.setting}`;
@@ -257,9 +268,14 @@ export async function demo(args: string[]): Promise<number> {
   console.log(
     `  sampler: ${samplerText("K = ", steps, stepsFlag)}, M = ${corrections}, ` +
       `${samplerText("t from ", tMaxes, tMaxFlag)} to 0, ${samplerText("tau ", taus, tauFlag)}${
-        guidanceText(guidance, soad.sampler)
-      }${sda ? guidanceText({}, sda.sampler, "SDA ") : ""}${
-        backgroundText(background !== undefined, bglFlag, soad.sampler)
+        guidanceText(guidance, soadSampler)
+      }${sda ? guidanceText({}, sdaSampler!, "SDA ") : ""}${
+        backgroundText(background !== undefined, bglFlag, soadSampler)
+      }${
+        sparseText(fraction, {
+          ...(background ? {} : { SOAD: soad.sampler }),
+          ...(sda ? { SDA: sda.sampler } : {}),
+        })
       }; backend ${backend.name}`,
   );
 
@@ -358,9 +374,15 @@ export async function demo(args: string[]): Promise<number> {
       tMax: tMaxes,
       corrections,
       tau: taus,
-      ...guidanceValues(guidance, soad.sampler),
-      ...(sda ? { sdaClipScale: samplerDefault("clipScale", sda.sampler) } : {}),
+      ...guidanceValues(guidance, soadSampler),
+      ...(sda ? { sdaClipScale: samplerDefault("clipScale", sdaSampler!) } : {}),
       backgroundLikelihood: results.SOAD.backgroundLikelihood,
+      observedFraction: fraction,
+      // whether each prior's sparse settings applied (flags, where given, still set their values)
+      sparseSampler: {
+        SOAD: sparseApplies(soad.sampler, background ? 1 : fraction),
+        ...(sda ? { SDA: sparseApplies(sda.sampler, fraction) } : {}),
+      },
     },
     evaluations: Object.fromEntries(Object.entries(results).map(([m, r]) => [m, r.evaluations])),
     observations: what,

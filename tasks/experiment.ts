@@ -14,8 +14,14 @@ import {
   parseBackgroundLikelihoodFlag,
   parseClipScaleFlag,
   parseSigmaXFlag,
+  parseSparseFlag,
   parseTauFlag,
 } from "./sampler_flags.ts";
+import {
+  agreedSparseSampler,
+  type SparseSampler,
+  type SparseSamplerKey as SparseKey,
+} from "../src/diffusion/sparse_sampler.ts";
 import {
   agreedBackgroundLikelihood,
   agreedSamplerDefault,
@@ -80,6 +86,9 @@ Run:
   --clip-scale X  SOAD: κ of the likelihood's clip c <= κ/max|grad| (default: the SOAD priors'
              metadata, which must agree, else 1, the spec's)
   --sda-clip-scale X  the same for the SDA baseline (default: its prior's metadata, else 1)
+  --sparse on|off  on (default): cells whose observations cover less of the grid than a prior's
+             sparse threshold run with its sparse K, tau, sigma-x and clip scale (its metadata;
+             a flag above still sets its value for every cell); off: one setting for every cell
   --refresh  re-evaluate the score before every Langevin correction (M more evaluations a step;
              default: the spec's corrector, whose M moves reuse one evaluation)
   --background-likelihood on|off  setting I, SOAD: the background also enters the likelihood
@@ -152,6 +161,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
       "sda-clip-scale": { type: "string" },
       refresh: { type: "boolean", default: false },
       "background-likelihood": { type: "string" },
+      sparse: { type: "string" },
       samples: { type: "string", default: "1" },
       frames: { type: "string", default: "9" },
       out: { type: "string", default: "out/experiment" },
@@ -205,6 +215,7 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
   const shard = a.shard === undefined ? undefined : parseShard(a.shard);
   const cells = shard ? shardCells(grid, shard) : grid;
   const bglFlag = parseBackgroundLikelihoodFlag(a["background-likelihood"]);
+  const sparseOn = parseSparseFlag(a.sparse);
   const config = {
     backgroundLikelihood: undefined as boolean | undefined,
     frames: posInt("frames", a.frames!),
@@ -216,6 +227,8 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     sigmaX: parseSigmaXFlag(a["sigma-x"]),
     clipScale: parseClipScaleFlag(a["clip-scale"]),
     sdaClipScale: parseClipScaleFlag(a["sda-clip-scale"], "sda-clip-scale"),
+    sparse: undefined as SparseSampler | undefined,
+    sdaSparse: undefined as SparseSampler | undefined,
     ...(a.refresh ? { refresh: true } : {}),
   };
   // a shard loads and records every checkpoint of the whole grid: all shards (and an unsharded
@@ -278,6 +291,30 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     if (config.sdaClipScale === undefined && sdaSampler) {
       config.sdaClipScale = samplerDefault("clipScale", sdaSampler[1]);
     }
+    // sparse observations: the priors' other K, τ, σx and κ (their metadata; the SOAD priors' must
+    // agree), less what a flag sets for every cell
+    if (sparseOn) {
+      const fixed = (keys: [SparseKey, unknown][]): SparseKey[] =>
+        keys.filter(([, flag]) => flag !== undefined).map(([k]) => k);
+      config.sparse = agreedSparseSampler(
+        soadSamplers,
+        "SOAD priors'",
+        fixed([["steps", a.steps], ["tau", a.tau], ["sigmaX", a["sigma-x"]], [
+          "clipScale",
+          a["clip-scale"],
+        ]]),
+      );
+      if (sdaSampler) {
+        config.sdaSparse = agreedSparseSampler(
+          [sdaSampler],
+          "SDA prior's",
+          fixed([["steps", a.steps], ["tau", a.tau], ["sigmaX", true], [
+            "clipScale",
+            a["sda-clip-scale"],
+          ]]),
+        );
+      }
+    }
     if (agreedBackgroundLikelihood(bglFlag, soadSamplers, "SOAD priors'")) {
       config.backgroundLikelihood = true;
     }
@@ -316,7 +353,8 @@ export async function experimentMain(args: string[]): Promise<RunExperimentResul
     if (!a.quiet) {
       console.error(
         `experiment: ${cells.length} cells, K = ${config.steps}, ${data.height}x${data.width} grid,` +
-          ` ${data.count} ${split} windows, backend ${backend.name}`,
+          ` ${data.count} ${split} windows, backend ${backend.name}` +
+          sparseNote("SOAD", config.sparse) + sparseNote("SDA", config.sdaSparse),
       );
     }
     if (a.resume) {
@@ -410,4 +448,20 @@ if (import.meta.main) {
     console.error(`error: ${e instanceof Error ? e.message : e}`);
     Deno.exit(1);
   }
+}
+
+/** The start line's note of a method's sparse-observation settings (empty where none). */
+function sparseNote(who: string, s: SparseSampler | undefined): string {
+  if (!s) return "";
+  const set = [
+    ["K", s.steps],
+    ["tau", s.tau],
+    ["sigma-x", s.sigmaX],
+    ["clip scale", s.clipScale],
+  ].filter(([, v]) => v !== undefined).map(([k, v]) => `${k} ${v}`);
+  const bg = who === "SOAD" ? "without a background " : "";
+  return `; ${who} cells ${bg}observing less than ${+(100 * s.below).toPrecision(
+    3,
+  )} % of the grid: ` +
+    set.join(", ");
 }

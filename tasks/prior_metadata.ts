@@ -1,6 +1,6 @@
 /**
  * `deno task prior-metadata --weights F [--t-max T] [--steps K] [--tau X] [--sigma-x X] [--clip-scale X]
- *   [--background-likelihood on|off]
+ *   [--background-likelihood on|off] [--sparse-sampler below=F,steps=K,... | off]
  *   [--climatology mean1,mean2,std1,std2]
  *   [--note TEXT]` — prints what a prior's weights say about it (trained for, normalisation,
  * sampler defaults) and, with any setting flag, rewrites its `soad_prior` metadata in place
@@ -36,6 +36,10 @@ of the flags below, rewrites them in FILE (tensors unchanged).
                      SOAD with a background: on = the background also enters the likelihood
                      (as an observation of frame 0 with error σb), off = the FDC only (the spec's
                      code; also what absent means)
+  --sparse-sampler S where the observations cover less of the grid than F (the densest
+                     operator's observed points over H·W), other sampler defaults:
+                     below=F,steps=K,tau=X,sigma-x=X,clip-scale=X (below and at least one more);
+                     off removes them
   --climatology LIST mean1,mean2,std1,std2: the training data's per-layer moments of q [1/s]
   --note TEXT        where these defaults come from
 `;
@@ -51,6 +55,7 @@ async function main(): Promise<void> {
       "sigma-x": { type: "string" },
       "clip-scale": { type: "string" },
       "background-likelihood": { type: "string" },
+      "sparse-sampler": { type: "string" },
       climatology: { type: "string" },
       note: { type: "string" },
     },

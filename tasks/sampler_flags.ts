@@ -6,6 +6,11 @@
 
 import { InvalidArgumentError } from "../src/errors.ts";
 import type { SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
+import {
+  checkSparseSampler,
+  SPARSE_SAMPLER_KEYS,
+  type SparseSampler,
+} from "../src/diffusion/sparse_sampler.ts";
 
 /** The flags as `parseArgs` returns them. */
 export interface SamplerFlags {
@@ -21,6 +26,8 @@ export interface SamplerFlags {
   "clip-scale"?: string;
   /** `--background-likelihood`: on or off. */
   "background-likelihood"?: string;
+  /** `--sparse-sampler`: `below=F,steps=K,tau=X,sigma-x=X,clip-scale=X` (below and one more), or off. */
+  "sparse-sampler"?: string;
 }
 
 /**
@@ -136,5 +143,72 @@ export function samplerPatch(a: SamplerFlags): Partial<SamplerDefaults> | undefi
   if (clipScale !== undefined) patch.clipScale = clipScale;
   const bgl = parseBackgroundLikelihoodFlag(a["background-likelihood"]);
   if (bgl !== undefined) patch.backgroundLikelihood = bgl;
+  if (a["sparse-sampler"] !== undefined) {
+    // off: drop the prior's sparse settings (undefined leaves the metadata's JSON)
+    patch.sparse = parseSparseSamplerFlag(a["sparse-sampler"]);
+  }
   return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+/**
+ * The `--sparse-sampler` flag of `prior-metadata` and `ship-prior`: `off` (undefined: no sparse
+ * settings), or `below=F` and at least one of `steps=K`, `tau=X`, `sigma-x=X`, `clip-scale=X`,
+ * comma-separated (or throws).
+ *
+ * @example
+ * ```ts
+ * import { parseSparseSamplerFlag } from "./sampler_flags.ts";
+ * console.log(parseSparseSamplerFlag("below=0.125,steps=64,sigma-x=1,clip-scale=1"));
+ * // { below: 0.125, steps: 64, sigmaX: 1, clipScale: 1 }
+ * ```
+ */
+export function parseSparseSamplerFlag(s: string): SparseSampler | undefined {
+  if (s === "off") return undefined;
+  const names: Record<string, keyof SparseSampler> = {
+    below: "below",
+    steps: "steps",
+    tau: "tau",
+    "sigma-x": "sigmaX",
+    "clip-scale": "clipScale",
+  };
+  const out: Record<string, number> = {};
+  for (const part of s.split(",")) {
+    const [k, v, ...rest] = part.split("=");
+    const key = names[k?.trim()];
+    const x = Number(v);
+    if (!key || rest.length || v === undefined || v.trim() === "" || !Number.isFinite(x)) {
+      throw new InvalidArgumentError(
+        `--sparse-sampler expects off or below=F,steps=K,tau=X,sigma-x=X,clip-scale=X ` +
+          `(below and at least one more), got "${s}"`,
+      );
+    }
+    out[key] = x;
+  }
+  const sparse = checkSparseSampler(out, "--sparse-sampler");
+  if (!SPARSE_SAMPLER_KEYS.some((k) => sparse[k] !== undefined)) {
+    throw new InvalidArgumentError(
+      `--sparse-sampler "${s}" sets no default to replace; add steps=, tau=, sigma-x= or clip-scale=`,
+    );
+  }
+  return sparse;
+}
+
+/**
+ * The `--sparse` flag: `on` (the default, also when absent) lets a prior's sparse-observation
+ * settings (`SamplerDefaults.sparse`) run where the observations are sparse; `off` runs one setting
+ * at every density.
+ *
+ * @example
+ * ```ts
+ * import { parseSparseFlag } from "./sampler_flags.ts";
+ * console.log(parseSparseFlag(undefined), parseSparseFlag("off")); // true false
+ * ```
+ */
+export function parseSparseFlag(s: string | undefined): boolean {
+  if (s === undefined || s === "on") return true;
+  if (s === "off") return false;
+  throw new InvalidArgumentError(
+    `--sparse must be on or off, got "${s}" (on: a prior's sparse-observation settings run where ` +
+      `the observations cover less of the grid than their threshold; off: one setting everywhere)`,
+  );
 }

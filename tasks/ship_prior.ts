@@ -24,7 +24,8 @@ import {
 
 const HELP = `deno task ship-prior --run DIR --out DIR [--warm-start TEXT] [--note TEXT]
                      [--weights FILE --weights-note TEXT] [--t-max T] [--steps K] [--tau X]
-                     [--sigma-x X] [--clip-scale X] [--background-likelihood on|off] [--force]
+                     [--sigma-x X] [--clip-scale X] [--background-likelihood on|off]
+                     [--sparse-sampler below=F,steps=K,... | off] [--force]
 
 Copies a training run (deno task train --out DIR) into a shipped prior folder: weights.safetensors
 (best validation loss; the EMA weights for a run trained with --ema), checkpoint.safetensors (resumable), log.csv, loss.png and card.json.
@@ -46,6 +47,10 @@ Copies a training run (deno task train --out DIR) into a shipped prior folder: w
   --background-likelihood on|off
                       SOAD with a background: whether the background also enters the likelihood
                       (default: the weights' own, else off, the spec's FDC-only background)
+  --sparse-sampler S  where the observations cover less of the grid than F (the densest
+                      operator's observed points over H·W), other sampler defaults:
+                      below=F,steps=K,tau=X,sigma-x=X,clip-scale=X (below and at least one more;
+                      default: the weights' own, else none); off removes them
   --operator-module F the module that registers the run's user operators (for --operator runs)
   --force             replace the files of an existing, non-empty --out; its previous
                       checkpoint.safetensors is kept as checkpoint.<time>.bak.safetensors
@@ -88,6 +93,7 @@ async function main(): Promise<void> {
       "sigma-x": { type: "string" },
       "clip-scale": { type: "string" },
       "background-likelihood": { type: "string" },
+      "sparse-sampler": { type: "string" },
       "operator-module": { type: "string" },
       force: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },

@@ -2,6 +2,7 @@
 // per-frame RMSE, writes results.json and the PNG, and refuses a checkpoint of another operator set.
 import assert from "node:assert/strict";
 import { withPriorMetadata } from "../src/diffusion/prior_info.ts";
+import type { SamplerDefaults } from "../src/diffusion/sampler_defaults.ts";
 import { readSafetensorsMetadata, replaceSafetensorsMetadata } from "../src/io/safetensors.ts";
 import { runTask } from "./task_helpers.ts";
 import { tempDir, tinyCheckpoint, tinyStore } from "./experiment_helpers.ts";
@@ -94,7 +95,7 @@ Deno.test("assimilate task: SOAD and SDA on a tiny store write results.json and 
   const normStd = openDatasetStore(data).attrs.norm_std!;
   // without --steps / --t-max each prior runs with its own metadata's K and t-max: the SDA
   // baseline does not take the SOAD prior's (as before session 16)
-  const meta = (f: string, sampler: { tMax: number; steps: number }) => {
+  const meta = (f: string, sampler: SamplerDefaults) => {
     const b = Deno.readFileSync(f);
     const normalisation = JSON.stringify({ offset: [0, 0], std: normStd });
     const m = { ...readSafetensorsMetadata(b), normalisation };
@@ -113,6 +114,28 @@ Deno.test("assimilate task: SOAD and SDA on a tiny store write results.json and 
   assert.deepEqual(resOwn.sampler.steps, { soad: 2, sda: 4 });
   assert.deepEqual(resOwn.sampler.tMax, { soad: 1, sda: 0.8 });
   assert.deepEqual(resOwn.evaluations, { soad: 3, sda: 5 });
+  // a prior's sparse settings run where the observations are sparse: stride 4 observes 1/16 of
+  // the grid, below the SOAD prior's 0.5 (K 3 there), not below the SDA prior's 0.05 (setting II:
+  // with a background nothing is sparse for SOAD)
+  meta(soad, { tMax: 1, steps: 2, sparse: { below: 0.5, steps: 3 } });
+  meta(sda, { tMax: 0.8, steps: 4, sparse: { below: 0.05, steps: 6 } });
+  const sparse = await run(
+    ...["--checkpoint", soad, "--sda-checkpoint", sda, "--data", data, "--op", "sin3x"],
+    ...["--stride", "4", "--interval", "2", "--corrections", "0", "--out", `${dir}/sparse`],
+    ...["--setting", "II"],
+    ...["--window", "9", "--start", "1", "--threads", "1"],
+  );
+  assert.equal(sparse.code, 0, sparse.err);
+  assert.match(sparse.out, /K = soad 3, sda 4 \(priors' defaults\)/);
+  assert.match(
+    sparse.out,
+    /sparse observations \(6\.25 % of the grid; SOAD's sparse settings below 50 %\)/,
+  );
+  const resSparse = JSON.parse(await Deno.readTextFile(`${dir}/sparse/results.json`));
+  assert.deepEqual(resSparse.sampler.steps, { soad: 3, sda: 4 });
+  assert.deepEqual(resSparse.sampler.sparseSampler, { soad: true, sda: false });
+  assert.equal(resSparse.sampler.observedFraction, 0.0625);
+  assert.deepEqual(resSparse.evaluations, { soad: 4, sda: 5 });
 });
 
 Deno.test("assimilate task: a prior of another operator is refused before sampling, naming both", async () => {

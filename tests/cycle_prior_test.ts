@@ -58,6 +58,7 @@ Deno.test("readCyclePrior reads a shipped name, a folder, a path and a URL alike
     backgroundLikelihood: true,
     sigmaX: 0.03,
     clipScale: 8,
+    sparse: { below: 0.125, steps: 64, clipScale: 2 },
   });
   const sda = await readCyclePrior("sda", "sda", [64, 64]);
   assert.equal(sda.trainedFor.method, "sda");
@@ -98,6 +99,16 @@ Deno.test("cycleSampler: explicit flags win, else the prior's metadata", () => {
   assert.equal(cycleSampler(tuned).clipScale, 1);
   assert.equal(cycleSampler(tuned, { sigmaX: 0.5 }).sigmaX, 0.5);
   assert.equal(cycleSampler(tuned, { clipScale: 4 }).clipScale, 4);
+  // τ: the flag, else the metadata's (passed to the Worker explicitly); a prior's sparse settings
+  // never reach a cycle, whatever the mask (one K and τ for every window)
+  const sparse = {
+    sampler: { ...prior.sampler, tau: 0.5, sparse: { below: 1, steps: 4, tau: 0.1 } },
+  };
+  assert.deepEqual(
+    [cycleSampler(sparse).steps, cycleSampler(sparse).tau, cycleSampler(prior).tau],
+    [48, 0.5, undefined],
+  );
+  assert.equal(cycleSampler(sparse, { tau: 0.3 }).tau, 0.3);
 });
 
 Deno.test("readCyclePrior refuses another operator, another grid and a missing prior", async () => {

@@ -91,8 +91,29 @@ Deno.test("demo task: sampler defaults from the prior's metadata (t-max 0.85), -
     sigmaX: 0.03,
     clipScale: 8,
     backgroundLikelihood: true,
+    // 25 % of the grid: the dense settings (the sparse ones start below 12.5 %, session 19)
+    observedFraction: 0.25,
+    sparseSampler: { SOAD: false },
   });
   assert.deepEqual(res.evaluations, { SOAD: 3 });
+  // stride 4 without a background observes 6.25 %: the prior's sparse settings (K 64 unless
+  // --steps, κ 2), said and recorded
+  const sparseOut = await Deno.makeTempDir({ prefix: "soad_demo_" });
+  const sp = await run(
+    ...["--stride", "4", "--setting", "II", "--steps", "2", "--corrections", "0", "--no-sda"],
+    ...["--out", sparseOut, "--force"],
+  );
+  assert.equal(sp.code, 0, sp.err);
+  assert.match(sp.out, /clip scale 2 \(prior's default\)/);
+  assert.match(
+    sp.out,
+    /sparse observations \(6\.25 % of the grid; SOAD's sparse settings below 12\.5 %\)/,
+  );
+  const spRes = JSON.parse(await Deno.readTextFile(`${sparseOut}/results.json`));
+  assert.deepEqual(
+    [spRes.sampler.clipScale, spRes.sampler.sigmaX, spRes.sampler.sparseSampler],
+    [2, 0.03, { SOAD: true }],
+  );
   const zattrs = JSON.parse(await Deno.readTextFile(`${out}/soad.zarr/q_mean/.zattrs`));
   assert.deepEqual(zattrs._ARRAY_DIMENSIONS, ["time", "layer", "y", "x"]);
   // --tau for every method, recorded

@@ -210,6 +210,36 @@ Deno.test("experiment task: K and t-max default to the priors' metadata; disagre
     `${f.dir}/m5`,
   ]);
   equal((await readResults(`${f.dir}/m5`))?.config.tau, 0.5);
+  // sparse settings: the SOAD priors' metadata into the run's configuration (its identity), less
+  // what a flag sets for every cell; --sparse off drops them; SDA's come from its own metadata
+  const sparse = { below: 0.125, steps: 3, clipScale: 2 };
+  Deno.writeFileSync(
+    f.atan,
+    withPriorMetadata(Deno.readFileSync(f.atan), { sampler: { sparse } }, f.atan),
+  );
+  const soadArgs = ["--data", f.data, ...soadOnly, "--soad-arctan3x", f.atan];
+  await experimentMain([...soadArgs, "--out", `${f.dir}/m6`]);
+  deepStrictEqual((await readResults(`${f.dir}/m6`))?.config.sparse, sparse);
+  await experimentMain([...soadArgs, "--steps", "2", "--out", `${f.dir}/m7`]);
+  deepStrictEqual((await readResults(`${f.dir}/m7`))?.config.sparse, {
+    below: 0.125,
+    clipScale: 2,
+  });
+  await experimentMain([...soadArgs, "--sparse", "off", "--out", `${f.dir}/m8`]);
+  equal("sparse" in (await readResults(`${f.dir}/m8`))!.config, false);
+  await rejects(
+    experimentMain([...soadArgs, "--sparse", "maybe", "--out", `${f.dir}/m9`]),
+    /--sparse must be on or off/,
+  );
+  Deno.writeFileSync(
+    f.sda,
+    withPriorMetadata(Deno.readFileSync(f.sda), {
+      sampler: { sparse: { below: 0.5, clipScale: 3 } },
+    }, f.sda),
+  );
+  await experimentMain([...args, "--tau", "0.5", "--out", `${f.dir}/m10`]);
+  const both = (await readResults(`${f.dir}/m10`))!.config;
+  deepStrictEqual([both.sparse, both.sdaSparse], [sparse, { below: 0.5, clipScale: 3 }]);
 });
 
 Deno.test("experiment task: the shipped 64² demo priors on the 16² tiny store are refused naming both", async () => {

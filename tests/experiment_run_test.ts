@@ -200,6 +200,42 @@ Deno.test("experiment: sigmaX and clipScale reach SOAD's likelihood, not SDA's; 
   await resumesOnlyWith(data, models, { ...config, sigmaX: 1 }, { ...config, sigmaX: 0.03 });
 });
 
+Deno.test("experiment: sparse settings run the cells whose mask is below their threshold, for their method only; they are part of the identity", async () => {
+  const { data, models } = await setup();
+  const m = models["soad-arctan3x"];
+  const sparse = { below: 0.125, steps: 2, clipScale: 2 };
+  const withSparse = { ...config, sparse };
+  // stride 4 (1/16 of the grid) without a background: the sparse K and κ, as if given for the cell
+  const s4 = cell({ mask: "s4", setting: "II" });
+  const a = await runCell(s4, data, m, withSparse, clock);
+  const b = await runCell(s4, data, m, { ...config, steps: 2, clipScale: 2 }, clock);
+  deepStrictEqual(a.rmseFrames, b.rmseFrames);
+  equal(a.sparseSampler, true);
+  notDeepStrictEqual(a.rmseFrames, (await runCell(s4, data, m, config, clock)).rmseFrames);
+  // p = 0.25 is not below 0.125, and setting I has a background (all of frame 0 observed): the
+  // run's own settings
+  for (const dense of [cell({ setting: "II" }), cell({ mask: "s4" })]) {
+    const r = await runCell(dense, data, m, withSparse, clock);
+    deepStrictEqual(r.rmseFrames, (await runCell(dense, data, m, config, clock)).rmseFrames);
+    equal("sparseSampler" in r, false);
+  }
+  // SDA's cells take sdaSparse, not SOAD's settings
+  const sda = cell({ method: "sda", mask: "s4" });
+  const d = await runCell(sda, data, models.sda, config, clock);
+  deepStrictEqual(
+    (await runCell(sda, data, models.sda, withSparse, clock)).rmseFrames,
+    d.rmseFrames,
+  );
+  const ds = await runCell(sda, data, models.sda, { ...config, sdaSparse: sparse }, clock);
+  deepStrictEqual(
+    ds.rmseFrames,
+    (await runCell(sda, data, models.sda, { ...config, steps: 2, sdaClipScale: 2 }, clock))
+      .rmseFrames,
+  );
+  // the identity: absent stays absent (old results resume); another setting is refused
+  await resumesOnlyWith(data, models, config, withSparse);
+});
+
 Deno.test("experiment: refresh reaches the sampler; the spec's stale corrector stays out of the identity", async () => {
   const { data, models } = await setup();
   equal("refresh" in resolveExperimentConfig(config), false);

@@ -73,7 +73,10 @@ Deno.test("every shipped prior loads by name with its metadata: t-max 0.85, K 12
       : name === "sda"
       ? { clipScale: 4 }
       : {};
-    assert.deepEqual(info.sampler, { tMax: 0.85, steps, ...bgl }, name);
+    // arctan3x's sparse-observation settings (session 19): K 64 and κ 2 below 12.5 % of the grid,
+    // chosen on the valid split's sparse setting-II cells
+    const sparse = name === "arctan3x" ? { sparse: { below: 0.125, steps: 64, clipScale: 2 } } : {};
+    assert.deepEqual(info.sampler, { tMax: 0.85, steps, ...bgl, ...sparse }, name);
     assert.deepEqual(info.trainedFor.grid, [64, 64]);
     assert.equal(info.trainedFor.frames, 9);
     // the demo's physics: all are trained on demo-large (issue 19)

@@ -71,6 +71,7 @@ prior.dispose();
         backgroundLikelihood: true,
         sigmaX: 0.03,
         clipScale: 8,
+        sparse: { below: 0.125, steps: 64, clipScale: 2 },
       });
       assert.ok(Math.abs(v.x0 - 1) < 1e-6);
       // the demo as a remote entry point (deno run -A jsr:@soad/soad/demo once published)

@@ -281,7 +281,7 @@ Deno.test("deno task select-prior --run: a run's snapshots and a candidate; tabl
   assert.match(none.err, /give candidates: --run DIR and\/or --candidate F/);
 });
 
-Deno.test("select-prior: sigma-x and the clip scale of the candidates' metadata reach their method's cells", async () => {
+Deno.test("select-prior: sigma-x, the clip scale and the sparse settings of the candidates' metadata reach their method's cells", async () => {
   const f = await setup();
   const guided = await withMeta(f.good, "guided", (m) => {
     const p = JSON.parse(m.soad_prior);
@@ -321,4 +321,16 @@ Deno.test("select-prior: sigma-x and the clip scale of the candidates' metadata 
   const sda = await run([sdaPath], "sda-k8");
   assert.equal(sda.config.sdaClipScale, 8);
   assert.equal(sda.config.clipScale, undefined);
+  // the candidates' sparse-observation settings reach the cells too (SOAD's as sparse), less what
+  // a given value fixes
+  const sparse = await withMeta(f.good, "sparse", (m) => {
+    const p = JSON.parse(m.soad_prior);
+    p.sampler.sparse = { below: 0.5, steps: 2, clipScale: 2 };
+    m.soad_prior = JSON.stringify(p);
+  });
+  // (the runs here give steps)
+  const sp = await run([sparse], "sparse");
+  assert.deepEqual(sp.config.sparse, { below: 0.5, clipScale: 2 });
+  const sp2 = await run([sparse], "sparse2", { clipScale: 3 });
+  assert.equal(sp2.config.sparse, undefined);
 });

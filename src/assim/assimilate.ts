@@ -22,6 +22,11 @@ import { sdaNoise } from "./sda.ts";
 import { checkPriorFit } from "./prior_fit.ts";
 import type { TrainedFor } from "../diffusion/prior_info.ts";
 import type { SamplerDefaults } from "../diffusion/sampler_defaults.ts";
+import {
+  observedFraction,
+  samplerForDensity,
+  SPARSE_SAMPLER_KEYS,
+} from "../diffusion/sparse_sampler.ts";
 import { layoutForOperators } from "../obs/registry.ts";
 import { Progress, type ProgressStream } from "../io/progress.ts";
 import { soadNoise } from "./soad.ts";
@@ -35,7 +40,7 @@ export interface AssimilationPrior {
   denoiser: Denoiser;
   /** What it was trained for (method, operators, grid, frames). */
   trainedFor: TrainedFor;
-  /** Its sampler defaults (t-max, K, τ). */
+  /** Its sampler defaults (t-max, K, τ, σx, κ; other ones for sparse observations). */
   sampler: SamplerDefaults;
 }
 
@@ -143,6 +148,12 @@ export interface AssimilateResult {
   evaluations: number;
   /** Whether SOAD's likelihood held the background (see `AssimilateOptions.backgroundLikelihood`). */
   backgroundLikelihood: boolean;
+  /**
+   * Whether the prior's sparse-observation settings (`SamplerDefaults.sparse`) supplied a default
+   * of this run: the observations cover less of the grid than their threshold, and an option did
+   * not set every value they replace.
+   */
+  sparseSampler: boolean;
   /** Seconds. */
   seconds: number;
 }
@@ -243,6 +254,20 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
       width: W,
     });
   }
+  // the prior's defaults for this density of observations (its sparse settings, if any and below;
+  // SOAD's background observes all of frame 0, so with it nothing is sparse); a missing mask is
+  // left to the checks below, which name it
+  const fraction = prior?.sampler.sparse && observations.every((o) => o.mask?.indices)
+    ? observedFraction(
+      observations.map((o) => o.mask),
+      method === "soad" && options.background !== undefined,
+    )
+    : 1;
+  const ps = prior?.sampler.sparse;
+  // true where at least one of them is not overridden by an explicit option
+  const sparse = ps !== undefined && fraction < ps.below &&
+    SPARSE_SAMPLER_KEYS.some((k) => ps[k] !== undefined && options[k] === undefined);
+  const sampler = prior ? samplerForDensity(prior.sampler, fraction) : undefined;
   const layout = options.layout ??
     (prior && method === "soad" &&
         observations.every((o) =>
@@ -282,14 +307,14 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
       );
     }
     backgroundInLikelihood = background !== undefined &&
-      (options.backgroundLikelihood ?? prior?.sampler.backgroundLikelihood ?? false);
+      (options.backgroundLikelihood ?? sampler?.backgroundLikelihood ?? false);
     const looks = backgroundInLikelihood
       ? [...planned, backgroundObservation(background!)]
       : planned;
     noise = soadNoise(denoiser, looks, {
-      sigmaX: options.sigmaX ?? prior?.sampler.sigmaX,
+      sigmaX: options.sigmaX ?? sampler?.sigmaX,
       clip: options.clip,
-      clipScale: options.clipScale ?? prior?.sampler.clipScale,
+      clipScale: options.clipScale ?? sampler?.clipScale,
       jacobianFree: options.jacobianFree,
     });
     if (options.fdc ?? true) {
@@ -303,7 +328,7 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
     noise = sdaNoise(denoiser, observations, {
       gamma: options.gamma,
       clip: options.clip,
-      clipScale: options.clipScale ?? prior?.sampler.clipScale,
+      clipScale: options.clipScale ?? sampler?.clipScale,
     });
     if (options.fdc) {
       throw new InvalidArgumentError("the SDA baseline has no FDC (spec §5.2); drop fdc: true");
@@ -321,7 +346,7 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
     }
   }
   const shape: WindowShape = [S, L, layout.channels, H, W];
-  const steps = options.steps ?? prior?.sampler.steps;
+  const steps = options.steps ?? sampler?.steps;
   const showProgress = options.progress ?? (options.onStep === undefined && stderrIsTerminal());
   const bar = showProgress
     ? new Progress({
@@ -340,11 +365,11 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
   const res = await runSampler(noise, shape, {
     steps,
     corrections: options.corrections,
-    tau: options.tau ?? prior?.sampler.tau,
+    tau: options.tau ?? sampler?.tau,
     fdc: fdcConfig,
     refresh: options.refresh,
     maxLangevinStep: options.maxLangevinStep,
-    tMax: options.tMax ?? prior?.sampler.tMax,
+    tMax: options.tMax ?? sampler?.tMax,
     seed: options.seed,
     onStep,
   }).finally(() => bar?.done());
@@ -361,6 +386,7 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
     evaluations: res.evaluations,
     seconds,
     backgroundLikelihood: backgroundInLikelihood,
+    sparseSampler: sparse,
   };
   if (options.truth) {
     out.rmseMean = rmsePerFrame(stats.mean, options.truth, L);

@@ -18,6 +18,7 @@ import {
 import { modelLayout } from "../obs/registry.ts";
 import { type ResolvedUNetConfig, unetConfigFromWeights } from "./unet_config.ts";
 import { type SamplerDefaults, SPEC_SAMPLER } from "./sampler_defaults.ts";
+import { checkSparseSampler } from "./sparse_sampler.ts";
 
 /** The `__metadata__` key that holds a prior's {@link PriorMetadata} as JSON. */
 export const PRIOR_METADATA_KEY = "soad_prior";
@@ -185,6 +186,12 @@ export function checkPriorMetadata(m: unknown, what = "prior metadata"): PriorMe
   }
   if (s!.backgroundLikelihood !== undefined && typeof s!.backgroundLikelihood !== "boolean") {
     bad("sampler.backgroundLikelihood", "a boolean (or absent: false, the FDC only)");
+  }
+  if (s!.sparse !== undefined) {
+    const sparse = checkSparseSampler(s!.sparse, `${what}: sampler.sparse`);
+    if (t!.method === "sda" && sparse.sigmaX !== undefined) {
+      bad("sampler.sparse.sigmaX", "absent for an SDA prior (σx is SOAD's likelihood coefficient)");
+    }
   }
   const c = o.climatology as Record<string, unknown> | undefined;
   if (c !== undefined && (!isNums(c.mean, 2) || !isNums(c.std, 2))) {

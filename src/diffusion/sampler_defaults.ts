@@ -5,6 +5,7 @@
  */
 
 import { InvalidArgumentError } from "../errors.ts";
+import type { SparseSampler } from "./sparse_sampler.ts";
 
 /** Sampler defaults of a prior. */
 export interface SamplerDefaults {
@@ -33,6 +34,12 @@ export interface SamplerDefaults {
    * frame 0's q with error σb), not only the FDC. Absent or false: the FDC only, the spec's code.
    */
   backgroundLikelihood?: boolean;
+  /**
+   * Other K, τ, σx or κ where the observations are sparse (the densest operator's observed
+   * fraction of the grid below `sparse.below`; see `samplerForDensity`). Absent: one setting for
+   * every density.
+   */
+  sparse?: SparseSampler;
 }
 
 /**

@@ -13,6 +13,7 @@ import { knownBackground, Q_STD, SIGMA_BACKGROUND, unknownBackground } from "../
 import { augmentedLayout, type ModelName } from "../obs/layout.ts";
 import { type Observation, observeStack } from "../obs/observe.ts";
 import {
+  cellSampler,
   type ExperimentConfig,
   type ExperimentData,
   resolveExperimentConfig,
@@ -170,6 +171,11 @@ export interface CellResult extends ExperimentCell {
   crps?: number;
   /** Samples that ran to the end. */
   completed: number;
+  /**
+   * Present (true) where the method's sparse settings (`ExperimentConfig.sparse` / `sdaSparse`)
+   * ran the cell: its observations cover less of the grid than their threshold.
+   */
+  sparseSampler?: true;
   /** Messages of stopped samples. */
   stopped?: string[];
   /** RMSE of the ensemble-mean Tweedie estimate after each step (frame-averaged). */
@@ -282,9 +288,15 @@ export async function runCell(
   now: () => number = () => performance.now(),
   onStep?: (step: number, steps: number) => void,
 ): Promise<CellResult> {
-  const c = resolveExperimentConfig(config);
+  const resolved = resolveExperimentConfig(config);
   const t0 = now();
-  const inputs = prepareCell(cell, data, c);
+  const inputs = prepareCell(cell, data, resolved);
+  const c = cellSampler(
+    resolved,
+    cell.method,
+    inputs.observations.map((o) => o.mask),
+    inputs.background !== undefined,
+  );
   const name = modelOf(cell);
   const layout = augmentedLayout(
     (cell.method === "sda" ? "sda" : name.slice("soad-".length)) as ModelName,
@@ -338,6 +350,7 @@ export async function runCell(
     rmse: round6(frameMean(r.rmseMean!)),
     rmseFrames: frames,
     completed: r.reports.filter((x) => x.completed).length,
+    ...(c.sparseSampler ? { sparseSampler: true as const } : {}),
     seconds: 0,
   };
   const S = c.samples;

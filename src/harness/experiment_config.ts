@@ -6,6 +6,11 @@
  */
 
 import { SPEC_CLIP_SCALE, SPEC_SIGMA_X, SPEC_TAU } from "../diffusion/sampler_defaults.ts";
+import {
+  checkSparseSampler,
+  observedFraction,
+  type SparseSampler,
+} from "../diffusion/sparse_sampler.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import type { PointPrior } from "../assim/baselines.ts";
 import { SIGMA_OBS } from "../obs/observe.ts";
@@ -84,6 +89,15 @@ export interface ExperimentConfig {
    * `clipScale`. Kept in the resolved configuration only when it differs from 1.
    */
   sdaClipScale?: number;
+  /**
+   * SOAD's cells whose observations cover less of the grid than `sparse.below` (the densest
+   * operator's mask) run with its K, τ, σx and κ instead (`SamplerDefaults.sparse`, a prior's
+   * metadata). Absent: one setting for every cell. Kept in the resolved configuration only when
+   * given, so earlier results files resume.
+   */
+  sparse?: SparseSampler;
+  /** The same for the SDA baseline's cells (its `clipScale` replaces `sdaClipScale`; no σx). */
+  sdaSparse?: SparseSampler;
   /** Start time of the sampler's grid (default 1, the spec; `SamplerOptions.tMax`). */
   tMax?: number;
   /** Ensemble size S (default 1, as the paper). */
@@ -99,18 +113,32 @@ export interface ExperimentConfig {
 /**
  * Defaults of {@link ExperimentConfig}, resolved (`tau` only where it is not the spec's 0.25,
  * `sigmaX`, `clipScale` and `sdaClipScale` only where they are not 1, `refresh` and
- * `backgroundLikelihood` only where they are true).
+ * `backgroundLikelihood` only where they are true, `sparse` and `sdaSparse` only where given).
  */
 export type ResolvedExperimentConfig =
   & Required<
     Omit<
       ExperimentConfig,
-      "tau" | "sigmaX" | "clipScale" | "sdaClipScale" | "refresh" | "backgroundLikelihood"
+      | "tau"
+      | "sigmaX"
+      | "clipScale"
+      | "sdaClipScale"
+      | "refresh"
+      | "backgroundLikelihood"
+      | "sparse"
+      | "sdaSparse"
     >
   >
   & Pick<
     ExperimentConfig,
-    "tau" | "sigmaX" | "clipScale" | "sdaClipScale" | "refresh" | "backgroundLikelihood"
+    | "tau"
+    | "sigmaX"
+    | "clipScale"
+    | "sdaClipScale"
+    | "refresh"
+    | "backgroundLikelihood"
+    | "sparse"
+    | "sdaSparse"
   >;
 
 /**
@@ -141,6 +169,8 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
       ? {}
       : { sdaClipScale: c.sdaClipScale }),
     ...(c.refresh ? { refresh: true } : {}),
+    ...(c.sparse ? { sparse: checkSparseSampler(c.sparse, "sparse") } : {}),
+    ...(c.sdaSparse ? { sdaSparse: checkSparseSampler(c.sdaSparse, "sdaSparse") } : {}),
     ...(c.backgroundLikelihood ? { backgroundLikelihood: true } : {}),
   };
   for (const k of ["frames", "steps", "samples", "forecastSteps"] as const) {
@@ -165,6 +195,11 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
       throw new InvalidArgumentError(`${k} must be finite and > 0, got ${v}`);
     }
   }
+  if (r.sdaSparse?.sigmaX !== undefined) {
+    throw new InvalidArgumentError(
+      "sdaSparse.sigmaX: σx is SOAD's likelihood coefficient; the SDA baseline has none",
+    );
+  }
   if (!(r.tMax > 0 && r.tMax <= 1)) {
     throw new InvalidArgumentError(`tMax must be in (0, 1], got ${r.tMax}`);
   }
@@ -172,4 +207,39 @@ export function resolveExperimentConfig(c: ExperimentConfig = {}): ResolvedExper
     throw new InvalidArgumentError(`sigmaObs must be finite and > 0, got ${r.sigmaObs}`);
   }
   return r;
+}
+
+/**
+ * The configuration one cell runs with: `c`, with the method's sparse settings (`sparse` for SOAD,
+ * `sdaSparse` for SDA) in place of its K, τ, σx and κ where the cell's observations cover less of
+ * the grid than their threshold (the densest mask, `observedFraction`; a SOAD cell with a
+ * background, setting I, is never sparse).
+ *
+ * @example
+ * ```ts
+ * import { cellSampler, resolveExperimentConfig } from "@soad/soad/internal";
+ * import { strideMask } from "@soad/soad";
+ * const c = resolveExperimentConfig({ steps: 128, sparse: { below: 0.1, steps: 64 } });
+ * console.log(cellSampler(c, "soad", [strideMask(64, 64, 4)]).steps); // 64
+ * ```
+ */
+export function cellSampler(
+  c: ResolvedExperimentConfig,
+  method: "soad" | "sda",
+  masks: readonly { height: number; width: number; indices: ArrayLike<number> }[],
+  background = false,
+): ResolvedExperimentConfig & { sparseSampler?: true } {
+  const sparse = method === "soad" ? c.sparse : c.sdaSparse;
+  const fraction = observedFraction(masks, method === "soad" && background);
+  if (!sparse || !(fraction < sparse.below)) return c;
+  const out: ResolvedExperimentConfig & { sparseSampler?: true } = { ...c, sparseSampler: true };
+  if (sparse.steps !== undefined) out.steps = sparse.steps;
+  if (sparse.tau !== undefined) out.tau = sparse.tau;
+  if (method === "soad") {
+    if (sparse.sigmaX !== undefined) out.sigmaX = sparse.sigmaX;
+    if (sparse.clipScale !== undefined) out.clipScale = sparse.clipScale;
+  } else if (sparse.clipScale !== undefined) {
+    out.sdaClipScale = sparse.clipScale;
+  }
+  return out;
 }

@@ -95,6 +95,8 @@ export interface SamplerSettings {
   tMax: number;
   /** Langevin corrections M. */
   corrections: number;
+  /** Langevin step scale τ ({@link cycleSampler}: the prior's metadata, else the spec's 0.25). */
+  tau?: number;
   /**
    * SOAD: σx of the likelihood coefficient ({@link cycleSampler}: the spec's 1 unless given — not
    * the prior's metadata, see there).
@@ -122,6 +124,8 @@ export type AssimilatorPrior = Pick<CyclePrior, "bytes" | "trainedFor" | "sample
  * background likelihood to off whatever the metadata says: a cycle's background is the previous
  * window's analysis with an estimated σb, not the known background with its true σb the metadata's
  * choice was measured with, and in a 32-day cycle the term was worse (RMSE 0.383 against 0.377).
+ * A prior's sparse-observation settings (`SamplerDefaults.sparse`, single windows too) are not
+ * used either: every window runs with these values, whatever its mask.
  *
  * @example
  * ```ts ignore
@@ -136,6 +140,9 @@ export function cycleSampler(
     steps: flags.steps ?? prior.sampler.steps,
     tMax: flags.tMax ?? prior.sampler.tMax,
     corrections: flags.corrections ?? 5,
+    ...(flags.tau ?? prior.sampler.tau) === undefined
+      ? {}
+      : { tau: flags.tau ?? prior.sampler.tau },
     // the spec's likelihood unless asked for: the metadata's σx and κ were chosen on single
     // windows and not yet measured in cycling, whose documented runs use the spec's
     sigmaX: flags.sigmaX ?? SPEC_SIGMA_X,
@@ -186,6 +193,8 @@ export function priorAssimilator(
       // Worker, which reads the prior's bytes, does not take the metadata's)
       sigmaX: req.method === "soad" ? s.sigmaX : undefined,
       clipScale: s.clipScale,
+      // τ likewise explicit: the Worker would otherwise take a sparse mask's τ from the bytes
+      tau: s.tau,
       samples: req.samples,
       seed: req.seed,
       backend: s.backend,

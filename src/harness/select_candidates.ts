@@ -17,6 +17,11 @@ import {
   type SamplerDefaults,
   type SamplerNumber,
 } from "../diffusion/sampler_defaults.ts";
+import {
+  agreedSparseSampler,
+  SPARSE_SAMPLER_KEYS,
+  type SparseSampler,
+} from "../diffusion/sparse_sampler.ts";
 import { InvalidArgumentError } from "../errors.ts";
 import { readSafetensorsMetadata } from "../io/safetensors.ts";
 import { type DataPhysics, physicsMismatch } from "../data/physics.ts";
@@ -80,6 +85,11 @@ export interface CandidateSettings {
   sigmaX: number;
   /** κ of SOAD's likelihood clip (1, the spec's, for SDA candidates). */
   clipScale: number;
+  /**
+   * The candidates' sparse-observation settings (their metadata, which must agree), less what a
+   * given value fixes; absent: none.
+   */
+  sparse?: SparseSampler;
   /** SOAD's background also in the likelihood (the flag, else the candidates' metadata). */
   backgroundLikelihood: boolean;
   /** Mismatches let through by `allowMismatch`, in words. */
@@ -268,6 +278,11 @@ export async function checkCandidates(
       "so that every candidate is scored with the same sampler",
     );
   const normalisation = candidates.find((c) => c.normalisation)?.normalisation;
+  const sparse = agreedSparseSampler(
+    candidates.map((c) => [c.path, c.sampler]),
+    "candidates'",
+    SPARSE_SAMPLER_KEYS.filter((k) => sampler[k] !== undefined),
+  );
   return {
     candidates,
     ...(normalisation ? { normalisation } : {}),
@@ -281,6 +296,7 @@ export async function checkCandidates(
       candidates.map((c) => [c.path, c.sampler]),
       "candidates'",
     ),
+    ...(sparse ? { sparse } : {}),
     warnings,
   };
 }

@@ -278,6 +278,12 @@ export async function selectPrior(o: SelectPriorOptions): Promise<SelectionResul
       ? { sdaClipScale: settings.clipScale }
       : { clipScale: settings.clipScale }),
     backgroundLikelihood: settings.backgroundLikelihood,
+    // the candidates' sparse-observation settings, for cells whose masks are below them
+    ...(settings.sparse
+      ? settings.candidates[0].model === "sda"
+        ? { sdaSparse: settings.sparse }
+        : { sparse: settings.sparse }
+      : {}),
     samples,
     stepwise: false,
   });
