@@ -254,6 +254,7 @@ export { type CellResult, type ExperimentModel } from "./src/harness/experiment_
 export {
   type ExperimentConfig,
   type ExperimentData,
+  type ExperimentOptionalKey,
   type ResolvedExperimentConfig,
 } from "./src/harness/experiment_config.ts";
 export {

@@ -116,30 +116,22 @@ export interface ExperimentConfig {
  * `backgroundLikelihood` only where they are true, `sparse` and `sdaSparse` only where given).
  */
 export type ResolvedExperimentConfig =
-  & Required<
-    Omit<
-      ExperimentConfig,
-      | "tau"
-      | "sigmaX"
-      | "clipScale"
-      | "sdaClipScale"
-      | "refresh"
-      | "backgroundLikelihood"
-      | "sparse"
-      | "sdaSparse"
-    >
-  >
-  & Pick<
-    ExperimentConfig,
-    | "tau"
-    | "sigmaX"
-    | "clipScale"
-    | "sdaClipScale"
-    | "refresh"
-    | "backgroundLikelihood"
-    | "sparse"
-    | "sdaSparse"
-  >;
+  & Required<Omit<ExperimentConfig, ExperimentOptionalKey>>
+  & Pick<ExperimentConfig, ExperimentOptionalKey>;
+
+/**
+ * The options of {@link ExperimentConfig} a resolved configuration (a results file's identity)
+ * holds only where they are set to other than the spec's value.
+ */
+export type ExperimentOptionalKey =
+  | "tau"
+  | "sigmaX"
+  | "clipScale"
+  | "sdaClipScale"
+  | "refresh"
+  | "backgroundLikelihood"
+  | "sparse"
+  | "sdaSparse";
 
 /**
  * Fills in the defaults and validates.
