@@ -139,8 +139,8 @@ export function observedFraction(
 /**
  * The one sparse-observation setting of several priors that share a run: their metadata's
  * `sparse` (absent: none), which must agree; throws an `InvalidArgumentError` naming each prior's
- * otherwise. `fixed` names the defaults a flag sets for every cell: they are dropped, and a setting
- * left with nothing to replace is none.
+ * otherwise (`hint`: what to do then). `fixed` names the defaults a flag sets for every cell: they
+ * are dropped, and a setting left with nothing to replace is none.
  *
  * @example
  * ```ts
@@ -153,6 +153,7 @@ export function agreedSparseSampler(
   priors: [name: string, sampler: Partial<SamplerDefaults> | undefined][],
   whose: string,
   fixed: readonly SparseSamplerKey[] = [],
+  hint = "pass --sparse off to run every cell with one setting",
 ): SparseSampler | undefined {
   const text = (s: Partial<SamplerDefaults> | undefined): string =>
     s?.sparse === undefined ? "none" : JSON.stringify(s.sparse);
@@ -161,7 +162,7 @@ export function agreedSparseSampler(
     throw new InvalidArgumentError(
       `the ${whose} metadata give different sparse-observation settings (` +
         priors.map(([n, s]) => `${n}: ${text(s)}`).join(", ") +
-        "); pass --sparse off to run every cell with one setting",
+        `); ${hint}`,
     );
   }
   const sparse = priors[0]?.[1]?.sparse;

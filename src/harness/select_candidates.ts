@@ -282,6 +282,7 @@ export async function checkCandidates(
     candidates.map((c) => [c.path, c.sampler]),
     "candidates'",
     SPARSE_SAMPLER_KEYS.filter((k) => sampler[k] !== undefined),
+    "score candidates with the same sparse settings (deno task prior-metadata --sparse-sampler)",
   );
   return {
     candidates,
