@@ -19,6 +19,7 @@ import { arctan3x } from "../src/obs/pointwise.ts";
 import { loadPrior } from "../src/diffusion/prior.ts";
 import { readPriorInfo } from "../src/diffusion/prior_info.ts";
 import { InvalidArgumentError } from "../src/errors.ts";
+import { ARCTAN3X_SAMPLER } from "./shipped_sampler.ts";
 
 const models = new URL("../models/", import.meta.url).pathname;
 
@@ -52,14 +53,7 @@ Deno.test("readCyclePrior reads a shipped name, a folder, a path and a URL alike
   // the shipped priors' own sampler defaults (not the old loader's K = 32): t-max 0.85, K 128 and
   // the background in the likelihood for arctan3x (chosen on the valid split, sessions 16 and 17)
   // and K 64 for SDA
-  assert.deepEqual(byName.sampler, {
-    tMax: 0.85,
-    steps: 128,
-    backgroundLikelihood: true,
-    sigmaX: 0.03,
-    clipScale: 8,
-    sparse: { below: 0.125, steps: 64, clipScale: 2 },
-  });
+  assert.deepEqual(byName.sampler, ARCTAN3X_SAMPLER);
   const sda = await readCyclePrior("sda", "sda", [64, 64]);
   assert.equal(sda.trainedFor.method, "sda");
   assert.equal(sda.sampler.steps, 64);

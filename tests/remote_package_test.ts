@@ -3,6 +3,7 @@
 // deno.json maps @soad/soad and the npm dependencies, a script that imports mod.ts and loads a
 // shipped prior with fetch, and the demo task run as a remote entry point (tiny settings).
 import assert from "node:assert/strict";
+import { ARCTAN3X_SAMPLER } from "./shipped_sampler.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -65,14 +66,7 @@ prior.dispose();
       assert.equal(api.code, 0, api.err.slice(-2000));
       const v = JSON.parse(api.out.trim().split("\n").at(-1)!);
       assert.equal(v.trainedFor.model, "arctan3x");
-      assert.deepEqual(v.sampler, {
-        tMax: 0.85,
-        steps: 128,
-        backgroundLikelihood: true,
-        sigmaX: 0.03,
-        clipScale: 8,
-        sparse: { below: 0.125, steps: 64, clipScale: 2 },
-      });
+      assert.deepEqual(v.sampler, ARCTAN3X_SAMPLER);
       assert.ok(Math.abs(v.x0 - 1) < 1e-6);
       // the demo as a remote entry point (deno run -A jsr:@soad/soad/demo once published)
       const demo = await run(
