@@ -14,6 +14,7 @@ import {
   type SamplerNumber,
 } from "../src/diffusion/sampler_defaults.ts";
 import { type DataPhysics, physicsMismatch } from "../src/data/physics.ts";
+import { sparseApplies } from "../src/diffusion/sparse_sampler.ts";
 
 /**
  * The one set of defaults of the assimilation CLIs (sampler t-max and K come from the prior's
@@ -383,9 +384,7 @@ export function sparseText(
   samplers: Record<string, SamplerDefaults>,
 ): string {
   const pct = (x: number): string => `${+(100 * x).toPrecision(3)} %`;
-  const used = Object.entries(samplers).filter(([, s]) =>
-    s.sparse !== undefined && fraction < s.sparse.below
-  );
+  const used = Object.entries(samplers).filter(([, s]) => sparseApplies(s, fraction));
   if (used.length === 0) return "";
   return `; sparse observations (${pct(fraction)} of the grid; ` +
     used.map(([m, s]) => `${m.toUpperCase()}'s sparse settings below ${pct(s.sparse!.below)}`)

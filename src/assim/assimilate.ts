@@ -26,6 +26,7 @@ import {
   observedFraction,
   samplerForDensity,
   SPARSE_SAMPLER_KEYS,
+  sparseApplies,
 } from "../diffusion/sparse_sampler.ts";
 import { layoutForOperators } from "../obs/registry.ts";
 import { Progress, type ProgressStream } from "../io/progress.ts";
@@ -265,7 +266,7 @@ export async function assimilate(options: AssimilateOptions): Promise<Assimilate
     : 1;
   const ps = prior?.sampler.sparse;
   // true where at least one of them is not overridden by an explicit option
-  const sparse = ps !== undefined && fraction < ps.below &&
+  const sparse = ps !== undefined && sparseApplies(prior!.sampler, fraction) &&
     SPARSE_SAMPLER_KEYS.some((k) => ps[k] !== undefined && options[k] === undefined);
   const sampler = prior ? samplerForDensity(prior.sampler, fraction) : undefined;
   const layout = options.layout ??

@@ -9,6 +9,7 @@ import { SPEC_CLIP_SCALE, SPEC_SIGMA_X, SPEC_TAU } from "../diffusion/sampler_de
 import {
   checkSparseSampler,
   observedFraction,
+  sparseApplies,
   type SparseSampler,
 } from "../diffusion/sparse_sampler.ts";
 import { InvalidArgumentError } from "../errors.ts";
@@ -223,7 +224,7 @@ export function cellSampler(
 ): ResolvedExperimentConfig & { sparseSampler?: true } {
   const sparse = method === "soad" ? c.sparse : c.sdaSparse;
   const fraction = observedFraction(masks, method === "soad" && background);
-  if (!sparse || !(fraction < sparse.below)) return c;
+  if (!sparse || !sparseApplies({ sparse }, fraction)) return c;
   const out: ResolvedExperimentConfig & { sparseSampler?: true } = { ...c, sparseSampler: true };
   if (sparse.steps !== undefined) out.steps = sparse.steps;
   if (sparse.tau !== undefined) out.tau = sparse.tau;
